@@ -1,0 +1,5 @@
+export * from "./types.js";
+export * from "./config.js";
+export * from "./scheduler/index.js";
+export * from "./health.js";
+export * from "./reschedule.js";

@@ -1,0 +1,65 @@
+import type { PolicyName, SchedNode, SchedPod } from "../types.js";
+import { filterNode, freeCpu, freeMemory } from "./filter.js";
+import { compareRegistration, type Candidate } from "./policies/policy.js";
+import { policyFor } from "./policies/index.js";
+
+/** One node's verdict for a pod: the API's "why not here" row. */
+export interface NodeFit {
+  nodeId: string;
+  nodeName: string;
+  feasible: boolean;
+  /** Every failed filter; [] when feasible. */
+  reasons: string[];
+  /** Free CPU (millicores) left if the pod were placed here; only for feasible nodes. */
+  freeCpuAfter?: number;
+  /** Free memory (MiB) left if the pod were placed here; only for feasible nodes. */
+  freeMemoryAfter?: number;
+  /** Whether the policy would choose this node. */
+  chosen: boolean;
+}
+
+/** The feasible nodes as candidates, in registration order. */
+export function feasibleCandidates(nodes: readonly SchedNode[], pod: SchedPod): Candidate[] {
+  const out: Candidate[] = [];
+  for (const node of [...nodes].sort(compareRegistration)) {
+    if (filterNode(node, pod).length > 0) continue;
+    out.push({
+      node,
+      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
+      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
+    });
+  }
+  return out;
+}
+
+/** The policy's best candidate by a plain scan: the reference the fast index must agree with. */
+export function bestCandidate(candidates: readonly Candidate[], policy: PolicyName): Candidate | undefined {
+  const { compare } = policyFor(policy);
+  let best: Candidate | undefined;
+  for (const c of candidates) if (!best || compare(c, best) < 0) best = c;
+  return best;
+}
+
+/** Every node's verdict for the pod in registration order, marking the one the policy picks. */
+export function explain(nodes: readonly SchedNode[], pod: SchedPod, policy: PolicyName): NodeFit[] {
+  const ordered = [...nodes].sort(compareRegistration);
+  const fits = ordered.map((node): NodeFit => {
+    const reasons = filterNode(node, pod);
+    if (reasons.length > 0) return { nodeId: node.id, nodeName: node.name, feasible: false, reasons, chosen: false };
+    return {
+      nodeId: node.id,
+      nodeName: node.name,
+      feasible: true,
+      reasons,
+      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
+      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
+      chosen: false,
+    };
+  });
+  const best = bestCandidate(feasibleCandidates(ordered, pod), policy);
+  if (best) {
+    const fit = fits.find((f) => f.nodeId === best.node.id);
+    if (fit) fit.chosen = true;
+  }
+  return fits;
+}
