@@ -1,0 +1,118 @@
+import { defineEntity } from "@mikro-orm/core";
+import type { HealthConfig, Labels, Resources } from "@kube9/core";
+
+// MikroORM metadata for the tables the migrations create (a test asserts MikroORM sees no
+// schema difference). Hot paths use hand-written SQL (store.ts) for single round trips; these
+// entities serve the simple CRUD. They never leave this package.
+
+const NODE_ALLOCATION_VALID =
+  '"cpu_allocated" >= 0 and "cpu_allocated" <= "cpu_capacity" and "memory_allocated" >= 0 and "memory_allocated" <= "memory_capacity"';
+
+export const ClusterEntity = defineEntity({
+  name: "Cluster",
+  tableName: "cluster",
+  properties: (p) => ({
+    id: p.uuid().primary(),
+    algorithm: p.text(),
+    health: p.json<HealthConfig>(),
+    adminTokenHash: p.text().nullable(),
+    createdAt: p.datetime().columnType("timestamptz"),
+  }),
+  uniques: [{ name: "cluster_singleton", expression: 'create unique index "cluster_singleton" on "cluster" ((true))' }],
+});
+
+export const NodeEntity = defineEntity({
+  name: "Node",
+  tableName: "node",
+  properties: (p) => ({
+    id: p.uuid().primary(),
+    // Identity column: the database assigns it, the ORM never writes it.
+    seq: p.bigint("number").generated("identity").autoincrement().unique("node_seq_unique"),
+    name: p.text().unique("node_name_unique"),
+    role: p.text(),
+    runtime: p.text(),
+    status: p.text(),
+    statusReason: p.text().nullable(),
+    statusChangedAt: p.datetime().columnType("timestamptz"),
+    cpuCapacity: p.integer(),
+    memoryCapacity: p.integer(),
+    cpuAllocated: p.integer().default(0),
+    memoryAllocated: p.integer().default(0),
+    labels: p.json<Labels>(),
+    podIds: p.json<string[]>(),
+    components: p.json<Record<string, string>>(),
+    usage: p.json<Resources>().nullable(),
+    containerId: p.text().nullable(),
+    recoveryAttempts: p.integer().default(0),
+    credentialHash: p.text(),
+    createdAt: p.datetime().columnType("timestamptz"),
+    updatedAt: p.datetime().columnType("timestamptz"),
+  }),
+  checks: [{ name: "node_allocation_valid", expression: NODE_ALLOCATION_VALID }],
+});
+
+export const NodeLeaseEntity = defineEntity({
+  name: "NodeLease",
+  tableName: "node_lease",
+  properties: (p) => ({
+    node: () =>
+      p.oneToOne(NodeEntity).primary().fieldName("node_id").deleteRule("cascade").updateRule("no action"),
+    renewedAt: p.datetime().columnType("timestamptz"),
+    usage: p.json<Resources>().nullable(),
+  }),
+});
+
+export const PodEntity = defineEntity({
+  name: "Pod",
+  tableName: "pod",
+  properties: (p) => ({
+    id: p.uuid().primary(),
+    seq: p.bigint("number").generated("identity").autoincrement().unique("pod_seq_unique"),
+    name: p.text().unique("pod_name_unique"),
+    status: p.text(),
+    // No cascade: a node with bound pods cannot disappear (pods are never lost).
+    node: () =>
+      p
+        .manyToOne(NodeEntity)
+        .nullable()
+        .fieldName("node_id")
+        .index("pod_node_id_index")
+        .deleteRule("no action")
+        .updateRule("no action"),
+    cpuRequest: p.integer(),
+    memoryRequest: p.integer(),
+    labels: p.json<Labels>(),
+    nodeSelector: p.json<Labels>(),
+    algorithm: p.text().nullable(),
+    workload: p.json<unknown>().nullable(),
+    reason: p.text().nullable(),
+    message: p.text().nullable(),
+    restarts: p.integer().default(0),
+    createdAt: p.datetime().columnType("timestamptz"),
+    scheduledAt: p.datetime().columnType("timestamptz").nullable(),
+    startedAt: p.datetime().columnType("timestamptz").nullable(),
+    finishedAt: p.datetime().columnType("timestamptz").nullable(),
+    updatedAt: p.datetime().columnType("timestamptz"),
+  }),
+  indexes: [{ name: "pod_status_seq_index", properties: ["status", "seq"] }],
+  checks: [{ name: "pod_request_valid", expression: '"cpu_request" >= 0 and "memory_request" >= 0' }],
+});
+
+export const EventEntity = defineEntity({
+  name: "Event",
+  tableName: "event",
+  properties: (p) => ({
+    id: p.bigint("number").primary().generated("identity"),
+    time: p.datetime().columnType("timestamptz"),
+    type: p.text(),
+    reason: p.text(),
+    // A text column with a CHECK of the allowed values (MikroORM's non-native enum).
+    objectKind: p.enum(["Node", "Pod", "Cluster"]),
+    objectId: p.text().nullable().index("event_object_id_index"),
+    objectName: p.text(),
+    message: p.text(),
+  }),
+});
+
+/** All entity schemas, for MikroORM.init. */
+export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity];

@@ -1,0 +1,125 @@
+import { mkdirSync } from "node:fs";
+import { MikroORM } from "@mikro-orm/core";
+import type { Options } from "@mikro-orm/core";
+import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/postgresql";
+import { Migrator } from "@mikro-orm/migrations";
+import { MIGRATION_LOCK_KEY, PgLeaderLease, withAdvisoryLock } from "./advisory-lock.js";
+import { ENTITIES } from "./entities.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import type { SqlRunner } from "./sql.js";
+import { knexRunner, preparedPgRunner } from "./sql-runners.js";
+import { SqlStore } from "./store.js";
+import type { Database, OpenDatabaseOptions, Store } from "./types.js";
+
+type Orm = MikroORM<AbstractSqlDriver>;
+
+const DEFAULT_POOL_SIZE = 10;
+
+/** Options common to both engines: explicit entities, migrations from code, no schema sync. */
+function baseOptions(): Partial<Options<AbstractSqlDriver>> {
+  return {
+    entities: ENTITIES,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: MIGRATIONS,
+      snapshot: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+      // Would need superuser (session_replication_role) on PostgreSQL.
+      disableForeignKeys: false,
+    },
+    // Every operation forks its own EntityManager; using the global one is a bug.
+    allowGlobalContext: false,
+    debug: false,
+    discovery: { warnWhenNoEntities: false },
+  };
+}
+
+class SqlDatabase implements Database {
+  readonly store: Store;
+  /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
+  readonly sql: SqlRunner;
+  private closed = false;
+
+  constructor(
+    readonly kind: "postgres" | "pglite",
+    readonly orm: Orm,
+    private readonly leader: PgLeaderLease | null,
+    private readonly onClose: () => Promise<void>,
+  ) {
+    const knex = orm.em.getKnex();
+    this.sql = kind === "postgres" ? preparedPgRunner(knex) : knexRunner(knex);
+    this.store = new SqlStore(this.sql, () => orm.em.fork() as SqlEntityManager);
+  }
+
+  async tryAcquireLeadership(): Promise<boolean> {
+    if (this.closed) return false;
+    // PGlite is embedded: only this process can open its data folder, so it always leads.
+    return this.leader ? this.leader.tryAcquire() : true;
+  }
+
+  async releaseLeadership(): Promise<void> {
+    await this.leader?.release();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.leader?.release();
+    await this.orm.close(true);
+    await this.onClose();
+  }
+}
+
+/** Opens PostgreSQL when url is given, else embedded PGlite in dataDir (created if missing; in-memory when absent); runs pending migrations. */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  return opts.url ? openPostgres(opts.url, opts.poolSize ?? DEFAULT_POOL_SIZE) : openPglite(opts.dataDir);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const { PostgreSqlDriver } = await import("@mikro-orm/postgresql");
+  const orm = (await MikroORM.init({
+    ...baseOptions(),
+    driver: PostgreSqlDriver,
+    clientUrl: url,
+    pool: { min: 0, max: Math.max(1, poolSize) },
+  } as Options<AbstractSqlDriver>)) as Orm;
+  try {
+    // Several API processes may start together; they take turns so only one applies a migration.
+    await withAdvisoryLock(url, MIGRATION_LOCK_KEY, () => orm.getMigrator().up());
+  } catch (err) {
+    await orm.close(true).catch(() => {});
+    throw err;
+  }
+  return new SqlDatabase("postgres", orm, new PgLeaderLease(url), async () => {});
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const [{ PGlite }, { Kube9PGliteDriver }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("./pglite-driver.js"),
+  ]);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // We own the PGlite instance (the ORM only borrows it) so the pool can never close and reopen it behind our back.
+  const pglite = new PGlite(dataDir ?? "memory://");
+  await pglite.waitReady;
+  let orm: Orm | undefined;
+  try {
+    orm = (await MikroORM.init({
+      ...baseOptions(),
+      driver: Kube9PGliteDriver,
+      dbName: "postgres",
+      driverOptions: { connection: { pglite: () => pglite } },
+      // PGlite is one connection: a pool of exactly one serializes statements and transactions.
+      pool: { min: 1, max: 1 },
+    } as Options<AbstractSqlDriver>)) as Orm;
+    await orm.getMigrator().up();
+  } catch (err) {
+    await orm?.close(true).catch(() => {});
+    await pglite.close().catch(() => {});
+    throw err;
+  }
+  return new SqlDatabase("pglite", orm, null, () => pglite.close());
+}
+

@@ -1,0 +1,169 @@
+import type {
+  HealthConfig,
+  Labels,
+  NodeRole,
+  NodeStatus,
+  PodStatus,
+  PolicyName,
+  Resources,
+  RuntimeKind,
+} from "@kube9/core";
+import type { NodeRecord, PodRecord } from "./types.js";
+
+// SQL fragments and row mappers shared by the store. Statements use `?` placeholders (knex
+// turns them into $n server-side parameters) and must not contain semicolons: the PGlite
+// adapter treats any raw SQL with more than one `;`-separated part as a multi-statement script.
+
+export type Row = Record<string, unknown>;
+export type Binding = string | number | boolean | null;
+
+/** Runs one parameterized statement and returns its rows (RETURNING rows for writes). */
+export interface SqlRunner {
+  rows(sql: string, bindings?: readonly Binding[]): Promise<Row[]>;
+}
+
+/** Epoch milliseconds of a timestamptz column, as float8 (both drivers parse it to a number). */
+export function ms(expr: string): string {
+  return `round(extract(epoch from ${expr}) * 1000)::float8`;
+}
+
+/** A timestamptz from an epoch-milliseconds placeholder. */
+export const TS = "to_timestamp(?::float8 / 1000)";
+
+/** Node columns for a query with the node table aliased `n` and (optionally) node_lease aliased `l`. */
+export function nodeColumns(withLease: boolean): string {
+  return [
+    "n.id",
+    "n.seq",
+    "n.name",
+    "n.role",
+    "n.runtime",
+    "n.status",
+    "n.status_reason",
+    `${ms("n.status_changed_at")} as status_changed_at`,
+    "n.cpu_capacity",
+    "n.memory_capacity",
+    "n.cpu_allocated",
+    "n.memory_allocated",
+    "n.labels",
+    "n.pod_ids",
+    "n.components",
+    withLease ? "coalesce(l.usage, n.usage) as usage" : "n.usage",
+    withLease ? `${ms("l.renewed_at")} as last_heartbeat_at` : "null::float8 as last_heartbeat_at",
+    "n.container_id",
+    "n.recovery_attempts",
+    "n.credential_hash",
+    `${ms("n.created_at")} as created_at`,
+  ].join(", ");
+}
+
+/** Node rows joined with their lease. */
+export const NODE_FROM = "node n left join node_lease l on l.node_id = n.id";
+
+/** Pod columns for a query with the pod table aliased `p`; `nodeName` is an expression for node_name. */
+export function podColumns(nodeName: string): string {
+  return [
+    "p.id",
+    "p.seq",
+    "p.name",
+    "p.status",
+    "p.node_id",
+    `${nodeName} as node_name`,
+    "p.cpu_request",
+    "p.memory_request",
+    "p.labels",
+    "p.node_selector",
+    "p.algorithm",
+    "p.workload",
+    "p.reason",
+    "p.message",
+    "p.restarts",
+    `${ms("p.created_at")} as created_at`,
+    `${ms("p.scheduled_at")} as scheduled_at`,
+    `${ms("p.started_at")} as started_at`,
+    `${ms("p.finished_at")} as finished_at`,
+  ].join(", ");
+}
+
+/** Pod rows joined with their node's name. */
+export const POD_FROM = "pod p left join node pn on pn.id = p.node_id";
+export const POD_COLUMNS = podColumns("pn.name");
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a syntactically valid UUID; anything else cannot match a row and would make Postgres raise on the cast. */
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
+
+// int8 arrives as a string from pg and as a number/bigint from PGlite.
+function num(v: unknown): number {
+  return typeof v === "number" ? v : Number(v);
+}
+
+function numOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : num(v);
+}
+
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/** Maps a row selected with nodeColumns() to a NodeRecord. */
+export function toNodeRecord(r: Row): NodeRecord {
+  return {
+    id: String(r.id),
+    seq: num(r.seq),
+    name: String(r.name),
+    role: r.role as NodeRole,
+    runtime: r.runtime as RuntimeKind,
+    status: r.status as NodeStatus,
+    statusReason: strOrNull(r.status_reason),
+    statusChangedAt: num(r.status_changed_at),
+    capacity: { cpuMilli: num(r.cpu_capacity), memoryMiB: num(r.memory_capacity) },
+    allocated: { cpuMilli: num(r.cpu_allocated), memoryMiB: num(r.memory_allocated) },
+    labels: (r.labels ?? {}) as Labels,
+    podIds: (r.pod_ids ?? []) as string[],
+    components: (r.components ?? {}) as Record<string, string>,
+    usage: (r.usage ?? null) as Resources | null,
+    lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
+    containerId: strOrNull(r.container_id),
+    recoveryAttempts: num(r.recovery_attempts),
+    credentialHash: String(r.credential_hash),
+    createdAt: num(r.created_at),
+  };
+}
+
+/** Maps a row selected with podColumns() to a PodRecord. */
+export function toPodRecord(r: Row): PodRecord {
+  return {
+    id: String(r.id),
+    seq: num(r.seq),
+    name: String(r.name),
+    status: r.status as PodStatus,
+    nodeId: strOrNull(r.node_id),
+    nodeName: strOrNull(r.node_name),
+    request: { cpuMilli: num(r.cpu_request), memoryMiB: num(r.memory_request) },
+    labels: (r.labels ?? {}) as Labels,
+    nodeSelector: (r.node_selector ?? {}) as Labels,
+    algorithm: (r.algorithm ?? null) as PolicyName | null,
+    workload: r.workload ?? null,
+    reason: strOrNull(r.reason),
+    message: strOrNull(r.message),
+    restarts: num(r.restarts),
+    createdAt: num(r.created_at),
+    scheduledAt: numOrNull(r.scheduled_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
+  };
+}
+
+/** JSON for a jsonb placeholder; undefined and null both become SQL NULL. */
+export function jsonOrNull(v: unknown): string | null {
+  return v === undefined || v === null ? null : JSON.stringify(v);
+}
+
+/** Merges stored health settings over the defaults, so settings added later get their default. */
+export function mergeHealth(defaults: Readonly<HealthConfig>, stored: Partial<HealthConfig> | null | undefined): HealthConfig {
+  return { ...defaults, ...(stored ?? {}) };
+}

@@ -1,0 +1,652 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_HEALTH_CONFIG, DEFAULT_POLICY } from "@kube9/core";
+import type { NodeStatus } from "@kube9/core";
+import { ConflictError } from "../src/index.js";
+import type { Database, NodeRecord, PodRecord, Store } from "../src/index.js";
+import { rawSql, schemaDrift } from "../src/testing.js";
+
+/** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
+export interface Backend {
+  kind: "pglite" | "postgres";
+  /** Opens another handle on the same database (PGlite: only one at a time). */
+  open(opts?: { poolSize?: number }): Promise<Database>;
+  /** Can two handles be open on the database at once (two API processes)? */
+  multiProcess: boolean;
+}
+
+const T0 = 1_750_000_000_000;
+const GiB = 1024;
+
+/** The Store behaviour every backend must show; run once per backend. */
+export function storeSuite(backend: Backend): void {
+  let db: Database;
+  let store: Store;
+  let n = 0;
+  const uniq = (p: string) => `${p}-${++n}`;
+
+  async function node(
+    cpuCores: number,
+    opts: { status?: NodeStatus; memoryMiB?: number; name?: string; labels?: Record<string, string> } = {},
+  ): Promise<NodeRecord> {
+    return store.createNode({
+      name: opts.name ?? uniq("node"),
+      role: "worker",
+      runtime: "hollow",
+      capacity: { cpuMilli: cpuCores * 1000, memoryMiB: opts.memoryMiB ?? 64 * GiB },
+      labels: opts.labels ?? {},
+      credentialHash: "hash",
+      status: opts.status ?? "Ready",
+      now: T0,
+    });
+  }
+
+  async function pod(cpuMilli: number, memoryMiB = 128, name?: string): Promise<PodRecord> {
+    return store.createPod({
+      name: name ?? uniq("pod"),
+      request: { cpuMilli, memoryMiB },
+      labels: { app: "web" },
+      nodeSelector: {},
+      algorithm: null,
+      now: T0,
+    });
+  }
+
+  beforeAll(async () => {
+    db = await backend.open({ poolSize: 16 });
+    store = db.store;
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  beforeEach(async () => {
+    await rawSql(db).rows("truncate table event, pod, node_lease, node, cluster");
+  });
+
+  describe("migrations", () => {
+    it("are recorded once and re-opening the database is a no-op", async () => {
+      if (backend.multiProcess) {
+        const again = await backend.open();
+        await again.close();
+      } else {
+        await db.close();
+        db = await backend.open();
+        store = db.store;
+        await db.close();
+        db = await backend.open({ poolSize: 16 });
+        store = db.store;
+      }
+      const rows = await rawSql(db).rows("select name from mikro_orm_migrations");
+      expect(rows.map((r) => r.name)).toEqual(["Migration20250601000000Initial"]);
+      const tables = await rawSql(db).rows(
+        "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
+      );
+      expect(tables.map((r) => r.table_name)).toEqual(
+        expect.arrayContaining(["cluster", "event", "node", "node_lease", "pod"]),
+      );
+    });
+  });
+
+  describe("entities", () => {
+    it("describe exactly the schema the migrations create (MikroORM sees no drift)", async () => {
+      expect(await schemaDrift(db)).toBe("");
+    });
+  });
+
+  describe("cluster", () => {
+    it("is created with defaults on first read, once, even under concurrent first reads", async () => {
+      const all = await Promise.all(Array.from({ length: 8 }, () => store.getCluster()));
+      const ids = new Set(all.map((c) => c.id));
+      expect(ids.size).toBe(1);
+      const c = all[0]!;
+      expect(c.algorithm).toBe(DEFAULT_POLICY);
+      expect(c.health).toEqual(DEFAULT_HEALTH_CONFIG);
+      expect(c.adminTokenHash).toBeNull();
+      expect(typeof c.createdAt).toBe("number");
+      const count = await rawSql(db).rows("select count(*)::int as c from cluster");
+      expect(count[0]!.c).toBe(1);
+    });
+
+    it("updates algorithm, health and the admin token hash", async () => {
+      const before = await store.getCluster();
+      const health = { ...DEFAULT_HEALTH_CONFIG, suspectAfterMs: 1234 };
+      const after = await store.updateCluster({ algorithm: "worst-fit", health, adminTokenHash: "abc" });
+      expect(after).toEqual({ ...before, algorithm: "worst-fit", health, adminTokenHash: "abc" });
+      expect(await store.getCluster()).toEqual(after);
+      const cleared = await store.updateCluster({ adminTokenHash: null });
+      expect(cleared.adminTokenHash).toBeNull();
+      expect(cleared.algorithm).toBe("worst-fit");
+    });
+  });
+
+  describe("nodes", () => {
+    it("creates, reads and lists nodes in registration order", async () => {
+      const a = await store.createNode({
+        name: "alpha",
+        role: "master",
+        runtime: "docker",
+        capacity: { cpuMilli: 2000, memoryMiB: 4096 },
+        labels: { zone: "a" },
+        credentialHash: "h1",
+        now: T0,
+      });
+      expect(a).toMatchObject({
+        name: "alpha",
+        role: "master",
+        runtime: "docker",
+        status: "Provisioning",
+        statusReason: null,
+        statusChangedAt: T0,
+        capacity: { cpuMilli: 2000, memoryMiB: 4096 },
+        allocated: { cpuMilli: 0, memoryMiB: 0 },
+        labels: { zone: "a" },
+        podIds: [],
+        components: {},
+        usage: null,
+        lastHeartbeatAt: null,
+        containerId: null,
+        recoveryAttempts: 0,
+        credentialHash: "h1",
+        createdAt: T0,
+      });
+      expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
+      const b = await node(1, { name: "beta" });
+      const c = await node(1, { name: "gamma", status: "Removed" });
+      expect(b.seq).toBeGreaterThan(a.seq);
+      expect(c.seq).toBeGreaterThan(b.seq);
+
+      expect(await store.getNode(a.id)).toEqual(a);
+      expect(await store.getNodeByName("beta")).toEqual(b);
+      expect(await store.getNode("00000000-0000-0000-0000-000000000000")).toBeNull();
+      expect(await store.getNode("not-a-uuid")).toBeNull();
+      expect(await store.getNodeByName("nope")).toBeNull();
+      expect((await store.listNodes()).map((x) => x.name)).toEqual(["alpha", "beta"]);
+      expect((await store.listNodes({ includeRemoved: true })).map((x) => x.name)).toEqual(["alpha", "beta", "gamma"]);
+    });
+
+    it("rejects a duplicate name with ConflictError(field 'name')", async () => {
+      await node(1, { name: "dup" });
+      const err = await node(1, { name: "dup" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).field).toBe("name");
+      expect((await store.listNodes()).length).toBe(1);
+    });
+
+    it("transitions status as a compare-and-set", async () => {
+      const a = await node(1, { status: "Provisioning" });
+      expect(await store.transitionNode(a.id, "Failed", { from: ["Ready"], now: T0 + 1 })).toBeNull();
+      const r = await store.transitionNode(a.id, "Ready", { from: ["Provisioning", "Recovering"], now: T0 + 5, reason: "registered" });
+      expect(r).toMatchObject({ status: "Ready", statusReason: "registered", statusChangedAt: T0 + 5, recoveryAttempts: 0 });
+      const f = await store.transitionNode(a.id, "Recovering", { now: T0 + 9, recoveryAttempts: 2 });
+      expect(f).toMatchObject({ status: "Recovering", statusReason: null, statusChangedAt: T0 + 9, recoveryAttempts: 2 });
+      expect((await store.getNode(a.id))!.status).toBe("Recovering");
+      expect(await store.transitionNode("00000000-0000-0000-0000-000000000000", "Ready", { now: T0 })).toBeNull();
+      expect(await store.transitionNode(a.id, "Ready", { from: [], now: T0 })).toBeNull();
+    });
+
+    it("stores what the agent reports and the container id", async () => {
+      const a = await node(1);
+      await store.updateNodeReport(a.id, { podIds: ["p1", "p2"], components: { kubelet: "Healthy" } });
+      await store.updateNodeReport(a.id, { components: { kubelet: "Unhealthy" } });
+      await store.setNodeContainer(a.id, "c0ffee");
+      const got = (await store.getNode(a.id))!;
+      expect(got.podIds).toEqual(["p1", "p2"]);
+      expect(got.components).toEqual({ kubelet: "Unhealthy" });
+      expect(got.containerId).toBe("c0ffee");
+      await store.setNodeContainer(a.id, null);
+      expect((await store.getNode(a.id))!.containerId).toBeNull();
+    });
+
+    it("flushes heartbeat leases in one batch and exposes lastHeartbeatAt", async () => {
+      const a = await node(1);
+      const b = await node(1);
+      await store.flushLeases([
+        { nodeId: a.id, at: T0 + 1000, usage: { cpuMilli: 100, memoryMiB: 10 } },
+        { nodeId: b.id, at: T0 + 1500, usage: null },
+        { nodeId: a.id, at: T0 + 2000, usage: { cpuMilli: 200, memoryMiB: 20 } }, // later beat in the same batch wins
+        { nodeId: "00000000-0000-0000-0000-000000000000", at: T0, usage: null }, // unknown node: ignored
+        { nodeId: "garbage", at: T0, usage: null },
+      ]);
+      let ga = (await store.getNode(a.id))!;
+      expect(ga.lastHeartbeatAt).toBe(T0 + 2000);
+      expect(ga.usage).toEqual({ cpuMilli: 200, memoryMiB: 20 });
+      expect((await store.getNode(b.id))!.lastHeartbeatAt).toBe(T0 + 1500);
+      expect((await store.getNode(b.id))!.usage).toBeNull();
+      // An older beat arriving late does not move the lease back.
+      await store.flushLeases([{ nodeId: a.id, at: T0 + 1200, usage: { cpuMilli: 1, memoryMiB: 1 } }]);
+      ga = (await store.getNode(a.id))!;
+      expect(ga.lastHeartbeatAt).toBe(T0 + 2000);
+      await store.flushLeases([{ nodeId: a.id, at: T0 + 3000, usage: null }]);
+      expect((await store.listNodes()).find((x) => x.id === a.id)!.lastHeartbeatAt).toBe(T0 + 3000);
+      await store.flushLeases([]);
+    });
+
+    it("flushes 2,000 leases in one call", async () => {
+      const nodes: NodeRecord[] = [];
+      for (let i = 0; i < 200; i++) nodes.push(await node(1));
+      const leases = Array.from({ length: 2000 }, (_, i) => ({
+        nodeId: nodes[i % nodes.length]!.id,
+        at: T0 + i,
+        usage: { cpuMilli: i, memoryMiB: 1 },
+      }));
+      await store.flushLeases(leases);
+      const listed = await store.listNodes();
+      expect(listed.every((x) => x.lastHeartbeatAt !== null && x.lastHeartbeatAt >= T0 + 1800)).toBe(true);
+    });
+
+    it("hard-deletes a node (and its lease) unless pods are bound to it", async () => {
+      const a = await node(2);
+      await store.flushLeases([{ nodeId: a.id, at: T0, usage: null }]);
+      const p = await pod(500);
+      expect(await store.bindPod(p.id, a.id, T0, "bound")).toBe("bound");
+      const err = await store.deleteNode(a.id).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).field).toBe("pods");
+      await store.deletePod(p.id);
+      await store.deleteNode(a.id);
+      expect(await store.getNode(a.id)).toBeNull();
+      const leases = await rawSql(db).rows("select count(*)::int as c from node_lease");
+      expect(leases[0]!.c).toBe(0);
+    });
+  });
+
+  describe("pods", () => {
+    it("creates pods Pending and lists them FIFO", async () => {
+      const a = await store.createPod({
+        name: "web-1",
+        request: { cpuMilli: 250, memoryMiB: 64 },
+        labels: { app: "web" },
+        nodeSelector: { zone: "a" },
+        algorithm: "first-fit",
+        workload: { cpu: [0.1, 0.5] },
+        now: T0,
+      });
+      expect(a).toMatchObject({
+        name: "web-1",
+        status: "Pending",
+        nodeId: null,
+        nodeName: null,
+        request: { cpuMilli: 250, memoryMiB: 64 },
+        labels: { app: "web" },
+        nodeSelector: { zone: "a" },
+        algorithm: "first-fit",
+        workload: { cpu: [0.1, 0.5] },
+        reason: null,
+        message: null,
+        restarts: 0,
+        createdAt: T0,
+        scheduledAt: null,
+        startedAt: null,
+        finishedAt: null,
+      });
+      const b = await pod(100);
+      const c = await pod(100);
+      expect(b.workload).toBeNull();
+      expect(await store.getPod(a.id)).toEqual(a);
+      expect(await store.getPodByName("web-1")).toEqual(a);
+      expect(await store.getPod("nope")).toBeNull();
+      expect((await store.listPendingPods()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
+      expect((await store.listPendingPods(2)).map((p) => p.id)).toEqual([a.id, b.id]);
+      expect((await store.listPods()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
+    });
+
+    it("rejects a duplicate pod name with ConflictError", async () => {
+      await pod(100, 10, "same");
+      const err = await pod(100, 10, "same").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((err as ConflictError).field).toBe("name");
+    });
+
+    it("binds a pending pod to a Ready node with room", async () => {
+      const nd = await node(4, { memoryMiB: 1000 });
+      const p = await pod(1500, 300);
+      expect(await store.bindPod(p.id, nd.id, T0 + 10, "Scheduled by best-fit")).toBe("bound");
+      const got = (await store.getPod(p.id))!;
+      expect(got).toMatchObject({
+        status: "Scheduled",
+        nodeId: nd.id,
+        nodeName: nd.name,
+        scheduledAt: T0 + 10,
+        message: "Scheduled by best-fit",
+        reason: null,
+      });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 300 });
+      expect(await store.desiredPodIds(nd.id)).toEqual([p.id]);
+      expect((await store.listPods({ nodeId: nd.id })).map((x) => x.id)).toEqual([p.id]);
+      expect((await store.listPods({ status: ["Scheduled", "Running"] })).map((x) => x.id)).toEqual([p.id]);
+      expect(await store.listPendingPods()).toEqual([]);
+      // A bound pod is no longer pending: binding it again changes nothing.
+      const other = await node(4);
+      expect(await store.bindPod(p.id, other.id, T0, "again")).toBe("pod-not-pending");
+      expect((await store.getNode(other.id))!.allocated.cpuMilli).toBe(0);
+      expect(await store.bindPod("00000000-0000-0000-0000-000000000000", nd.id, T0, "x")).toBe("pod-not-pending");
+    });
+
+    it("never overcommits CPU or memory, and the CHECK constraint backs it up", async () => {
+      const nd = await node(1, { memoryMiB: 1000 });
+      const p1 = await pod(600, 100);
+      const p2 = await pod(600, 100);
+      const p3 = await pod(100, 950);
+      const p4 = await pod(400, 900);
+      expect(await store.bindPod(p1.id, nd.id, T0, "m")).toBe("bound");
+      expect(await store.bindPod(p2.id, nd.id, T0, "m")).toBe("node-unavailable"); // cpu
+      expect(await store.bindPod(p3.id, nd.id, T0, "m")).toBe("node-unavailable"); // memory
+      expect(await store.bindPod(p4.id, nd.id, T0, "m")).toBe("bound"); // exactly full
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
+      for (const p of [p2, p3]) expect((await store.getPod(p.id))!.status).toBe("Pending");
+
+      const sql = rawSql(db);
+      await expect(sql.rows("update node set cpu_allocated = cpu_allocated + 1 where id = ?::uuid", [nd.id])).rejects.toMatchObject({
+        code: "23514",
+      });
+      await expect(sql.rows("update node set memory_allocated = -1 where id = ?::uuid", [nd.id])).rejects.toMatchObject({
+        code: "23514",
+      });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
+    });
+
+    it("does not bind onto a node that is not Ready", async () => {
+      for (const status of ["Provisioning", "Suspect", "Failed", "Cordoned", "Removed"] as const) {
+        const nd = await node(8, { status });
+        const p = await pod(100);
+        expect(await store.bindPod(p.id, nd.id, T0, "m")).toBe("node-unavailable");
+        expect((await store.getPod(p.id))!.status).toBe("Pending");
+        expect((await store.getNode(nd.id))!.allocated.cpuMilli).toBe(0);
+      }
+      const p = await pod(100);
+      expect(await store.bindPod(p.id, "00000000-0000-0000-0000-000000000000", T0, "m")).toBe("node-unavailable");
+    });
+
+    it("50 concurrent binds onto nodes with 20 cores in total bind exactly 20 pods", async () => {
+      const nodes = [await node(8), await node(6), await node(4), await node(2)];
+      const pods: PodRecord[] = [];
+      for (let i = 0; i < 50; i++) pods.push(await pod(1000));
+      const results = await Promise.all(pods.map((p, i) => store.bindPod(p.id, nodes[i % nodes.length]!.id, T0, "m")));
+      expect(results.filter((r) => r === "bound").length).toBe(20);
+      expect(results.filter((r) => r === "node-unavailable").length).toBe(30);
+      await expectConsistent(nodes, 20);
+    });
+
+    it("50 concurrent binds of 1-core pods onto one 20-core node bind exactly 20", async () => {
+      const nd = await node(20);
+      const pods: PodRecord[] = [];
+      for (let i = 0; i < 50; i++) pods.push(await pod(1000));
+      const results = await Promise.all(pods.map((p) => store.bindPod(p.id, nd.id, T0, "m")));
+      expect(results.filter((r) => r === "bound").length).toBe(20);
+      await expectConsistent([nd], 20);
+    });
+
+    it("binding the same pod concurrently to many nodes binds it once", async () => {
+      const nodes: NodeRecord[] = [];
+      for (let i = 0; i < 10; i++) nodes.push(await node(4));
+      const p = await pod(1000);
+      const results = await Promise.all(nodes.map((nd) => store.bindPod(p.id, nd.id, T0, "m")));
+      expect(results.filter((r) => r === "bound").length).toBe(1);
+      expect(results.filter((r) => r === "pod-not-pending").length).toBe(9);
+      await expectConsistent(nodes, 1);
+    });
+
+    it("evicts a failed node's pods back to Pending and frees its allocation", async () => {
+      const nd = await node(8);
+      const keep = await node(8);
+      const [s, r, t, other] = [await pod(1000, 100), await pod(2000, 200), await pod(500, 50), await pod(700, 70)];
+      for (const p of [s, r, t]) expect(await store.bindPod(p.id, nd.id, T0, "m")).toBe("bound");
+      expect(await store.bindPod(other.id, keep.id, T0, "m")).toBe("bound");
+      await store.confirmPodsRunning(nd.id, [r.id], T0 + 1);
+      expect(await store.markPodTerminating(t.id, T0 + 2)).toMatchObject({ status: "Terminating" });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 3500, memoryMiB: 350 });
+
+      await store.transitionNode(nd.id, "Failed", { now: T0 + 3 });
+      const moved = await store.evictNodePods(nd.id, "NodeFailed", `node ${nd.name} failed`, T0 + 4);
+      expect(moved.map((p) => p.id)).toEqual([s.id, r.id]);
+      for (const p of moved) {
+        expect(p).toMatchObject({
+          status: "Pending",
+          nodeId: null,
+          nodeName: null,
+          restarts: 1,
+          reason: "NodeFailed",
+          message: `node ${nd.name} failed`,
+          scheduledAt: null,
+          startedAt: null,
+        });
+      }
+      expect(await store.getPod(t.id)).toBeNull();
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect((await store.getNode(keep.id))!.allocated).toEqual({ cpuMilli: 700, memoryMiB: 70 });
+      expect((await store.getPod(other.id))!.status).toBe("Scheduled");
+      expect((await store.listPendingPods()).map((p) => p.id)).toEqual([s.id, r.id]);
+      expect(await store.evictNodePods(nd.id, "again", "again", T0)).toEqual([]);
+    });
+
+    it("confirms only the node's own Scheduled pods as Running", async () => {
+      const nd = await node(8);
+      const other = await node(8);
+      const [a, b, c, pending] = [await pod(100), await pod(100), await pod(100), await pod(100)];
+      await store.bindPod(a.id, nd.id, T0, "m");
+      await store.bindPod(b.id, nd.id, T0, "m");
+      await store.bindPod(c.id, other.id, T0, "m");
+      const running = await store.confirmPodsRunning(nd.id, [a.id, c.id, pending.id, "junk"], T0 + 50);
+      expect(running.map((p) => p.id)).toEqual([a.id]);
+      expect(running[0]).toMatchObject({ status: "Running", startedAt: T0 + 50, nodeName: nd.name });
+      expect(await store.confirmPodsRunning(nd.id, [a.id], T0 + 60)).toEqual([]); // already Running
+      expect((await store.getPod(b.id))!.status).toBe("Scheduled");
+      expect((await store.getPod(c.id))!.status).toBe("Scheduled");
+      expect(await store.desiredPodIds(nd.id)).toEqual([a.id, b.id]);
+      expect(await store.confirmPodsRunning(nd.id, [], T0)).toEqual([]);
+    });
+
+    it("deletes a pod and releases its reservation", async () => {
+      const nd = await node(2, { memoryMiB: 500 });
+      const a = await pod(1500, 400);
+      const b = await pod(1000, 200);
+      await store.bindPod(a.id, nd.id, T0, "m");
+      expect(await store.bindPod(b.id, nd.id, T0, "m")).toBe("node-unavailable");
+      const deleted = await store.deletePod(a.id);
+      expect(deleted).toMatchObject({ id: a.id, status: "Scheduled", nodeId: nd.id, nodeName: nd.name });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect(await store.bindPod(b.id, nd.id, T0, "m")).toBe("bound");
+      expect(await store.deletePod(a.id)).toBeNull();
+      const pending = await pod(100);
+      expect((await store.deletePod(pending.id))!.id).toBe(pending.id);
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 200 });
+    });
+
+    it("finishes a pod and releases its reservation once", async () => {
+      const nd = await node(2);
+      const a = await pod(1500, 400);
+      await store.bindPod(a.id, nd.id, T0, "m");
+      await store.confirmPodsRunning(nd.id, [a.id], T0 + 1);
+      const done = await store.finishPod(a.id, "Succeeded", "Completed", "exit 0", T0 + 2);
+      expect(done).toMatchObject({ status: "Succeeded", reason: "Completed", message: "exit 0", finishedAt: T0 + 2, nodeId: nd.id });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect(await store.finishPod(a.id, "Failed", null, null, T0 + 3)).toBeNull();
+      // Deleting a finished pod must not release a second time.
+      await store.deletePod(a.id);
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect(await store.desiredPodIds(nd.id)).toEqual([]);
+    });
+
+    it("sets a pod's reason and message", async () => {
+      const p = await pod(100);
+      await store.setPodReason(p.id, "FailedScheduling", "Insufficient cpu");
+      expect(await store.getPod(p.id)).toMatchObject({ reason: "FailedScheduling", message: "Insufficient cpu" });
+      await store.setPodReason(p.id, null, null);
+      expect(await store.getPod(p.id)).toMatchObject({ reason: null, message: null });
+    });
+
+    it("keeps messages with semicolons, quotes and question marks intact", async () => {
+      const nd = await node(2);
+      const p = await pod(100, 10, "semi");
+      const msg = "placed; 'quoted' \"double\" ? $1 -- not a comment";
+      expect(await store.bindPod(p.id, nd.id, T0, msg)).toBe("bound");
+      expect((await store.getPod(p.id))!.message).toBe(msg);
+      const e = await store.addEvent({ time: T0, type: "Normal", reason: "R", objectKind: "Pod", objectId: p.id, objectName: "semi", message: msg });
+      expect(e.id).toBeGreaterThan(0);
+      expect((await store.listEvents({ objectId: p.id }))[0]).toEqual(e);
+      const odd = await store.addEvent({ ...e, objectId: "x;y'z?", message: "a;b" });
+      expect(await store.listEvents({ objectId: "x;y'z?" })).toEqual([odd]);
+      await store.setPodReason(p.id, "r;1", "m;2");
+      expect(await store.getPod(p.id)).toMatchObject({ reason: "r;1", message: "m;2" });
+    });
+  });
+
+  describe("mixed concurrency", () => {
+    it("random concurrent binds, deletes, finishes and evictions keep allocation equal to reservations", async () => {
+      let seed = 42;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const nodes: NodeRecord[] = [];
+      for (let i = 0; i < 5; i++) nodes.push(await node(4, { memoryMiB: 4000 }));
+      const pods: PodRecord[] = [];
+      for (let i = 0; i < 80; i++) pods.push(await pod(500 + rand(4) * 250, 100 + rand(5) * 100));
+      const deleted = new Set<string>();
+      for (let round = 0; round < 6; round++) {
+        const ops: Array<Promise<unknown>> = [];
+        for (let k = 0; k < 60; k++) {
+          const p = pods[rand(pods.length)]!;
+          const nd = nodes[rand(nodes.length)]!;
+          const op = rand(10);
+          if (op < 5) ops.push(store.bindPod(p.id, nd.id, T0, "m"));
+          else if (op === 5) ops.push(store.confirmPodsRunning(nd.id, [p.id], T0));
+          else if (op === 6) ops.push(store.markPodTerminating(p.id, T0));
+          else if (op === 7) ops.push(store.finishPod(p.id, "Succeeded", null, null, T0));
+          else if (op === 8)
+            ops.push(store.deletePod(p.id).then((d) => d && deleted.add(d.id)));
+          else
+            ops.push(
+              store
+                .transitionNode(nd.id, "Failed", { from: ["Ready"], now: T0 })
+                .then(() => store.evictNodePods(nd.id, "NodeFailed", "x", T0))
+                .then(() => store.transitionNode(nd.id, "Ready", { from: ["Failed"], now: T0 })),
+            );
+        }
+        await Promise.all(ops);
+      }
+      const left = await store.listPods();
+      const survivors = pods.filter((p) => !deleted.has(p.id));
+      // Terminating pods are also deleted by evictions, so only "at most" can be said of the rest.
+      expect(left.length).toBeLessThanOrEqual(survivors.length);
+      for (const p of survivors) {
+        const now = left.find((x) => x.id === p.id);
+        if (!now) continue;
+        if (now.status === "Pending") expect(now.nodeId).toBeNull();
+        if (now.status === "Scheduled" || now.status === "Running") expect(now.nodeId).not.toBeNull();
+      }
+      for (const nd of nodes) {
+        const fresh = (await store.getNode(nd.id))!;
+        const holding = left.filter((p) => p.nodeId === nd.id && ["Scheduled", "Running", "Terminating"].includes(p.status));
+        expect(fresh.allocated.cpuMilli).toBe(holding.reduce((s, p) => s + p.request.cpuMilli, 0));
+        expect(fresh.allocated.memoryMiB).toBe(holding.reduce((s, p) => s + p.request.memoryMiB, 0));
+      }
+    });
+  });
+
+  describe("events", () => {
+    it("adds, lists (newest last, afterId, objectId) and prunes", async () => {
+      const added = [];
+      for (let i = 0; i < 5; i++) {
+        added.push(
+          await store.addEvent({
+            time: T0 + i,
+            type: i % 2 ? "Warning" : "Normal",
+            reason: `R${i}`,
+            objectKind: i === 4 ? "Cluster" : "Node",
+            objectId: i === 4 ? null : `obj-${i % 2}`,
+            objectName: `name-${i}`,
+            message: `m${i}`,
+          }),
+        );
+      }
+      const ids = added.map((e) => e.id);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      expect(typeof ids[0]).toBe("number");
+      expect(await store.listEvents()).toEqual(added);
+      expect(await store.listEvents({ limit: 2 })).toEqual(added.slice(3));
+      expect(await store.listEvents({ afterId: ids[1] })).toEqual(added.slice(2));
+      expect(await store.listEvents({ afterId: ids[1], limit: 2 })).toEqual(added.slice(2, 4));
+      expect(await store.listEvents({ afterId: ids[4] })).toEqual([]);
+      expect(await store.listEvents({ objectId: "obj-1" })).toEqual([added[1], added[3]]);
+      expect(added[4]).toMatchObject({ objectKind: "Cluster", objectId: null, time: T0 + 4 });
+      await store.pruneEvents(2);
+      expect(await store.listEvents()).toEqual(added.slice(3));
+      await store.pruneEvents(10);
+      expect((await store.listEvents()).length).toBe(2);
+      await store.pruneEvents(0);
+      expect(await store.listEvents()).toEqual([]);
+    });
+  });
+
+  describe("leadership", () => {
+    it("lets exactly one handle lead; releasing hands it over", async () => {
+      expect(await db.tryAcquireLeadership()).toBe(true);
+      expect(await db.tryAcquireLeadership()).toBe(true); // re-confirming keeps it
+      if (!backend.multiProcess) {
+        await db.releaseLeadership();
+        return;
+      }
+      const other = await backend.open();
+      try {
+        expect(await other.tryAcquireLeadership()).toBe(false);
+        await db.releaseLeadership();
+        expect(await other.tryAcquireLeadership()).toBe(true);
+        expect(await db.tryAcquireLeadership()).toBe(false);
+        // Closing the leader frees the lease too.
+        await other.close();
+        expect(await db.tryAcquireLeadership()).toBe(true);
+        await db.releaseLeadership();
+      } finally {
+        await other.close();
+      }
+    });
+
+    it.runIf(backend.multiProcess)("two processes race for leadership: one wins", async () => {
+      const handles = await Promise.all([backend.open(), backend.open(), backend.open()]);
+      try {
+        const won = await Promise.all(handles.map((h) => h.tryAcquireLeadership()));
+        expect(won.filter(Boolean).length).toBe(1);
+      } finally {
+        await Promise.all(handles.map((h) => h.close()));
+      }
+    });
+  });
+
+  describe("two API processes", () => {
+    it.runIf(backend.multiProcess)("racing binds through two handles never overcommit", async () => {
+      const second = await backend.open({ poolSize: 16 });
+      try {
+        const nodes = [await node(8), await node(6), await node(4), await node(2)];
+        const pods: PodRecord[] = [];
+        for (let i = 0; i < 50; i++) pods.push(await pod(1000));
+        // Both processes try every pod, each on its own node choice, like two schedulers would.
+        const results = await Promise.all([
+          ...pods.map((p, i) => db.store.bindPod(p.id, nodes[i % 4]!.id, T0, "a")),
+          ...pods.map((p, i) => second.store.bindPod(p.id, nodes[(i + 1) % 4]!.id, T0, "b")),
+        ]);
+        expect(results.filter((r) => r === "bound").length).toBe(20);
+        await expectConsistent(nodes, 20);
+      } finally {
+        await second.close();
+      }
+    });
+  });
+
+  /** Allocation equals the sum of bound pods' requests, never above capacity, and no pod is lost. */
+  async function expectConsistent(nodes: NodeRecord[], boundCount: number): Promise<void> {
+    const pods = await store.listPods();
+    const bound = pods.filter((p) => p.nodeId !== null);
+    expect(bound.length).toBe(boundCount);
+    for (const nd of nodes) {
+      const fresh = (await store.getNode(nd.id))!;
+      const mine = bound.filter((p) => p.nodeId === nd.id);
+      expect(fresh.allocated.cpuMilli).toBe(mine.reduce((s, p) => s + p.request.cpuMilli, 0));
+      expect(fresh.allocated.memoryMiB).toBe(mine.reduce((s, p) => s + p.request.memoryMiB, 0));
+      expect(fresh.allocated.cpuMilli).toBeLessThanOrEqual(fresh.capacity.cpuMilli);
+      for (const p of mine) expect(p.status).toBe("Scheduled");
+    }
+    for (const p of pods.filter((x) => x.nodeId === null)) expect(p.status).toBe("Pending");
+  }
+}
