@@ -1,0 +1,46 @@
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import type { AppRouter, RouterInputs, RouterOutputs } from "@kube9/api";
+
+export type { AppRouter, RouterInputs, RouterOutputs };
+export { TRPCClientError };
+
+/** Options for a Kube-9 client: the API base URL (e.g. http://127.0.0.1:7070) and a bearer token. */
+export interface Kube9ClientOptions {
+  url: string;
+  token?: string;
+  /** Abort a request after this many ms (default: no limit). */
+  timeoutMs?: number;
+}
+
+/** The fully typed tRPC client for a Kube-9 API. */
+export type Kube9Client = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+/** Creates a typed client; every procedure of the API is available with its input and output types. */
+export function createKube9Client(opts: Kube9ClientOptions): Kube9Client {
+  const base = opts.url.replace(/\/+$/, "");
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${base}/trpc`,
+        headers: () => (opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        fetch: opts.timeoutMs
+          ? (input, init) => {
+              // Keep a per-call signal (e.g. a cancelled subscription) alongside the timeout.
+              const timeout = AbortSignal.timeout(opts.timeoutMs!);
+              const own = (init as RequestInit | undefined)?.signal;
+              return fetch(input, { ...(init as RequestInit), signal: own ? AbortSignal.any([own, timeout]) : timeout });
+            }
+          : undefined,
+      }),
+    ],
+  });
+}
+
+/** The tRPC error code of a failed call (e.g. "NOT_FOUND"), or undefined for network errors. */
+export function errorCode(err: unknown): string | undefined {
+  if (err instanceof TRPCClientError) {
+    const data = (err as TRPCClientError<AppRouter>).data as { code?: string } | undefined;
+    return data?.code;
+  }
+  return undefined;
+}
