@@ -1,0 +1,18 @@
+import { router } from "../trpc.js";
+import { agentRouter } from "./agent.js";
+import { clusterRouter } from "./cluster.js";
+import { eventsRouter } from "./events.js";
+import { healthRouter } from "./health.js";
+import { nodesRouter } from "./nodes.js";
+import { podsRouter } from "./pods.js";
+
+export const appRouter = router({
+  health: healthRouter,
+  nodes: nodesRouter,
+  pods: podsRouter,
+  cluster: clusterRouter,
+  events: eventsRouter,
+  agent: agentRouter,
+});
+
+export type AppRouter = typeof appRouter;

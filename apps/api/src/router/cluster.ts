@@ -1,0 +1,11 @@
+import { z } from "zod";
+import { healthPatchInput, policySchema } from "../schemas.js";
+import { adminProcedure, router } from "../trpc.js";
+
+export const clusterRouter = router({
+  status: adminProcedure.query(({ ctx }) => ctx.cp.clusterStatus()),
+  setAlgorithm: adminProcedure
+    .input(z.object({ algorithm: policySchema }))
+    .mutation(({ ctx, input }) => ctx.cp.setAlgorithm(input.algorithm)),
+  setHealth: adminProcedure.input(healthPatchInput).mutation(({ ctx, input }) => ctx.cp.setHealthConfig(input)),
+});

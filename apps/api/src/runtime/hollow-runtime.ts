@@ -1,0 +1,132 @@
+import { componentsForRole, type NodeRole, type Resources } from "@kube9/core";
+import type { AgentExit, AgentSpec, NodeRuntime } from "./runtime.js";
+
+/** The agent procedures a hollow node calls: the same tRPC procedures a real agent calls over HTTP. */
+export interface AgentApi {
+  register(input: { nodeId: string; agentVersion?: string }): Promise<{ role: NodeRole; heartbeatIntervalMs: number }>;
+  heartbeat(input: {
+    nodeId: string;
+    podIds: string[];
+    usage: Resources;
+    components: Record<string, "Healthy" | "Unhealthy">;
+  }): Promise<{ desiredPodIds: string[]; heartbeatIntervalMs: number }>;
+  leave(input: { nodeId: string; reason?: string }): Promise<{ ok: true }>;
+}
+
+/** One simulated agent: registers, beats, converges to the desired pods; no process of its own. */
+class HollowAgent {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly pods = new Set<string>();
+  private interval = 1000;
+  private components: Record<string, "Healthy"> = {};
+  paused = false;
+  private stopped = false;
+
+  constructor(
+    private readonly spec: AgentSpec,
+    private readonly api: AgentApi,
+  ) {}
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const reg = await this.api.register({ nodeId: this.spec.nodeId, agentVersion: "hollow" });
+        this.interval = reg.heartbeatIntervalMs;
+        this.components = Object.fromEntries(componentsForRole(reg.role).map((c) => [c, "Healthy" as const]));
+        this.schedule(this.interval);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.beat(), ms);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    if (this.paused) return this.schedule(this.interval);
+    let changed = false;
+    try {
+      const answer = await this.api.heartbeat({
+        nodeId: this.spec.nodeId,
+        podIds: [...this.pods],
+        usage: { cpuMilli: 0, memoryMiB: 0 },
+        components: this.components,
+      });
+      this.interval = answer.heartbeatIntervalMs;
+      const desired = new Set(answer.desiredPodIds);
+      for (const id of desired) if (!this.pods.has(id)) (this.pods.add(id), (changed = true));
+      for (const id of this.pods) if (!desired.has(id)) (this.pods.delete(id), (changed = true));
+    } catch {
+      // The API decides this node's fate; a hollow agent simply keeps trying like a real one.
+    }
+    // Confirm changes at once, as the real agent does.
+    this.schedule(changed ? 0 : this.interval);
+  }
+
+  async stop(leave: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (leave) await this.api.leave({ nodeId: this.spec.nodeId, reason: "hollow node stopped" }).catch(() => undefined);
+  }
+}
+
+/** Many simulated nodes inside the API process, for scale tests and benchmarks. */
+export class HollowRuntime implements NodeRuntime {
+  readonly kind = "hollow" as const;
+  private readonly agents = new Map<string, HollowAgent>();
+  private readonly listeners: Array<(exit: AgentExit) => void> = [];
+  private seq = 0;
+
+  constructor(private readonly connect: (token: string) => Promise<AgentApi>) {}
+
+  async start(spec: AgentSpec): Promise<string> {
+    await this.stop(spec.nodeId, false);
+    const agent = new HollowAgent(spec, await this.connect(spec.token));
+    this.agents.set(spec.nodeId, agent);
+    void agent.run();
+    return `hollow-${++this.seq}`;
+  }
+
+  async stop(nodeId: string, graceful: boolean): Promise<void> {
+    const agent = this.agents.get(nodeId);
+    if (!agent) return;
+    this.agents.delete(nodeId);
+    await agent.stop(graceful);
+  }
+
+  async kill(nodeId: string): Promise<void> {
+    const agent = this.agents.get(nodeId);
+    if (!agent) throw new Error("the node has no running agent");
+    this.agents.delete(nodeId);
+    await agent.stop(false);
+    for (const l of this.listeners) l({ nodeId, description: "hollow agent killed" });
+  }
+
+  async pause(nodeId: string): Promise<void> {
+    const agent = this.agents.get(nodeId);
+    if (!agent) throw new Error("the node has no running agent");
+    agent.paused = true;
+  }
+
+  async resume(nodeId: string): Promise<void> {
+    const agent = this.agents.get(nodeId);
+    if (agent) agent.paused = false;
+  }
+
+  has(nodeId: string): boolean {
+    return this.agents.has(nodeId);
+  }
+
+  onUnexpectedExit(listener: (exit: AgentExit) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.agents.keys()].map((id) => this.stop(id, false)));
+  }
+}

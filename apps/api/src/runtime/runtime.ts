@@ -1,0 +1,40 @@
+import type { RuntimeKind } from "@kube9/core";
+
+/** What a runtime needs to start one node's agent. */
+export interface AgentSpec {
+  nodeId: string;
+  name: string;
+  cpuMilli: number;
+  memoryMiB: number;
+  /** Whether the user gave the memory size (limits are set only then). */
+  memoryGiven: boolean;
+  apiUrl: string;
+  token: string;
+}
+
+/** How an agent ended, as the runtime saw it. */
+export interface AgentExit {
+  nodeId: string;
+  description: string;
+}
+
+/** Where node agents run: child processes, containers or in-process simulations (DESIGN.md section 6). */
+export interface NodeRuntime {
+  readonly kind: RuntimeKind;
+  /** Starts the agent; returns a handle to show users (pid or container id). */
+  start(spec: AgentSpec): Promise<string>;
+  /** Stops and removes the agent; graceful lets it say goodbye first. */
+  stop(nodeId: string, graceful: boolean): Promise<void>;
+  /** Kills the agent abruptly (fault injection). */
+  kill(nodeId: string): Promise<void>;
+  /** Freezes the agent: it exists but sends nothing. */
+  pause(nodeId: string): Promise<void>;
+  /** Unfreezes a paused agent. */
+  resume(nodeId: string): Promise<void>;
+  /** Whether the runtime has a live agent for the node. */
+  has(nodeId: string): boolean;
+  /** Called when an agent ends without being asked to. */
+  onUnexpectedExit(listener: (exit: AgentExit) => void): void;
+  /** Stops every agent this runtime started. */
+  stopAll(): Promise<void>;
+}

@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { RuntimeKind } from "@kube9/core";
+import { openDatabase } from "@kube9/db";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import express from "express";
+import { ControlPlane } from "./control-plane.js";
+import { createLogger, type Logger, type LogLevel } from "./logger.js";
+import { appRouter } from "./router/_app.js";
+import { HollowRuntime } from "./runtime/hollow-runtime.js";
+import { ProcessRuntime, resolveAgentEntry } from "./runtime/process-runtime.js";
+import type { NodeRuntime } from "./runtime/runtime.js";
+import { hashToken, newAdminToken } from "./tokens.js";
+import { createCallerFactory, createContext } from "./trpc.js";
+
+export interface ControlPlaneStartOptions {
+  port: number;
+  host?: string;
+  runtime?: "auto" | "process" | "docker";
+  /** KUBE9_HOME: data folder, config.json, agent logs. */
+  home: string;
+  /** PostgreSQL URL; the embedded database in home/data when absent. */
+  databaseUrl?: string;
+  /** Fixed admin token (else one is made on first start and kept in config.json). */
+  adminToken?: string;
+  logLevel?: LogLevel;
+  log?: (line: string) => void;
+  agentEntry?: string;
+}
+
+export interface RunningControlPlane {
+  url: string;
+  token: string;
+  runtime: RuntimeKind;
+  database: "postgres" | "pglite";
+  configPath: string;
+  controlPlane: ControlPlane;
+  close(): Promise<void>;
+}
+
+interface ConfigFile {
+  server?: string;
+  token?: string;
+}
+
+function readConfig(path: string): ConfigFile {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ConfigFile;
+  } catch {
+    return {};
+  }
+}
+
+/** Starts the database, controllers and the HTTP API; writes the CLI's config.json. */
+export async function startControlPlane(opts: ControlPlaneStartOptions): Promise<RunningControlPlane> {
+  const log: Logger = createLogger({ level: opts.logLevel ?? "info", write: opts.log });
+  mkdirSync(opts.home, { recursive: true });
+  const configPath = join(opts.home, "config.json");
+  const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
+  try {
+    const store = db.store;
+    const cluster = await store.getCluster();
+    const saved = readConfig(configPath);
+    let token = opts.adminToken;
+    if (!token && saved.token && cluster.adminTokenHash === hashToken(saved.token)) token = saved.token;
+    if (!token && !cluster.adminTokenHash) token = newAdminToken();
+    if (!token) {
+      // The database has a token whose plain text is gone; issue a new one rather than lock the user out.
+      token = newAdminToken();
+      log.warn("the admin token in config.json did not match the database; issued a new one");
+    }
+    if (cluster.adminTokenHash !== hashToken(token)) await store.updateCluster({ adminTokenHash: hashToken(token) });
+
+    const runtimes: Partial<Record<RuntimeKind, NodeRuntime>> = {};
+    const wanted = opts.runtime ?? "auto";
+    if (wanted === "docker") {
+      throw new Error('the docker runtime is not available yet; use --runtime process');
+    }
+    runtimes.process = new ProcessRuntime({
+      agentEntry: resolveAgentEntry(opts.agentEntry),
+      logDir: join(opts.home, "logs"),
+      logLevel: opts.logLevel,
+    });
+    const defaultRuntime: RuntimeKind = "process";
+
+    let url = "";
+    const createCaller = createCallerFactory(appRouter);
+    // Hollow nodes call the same agent procedures as real agents, through an in-process caller.
+    runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent);
+    const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url });
+
+    const app = express();
+    app.disable("x-powered-by");
+    app.get("/healthz", (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(
+      "/trpc",
+      createExpressMiddleware({
+        router: appRouter,
+        createContext: ({ req }) => createContext(cp, req.headers.authorization),
+        onError: ({ error, path }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR") {
+            log.error(`procedure ${path ?? "?"} failed`, { err: String(error.cause ?? error), stack: error.cause?.stack });
+          }
+        },
+      }),
+    );
+    const host = opts.host ?? "127.0.0.1";
+    const server = await new Promise<import("node:http").Server>((resolve, reject) => {
+      const s = app.listen(opts.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      s.once("error", reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    await cp.start();
+    writeFileSync(configPath, `${JSON.stringify({ server: url, token }, null, 2)}\n`, { mode: 0o600 });
+    log.info(`Kube-9 API listening on ${url}`, { database: db.kind, runtime: defaultRuntime });
+
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      token,
+      runtime: defaultRuntime,
+      database: db.kind,
+      configPath,
+      controlPlane: cp,
+      close: () => {
+        closing ??= (async () => {
+          // Close HTTP first so stopping agents cannot trigger rescheduling on the way out.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeAllConnections();
+          await closed;
+          await cp.stop();
+          await db.close();
+          log.info("Kube-9 API stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
