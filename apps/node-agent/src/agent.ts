@@ -1,0 +1,337 @@
+import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
+import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/core";
+import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { createLogger, type AgentLogger } from "./log.js";
+import { convergePods } from "./reconcile.js";
+import { createProcessUsageSampler, type UsageSampler } from "./usage.js";
+
+export const AGENT_VERSION = "0.1.0";
+
+/**
+ * Answers that mean the API will never accept this agent again (node removed, credential
+ * revoked): retrying would only hammer the API, so the agent ends instead.
+ */
+export const FATAL_CODES: ReadonlySet<string> = new Set([
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "PRECONDITION_FAILED",
+]);
+
+/** Options of a {@link NodeAgent}. */
+export interface NodeAgentOptions {
+  /** API base URL, e.g. http://127.0.0.1:7070. */
+  url: string;
+  nodeId: string;
+  /** The node's own credential (valid only for this nodeId). */
+  token: string;
+  /** Shown in logs; defaults to the node id. */
+  name?: string;
+  log?: AgentLogger;
+  agentVersion?: string;
+  /** What each heartbeat reports as usage (default: this process's CPU and RSS). */
+  usage?: UsageSampler;
+  /** Per-request limit for register and heartbeat (default: twice the interval, 1 s .. 10 s). */
+  requestTimeoutMs?: number;
+  /** How long stop({ leave: true }) waits for the API (default 1.5 s). */
+  leaveTimeoutMs?: number;
+  registerBackoff?: BackoffOptions;
+}
+
+/** What the API told the agent at registration. */
+export interface Registration {
+  nodeId: string;
+  name: string;
+  role: NodeRole;
+  heartbeatIntervalMs: number;
+  capacity: Resources;
+}
+
+/** Why an agent ended; `done` resolves with it. */
+export type AgentExit =
+  | { reason: "stopped"; left: boolean }
+  | { reason: "rejected"; code: string; message: string }
+  | { reason: "failed"; message: string };
+
+const DEFAULT_INTERVAL_MS = 1_000;
+const DEFAULT_LEAVE_TIMEOUT_MS = 1_500;
+const REGISTER_TIMEOUT_MS = 5_000;
+/** A server that changes its mind on every answer must not turn the loop into a busy spin. */
+const MAX_IMMEDIATE_BEATS = 5;
+
+/**
+ * A node agent: registers with the API, heartbeats, and converges its pod set to the one each
+ * answer asks for. Holds no global state, so many can run in one process (tests, hollow nodes).
+ */
+export class NodeAgent {
+  /** Resolves once, when the agent has ended; never rejects. */
+  readonly done: Promise<AgentExit>;
+
+  private readonly opts: NodeAgentOptions;
+  private readonly log: AgentLogger;
+  private readonly client: Kube9Client;
+  private readonly sampleUsage: UsageSampler;
+  private readonly abort = new AbortController();
+  private readonly pods = new Set<string>();
+  private resolveDone!: (exit: AgentExit) => void;
+  private exit: AgentExit | undefined;
+  private reg: Registration | undefined;
+  private components: Record<string, ComponentStatus> = {};
+  private intervalMs = DEFAULT_INTERVAL_MS;
+  private starting: Promise<void> | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(opts: NodeAgentOptions) {
+    this.opts = opts;
+    this.log = opts.log ?? createLogger({ name: opts.name ?? opts.nodeId });
+    this.client = createKube9Client({ url: opts.url, token: opts.token });
+    this.sampleUsage = opts.usage ?? createProcessUsageSampler();
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** What the API said at registration, once registered. */
+  get registration(): Registration | undefined {
+    return this.reg;
+  }
+
+  /** The pods this node hosts now. */
+  get podIds(): string[] {
+    return [...this.pods];
+  }
+
+  /** How the agent ended, or undefined while it runs. */
+  get exitReason(): AgentExit | undefined {
+    return this.exit;
+  }
+
+  /**
+   * Registers (retrying while the API is unreachable) and starts the heartbeat loop.
+   * Resolves once registered, or once the agent has ended without registering (see `done`).
+   */
+  start(): Promise<void> {
+    this.starting ??= new Promise<void>((registered) => {
+      this.running = this.run(registered);
+    });
+    return this.starting;
+  }
+
+  /** Stops the loop and, if asked and registered, tells the API the node leaves. Idempotent. */
+  stop(opts: { leave: boolean; reason?: string }): Promise<void> {
+    this.stopping ??= this.shutdown(opts);
+    return this.stopping;
+  }
+
+  private async shutdown(opts: { leave: boolean; reason?: string }): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    if (this.exit) return;
+    let left = false;
+    if (opts.leave && this.reg) {
+      const input = opts.reason === undefined ? { nodeId: this.opts.nodeId } : { nodeId: this.opts.nodeId, reason: opts.reason };
+      try {
+        await this.call(
+          this.opts.leaveTimeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS,
+          (signal) => this.client.agent.leave.mutate(input, { signal }),
+          false,
+        );
+        left = true;
+        this.log.info("left the cluster");
+      } catch (err) {
+        this.log.warn(`could not leave the cluster (${describeError(err)}); exiting anyway`);
+      }
+    }
+    this.log.info("stopped");
+    this.finish({ reason: "stopped", left });
+  }
+
+  private async run(registered: () => void): Promise<void> {
+    try {
+      if (this.abort.signal.aborted) return;
+      const reg = await this.register();
+      if (!reg) return;
+      this.setInterval(reg.heartbeatIntervalMs);
+      this.reg = reg;
+      this.components = Object.fromEntries(componentsForRole(reg.role).map((c) => [c, "Healthy" as const]));
+      this.log.info(
+        `registered as ${reg.name} (${reg.role}, ${reg.capacity.cpuMilli}m CPU, ${reg.capacity.memoryMiB} MiB, heartbeat every ${this.intervalMs} ms)`,
+      );
+      registered();
+      await this.heartbeatLoop();
+    } catch (err) {
+      // Only a bug gets here; end cleanly rather than leave a rejection nobody awaits.
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`unexpected failure: ${message}`);
+      this.finish({ reason: "failed", message });
+    } finally {
+      registered();
+    }
+  }
+
+  private async register(): Promise<Registration | undefined> {
+    const backoff = this.opts.registerBackoff ?? REGISTER_BACKOFF;
+    const input = { nodeId: this.opts.nodeId, agentVersion: this.opts.agentVersion ?? AGENT_VERSION };
+    let attempt = 0;
+    let outage = false;
+    while (!this.abort.signal.aborted) {
+      try {
+        const res = await this.call(this.opts.requestTimeoutMs ?? REGISTER_TIMEOUT_MS, (signal) =>
+          this.client.agent.register.mutate(input, { signal }),
+        );
+        if (outage) this.log.info(`API reachable again after ${attempt} failed registration attempts`);
+        return res;
+      } catch (err) {
+        if (this.abort.signal.aborted) return undefined;
+        if (this.rejectIfFatal(err, "registration")) return undefined;
+        const delay = backoffDelay(attempt++, backoff);
+        if (!outage) {
+          outage = true;
+          this.log.warn(`cannot register (${describeError(err)}); retrying with backoff up to ${backoff.maxMs} ms`);
+        } else {
+          this.log.debug(`registration attempt ${attempt} failed (${describeError(err)}); next in ${delay} ms`);
+        }
+        await this.sleep(delay);
+      }
+    }
+    return undefined;
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    let failures = 0;
+    let immediateStreak = 0;
+    while (!this.abort.signal.aborted) {
+      const beganAt = performance.now();
+      try {
+        const input = {
+          nodeId: this.opts.nodeId,
+          podIds: [...this.pods],
+          usage: this.sampleUsage(),
+          components: this.components,
+        };
+        const res = await this.call(this.heartbeatTimeoutMs(), (signal) =>
+          this.client.agent.heartbeat.mutate(input, { signal }),
+        );
+        if (this.abort.signal.aborted) return;
+        if (failures > 0) {
+          this.log.info(`API reachable again after ${failures} failed heartbeats`);
+          failures = 0;
+        }
+        this.setInterval(res.heartbeatIntervalMs);
+        const { started, stopped } = convergePods(this.pods, res.desiredPodIds);
+        for (const id of stopped) this.log.info(`pod stopped ${id}`);
+        for (const id of started) this.log.info(`pod started ${id}`);
+        // Confirm a change at once so the API does not wait a whole interval to see it.
+        if (started.length + stopped.length > 0 && immediateStreak < MAX_IMMEDIATE_BEATS) {
+          immediateStreak++;
+          continue;
+        }
+        immediateStreak = 0;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (this.rejectIfFatal(err, "heartbeat")) return;
+        if (failures++ === 0) {
+          this.log.warn(`heartbeat failed (${describeError(err)}); retrying every ${this.intervalMs} ms`);
+        } else {
+          this.log.debug(`heartbeat failed again (${describeError(err)})`);
+        }
+        immediateStreak = 0;
+      }
+      // Measured from the start of the beat so a slow API does not stretch the cadence.
+      await this.sleep(Math.max(0, this.intervalMs - (performance.now() - beganAt)));
+    }
+  }
+
+  private rejectIfFatal(err: unknown, during: string): boolean {
+    const code = errorCode(err);
+    if (code === undefined || !FATAL_CODES.has(code)) return false;
+    const message = err instanceof Error ? err.message : String(err);
+    this.log.error(`${during} rejected by the API (${code}: ${message}); the node was removed or is no longer allowed`);
+    this.finish({ reason: "rejected", code, message });
+    return true;
+  }
+
+  private finish(exit: AgentExit): void {
+    if (this.exit) return;
+    this.exit = exit;
+    this.abort.abort();
+    this.resolveDone(exit);
+  }
+
+  private setInterval(ms: number): void {
+    if (Number.isFinite(ms) && ms > 0 && ms !== this.intervalMs) {
+      if (this.reg) this.log.debug(`heartbeat interval is now ${ms} ms`);
+      this.intervalMs = ms;
+    }
+  }
+
+  private heartbeatTimeoutMs(): number {
+    return this.opts.requestTimeoutMs ?? Math.min(10_000, Math.max(1_000, 2 * this.intervalMs));
+  }
+
+  /**
+   * Runs one API call with a signal that aborts after `timeoutMs` and, if `stoppable`, on stop.
+   * Hand-rolled rather than AbortSignal.any: that one keeps a reference per call on the long-lived
+   * stop signal, which adds up over days of beats (and thousands of hollow agents).
+   */
+  private async call<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, stoppable = true): Promise<T> {
+    const ac = new AbortController();
+    let timedOut = false;
+    const onStop = () => ac.abort();
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, timeoutMs);
+    if (stoppable) this.abort.signal.addEventListener("abort", onStop, { once: true });
+    try {
+      return await fn(ac.signal);
+    } catch (err) {
+      // tRPC turns every abort into the same anonymous AbortError; say which one it was.
+      if (timedOut) throw new RequestTimeoutError(timeoutMs, err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener("abort", onStop);
+    }
+  }
+
+  /** Waits `ms`, or less if the agent is stopped meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/** A call the agent gave up on after its time limit. */
+export class RequestTimeoutError extends Error {
+  constructor(timeoutMs: number, cause: unknown) {
+    super(`timed out after ${timeoutMs} ms`, { cause });
+    this.name = "TimeoutError";
+  }
+}
+
+/** A short, stack-free description of a failed call: the tRPC code, or the network cause. */
+export function describeError(err: unknown): string {
+  const code = errorCode(err);
+  if (code !== undefined) return `${code}: ${err instanceof Error ? err.message : String(err)}`;
+  // fetch hides the useful part ("ECONNREFUSED", "bad port") a few causes deep under "fetch failed".
+  let cur: unknown = err;
+  let deepest = err instanceof Error ? err.message : String(err);
+  for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
+    if (cur instanceof RequestTimeoutError) return cur.message;
+    if (cur.name === "TimeoutError") return "timed out";
+    const sysCode = (cur as { code?: unknown }).code;
+    if (typeof sysCode === "string") return sysCode;
+    if (cur.message) deepest = cur.message;
+    cur = cur.cause;
+  }
+  return deepest;
+}

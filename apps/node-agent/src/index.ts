@@ -1,0 +1,12 @@
+export { NodeAgent, FATAL_CODES, AGENT_VERSION, RequestTimeoutError, describeError } from "./agent.js";
+export type { NodeAgentOptions, Registration, AgentExit } from "./agent.js";
+export { readConfig } from "./env.js";
+export type { AgentConfig, ConfigResult } from "./env.js";
+export { createLogger, silentLogger, isLogLevel, LOG_LEVELS } from "./log.js";
+export type { AgentLogger, LoggerOptions, LogLevel } from "./log.js";
+export { backoffDelay, REGISTER_BACKOFF } from "./backoff.js";
+export type { BackoffOptions } from "./backoff.js";
+export { convergePods } from "./reconcile.js";
+export type { PodChanges } from "./reconcile.js";
+export { createProcessUsageSampler } from "./usage.js";
+export type { UsageSampler } from "./usage.js";

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { NodeAgent } from "./agent.js";
+import { readConfig } from "./env.js";
+import { createLogger } from "./log.js";
+
+/** Exit codes the node runtimes rely on. */
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_BAD_CONFIG = 2;
+const EXIT_REJECTED = 3;
+
+/** Reads the environment, runs one agent until it ends or is signalled, and exits with its code. */
+async function main(): Promise<number> {
+  const result = readConfig(process.env);
+  if (!result.ok) {
+    for (const error of result.errors) process.stderr.write(`[agent] config error: ${error}\n`);
+    return EXIT_BAD_CONFIG;
+  }
+  const { config } = result;
+  const log = createLogger({ name: config.name ?? config.nodeId, level: config.logLevel });
+  const agent = new NodeAgent({ url: config.url, nodeId: config.nodeId, token: config.token, log, name: config.name });
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      // The user asked twice: do not wait for the API any longer.
+      log.warn(`${signal} again, exiting now`);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    signalled = true;
+    log.info(`${signal} received, leaving the cluster`);
+    void agent.stop({ leave: true, reason: `received ${signal}` });
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  if (process.send) {
+    // The process runtime spawns us with an IPC channel that closes when the API process dies:
+    // an agent must not outlive its API as an orphan. No leave: there is no one to tell.
+    process.once("disconnect", () => {
+      log.warn("the API process that started this agent is gone, exiting");
+      void agent.stop({ leave: false });
+    });
+  }
+
+  await agent.start();
+  const exit = await agent.done;
+  switch (exit.reason) {
+    case "stopped":
+      return EXIT_OK;
+    case "rejected":
+      return EXIT_REJECTED;
+    case "failed":
+      return EXIT_FAILED;
+  }
+}
+
+// Logs go to a pipe owned by whoever started us; if it closes, losing log lines beats crashing.
+process.stderr.on("error", () => {});
+
+process.on("unhandledRejection", (reason) => {
+  // A safety net: the agent itself handles every failure it expects.
+  process.stderr.write(`[agent] unexpected: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+  process.exit(EXIT_FAILED);
+});
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[agent] unexpected: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT_FAILED);
+  },
+);

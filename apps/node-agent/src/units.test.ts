@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay } from "./backoff.js";
+import { readConfig } from "./env.js";
+import { createLogger } from "./log.js";
+import { convergePods } from "./reconcile.js";
+import { createProcessUsageSampler } from "./usage.js";
+
+const goodEnv = {
+  KUBE9_URL: "http://127.0.0.1:7070",
+  KUBE9_NODE_ID: "0b1f2c3d-0000-4000-8000-000000000001",
+  KUBE9_NODE_TOKEN: "secret-token",
+};
+
+describe("readConfig", () => {
+  it("accepts a complete environment with defaults", () => {
+    expect(readConfig(goodEnv)).toEqual({
+      ok: true,
+      config: { url: goodEnv.KUBE9_URL, nodeId: goodEnv.KUBE9_NODE_ID, token: "secret-token", name: undefined, logLevel: "info" },
+    });
+    const named = readConfig({ ...goodEnv, KUBE9_NODE_NAME: "w1", KUBE9_LOG_LEVEL: "DEBUG" });
+    expect(named.ok && named.config).toMatchObject({ name: "w1", logLevel: "debug" });
+  });
+
+  it("reports every problem at once and never echoes the token", () => {
+    const result = readConfig({ KUBE9_URL: "ftp://x", KUBE9_NODE_TOKEN: "has space", KUBE9_LOG_LEVEL: "loud" });
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors).toHaveLength(4);
+    expect(errors.join("\n")).toMatch(/KUBE9_URL must start with http/);
+    expect(errors.join("\n")).toMatch(/KUBE9_NODE_ID is required/);
+    expect(errors.join("\n")).toMatch(/KUBE9_LOG_LEVEL must be one of error\|warn\|info\|debug/);
+    expect(errors.join("\n")).not.toContain("has space");
+    expect(readConfig({ ...goodEnv, KUBE9_URL: "not a url" }).ok).toBe(false);
+    expect(readConfig({ ...goodEnv, KUBE9_NODE_TOKEN: "  " }).ok).toBe(false);
+  });
+});
+
+describe("backoffDelay", () => {
+  it("doubles from 100 ms up to 5 s, plus up to 20% jitter", () => {
+    const none = () => 0;
+    expect([0, 1, 2, 3, 5, 6, 10, 100].map((n) => backoffDelay(n, undefined, none))).toEqual([
+      100, 200, 400, 800, 3200, 5000, 5000, 5000,
+    ]);
+    expect(backoffDelay(0, undefined, () => 1)).toBe(120);
+    expect(backoffDelay(20, undefined, () => 1)).toBe(6000);
+  });
+});
+
+describe("convergePods", () => {
+  it("adds missing ids, removes extra ones, and reports both", () => {
+    const pods = new Set(["a", "b"]);
+    expect(convergePods(pods, ["b", "c", "c"])).toEqual({ started: ["c"], stopped: ["a"] });
+    expect([...pods].sort()).toEqual(["b", "c"]);
+    expect(convergePods(pods, ["c", "b"])).toEqual({ started: [], stopped: [] });
+  });
+});
+
+describe("createLogger", () => {
+  it("prefixes lines with the node name and filters by level", () => {
+    const lines: string[] = [];
+    const log = createLogger({ name: "w1", level: "warn", write: (l) => lines.push(l) });
+    log.debug("hidden");
+    log.info("hidden too");
+    log.warn("slow API");
+    log.error("removed");
+    expect(lines).toEqual(["[agent w1] warn: slow API", "[agent w1] error: removed"]);
+    const info: string[] = [];
+    createLogger({ name: "w2", write: (l) => info.push(l) }).info("pod started p1");
+    expect(info).toEqual(["[agent w2] pod started p1"]);
+  });
+});
+
+describe("createProcessUsageSampler", () => {
+  it("reports this process's CPU in millicores and RSS in MiB", () => {
+    const sample = createProcessUsageSampler();
+    const spinUntil = performance.now() + 30;
+    while (performance.now() < spinUntil) {
+      // Busy loop so there is CPU use to see.
+    }
+    const usage = sample();
+    expect(Number.isInteger(usage.cpuMilli)).toBe(true);
+    expect(usage.cpuMilli).toBeGreaterThan(0);
+    // One thread cannot use more than one core (plus a little for GC and I/O threads).
+    expect(usage.cpuMilli).toBeLessThan(1500);
+    expect(usage.memoryMiB).toBeGreaterThan(10);
+  });
+});
