@@ -1,0 +1,86 @@
+import type { Command } from "commander";
+import { print, withClient } from "../context.js";
+import { CliError } from "../errors.js";
+import { EventPrinter } from "../output/events.js";
+import { serialize } from "../output/format.js";
+import { parseOutput } from "../parse.js";
+import type { EventDTO } from "../types.js";
+
+const WATCH_INTERVAL_MS = 500;
+
+/** Resolves on the first SIGINT/SIGTERM (a second one forces exit 130), so a watch can end cleanly with 0. */
+function onceInterrupted(): { promise: Promise<void>; dispose(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count > 1) process.exit(130);
+    resolve();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    promise,
+    dispose() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
+/** Registers `kube9 events [-w] [--for <name>]`. */
+export function registerEventsCommand(program: Command): void {
+  program
+    .command("events")
+    .description("list cluster events (oldest first); -w keeps printing new ones until Ctrl-C")
+    .option("-w, --watch", "keep printing new events")
+    .option("--for <name>", "only events about this node or pod")
+    .option("--limit <n>", "how many events to list first (1..1000)", "100")
+    .option("-o, --output <format>", "output format: table|wide|json|yaml (with -w, json is one object per line)")
+    .action(async (opts: { watch?: boolean; for?: string; limit: string; output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      const limit = /^\d+$/.test(opts.limit) ? Number(opts.limit) : NaN;
+      if (!(limit >= 1 && limit <= 1000)) {
+        throw new CliError(`--limit must be a whole number from 1 to 1000 (got "${opts.limit}")`);
+      }
+      const filter = opts.for !== undefined ? { objectName: opts.for } : {};
+      await withClient(cmd, async ({ client }) => {
+        const first = await client.events.list.query({ limit, ...filter });
+        if (!opts.watch) {
+          if (first.length === 0 && (output === "table" || output === "wide")) return print("No events.");
+          return print(serialize(output, first) ?? new EventPrinter(output === "wide").lines(first).join("\n"));
+        }
+        const emit = streamer(output);
+        emit(first);
+        let afterId = first.at(-1)?.id ?? 0;
+        const stop = onceInterrupted();
+        try {
+          for (;;) {
+            // This timer is what keeps the process alive between polls, so it must stay ref'd.
+            let timer: NodeJS.Timeout | undefined;
+            const tick = new Promise<"tick">((r) => (timer = setTimeout(() => r("tick"), WATCH_INTERVAL_MS)));
+            const woke = await Promise.race([tick, stop.promise]);
+            clearTimeout(timer);
+            if (woke !== "tick") return;
+            const batch = await client.events.list.query({ afterId, limit: 1000, ...filter });
+            emit(batch);
+            afterId = batch.at(-1)?.id ?? afterId;
+          }
+        } finally {
+          stop.dispose();
+        }
+      });
+    });
+}
+
+/** Printer for a watch: a table that stays aligned, NDJSON, or YAML documents. */
+function streamer(output: ReturnType<typeof parseOutput>): (events: readonly EventDTO[]) => void {
+  if (output === "json") return (evs) => evs.forEach((e) => print(JSON.stringify(e)));
+  if (output === "yaml") return (evs) => evs.forEach((e) => print("---\n" + (serialize("yaml", e) ?? "")));
+  const table = new EventPrinter(output === "wide");
+  return (evs) => {
+    const lines = table.lines(evs);
+    if (lines.length) print(lines.join("\n"));
+  };
+}

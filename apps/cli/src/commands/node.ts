@@ -1,0 +1,197 @@
+import type { Command } from "commander";
+import { print, withClient } from "../context.js";
+import { CliError } from "../errors.js";
+import { serialize } from "../output/format.js";
+import { nodeSummary, renderNodeDetail, renderNodeTable } from "../output/nodes.js";
+import {
+  collect,
+  parseChoice,
+  parseCores,
+  parseLabels,
+  parseMemory,
+  parseName,
+  parseNodeRuntime,
+  parseNodeStatuses,
+  parseOutput,
+  parseRole,
+  parseSeconds,
+} from "../parse.js";
+import { startSpinner } from "../spinner.js";
+import type { NodeDTO } from "../types.js";
+import { pollUntil } from "../wait.js";
+
+const OUTPUT_HELP = "output format: table|wide|json|yaml";
+// Terminal states a waiting `node add` should stop at instead of spinning until the timeout.
+const GIVE_UP = new Set(["Failed", "PermanentlyFailed", "Removed"]);
+const FAIL_MODES = ["kill", "pause"] as const;
+
+interface AddOptions {
+  cpu: string;
+  memory?: string;
+  name?: string;
+  role?: string;
+  label?: string[];
+  runtime?: string;
+  wait: boolean;
+  timeout: string;
+  output?: string;
+}
+
+/** Registers `kube9 node add|list|get|remove|fail|recover`. */
+export function registerNodeCommands(program: Command): void {
+  const node = program.command("node").description("add, inspect, break, recover and remove nodes");
+
+  node
+    .command("add")
+    .description("add a node of the given size and wait until its agent reports Ready")
+    .requiredOption("--cpu <cores>", "CPU size in cores (e.g. 4, 0.5)")
+    .option("--memory <MiB>", "memory in MiB (the API picks a default when omitted)")
+    .option("--name <name>", "node name (generated when omitted)")
+    .option("--role <role>", "worker|master (default: worker)")
+    .option("--label <key=value>", "node label (repeatable)", collect)
+    .option("--runtime <runtime>", "docker|process|hollow (default: the control plane's runtime)")
+    .option("--no-wait", "return as soon as the node is created (status Provisioning)")
+    .option("--timeout <seconds>", "how long to wait for Ready", "60")
+    .option("-o, --output <format>", OUTPUT_HELP)
+    .action(async (opts: AddOptions, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      const input = {
+        cpu: parseCores(opts.cpu),
+        ...(opts.memory !== undefined ? { memoryMiB: parseMemory(opts.memory) } : {}),
+        ...(opts.name !== undefined ? { name: parseName(opts.name) } : {}),
+        ...(opts.role !== undefined ? { role: parseRole(opts.role) } : {}),
+        ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
+        ...(opts.runtime !== undefined ? { runtime: parseNodeRuntime(opts.runtime) } : {}),
+      };
+      const timeoutMs = parseSeconds(opts.timeout);
+      await withClient(cmd, async ({ client }) => {
+        const created = await client.nodes.add.mutate(input);
+        const final = opts.wait ? await waitReady(created, timeoutMs, (name) => client.nodes.get.query({ name })) : created;
+        print(serialize(output, final) ?? nodeSummary(final));
+      });
+    });
+
+  node
+    .command("list")
+    .alias("ls")
+    .description("list nodes")
+    .option("--status <statuses>", "only nodes in these statuses (comma-separated)")
+    .option("-o, --output <format>", OUTPUT_HELP)
+    .action(async (opts: { status?: string; output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      const status = opts.status !== undefined ? parseNodeStatuses(opts.status) : undefined;
+      await withClient(cmd, async ({ client }) => {
+        const nodes = await client.nodes.list.query(status ? { status } : {});
+        if (nodes.length === 0 && (output === "table" || output === "wide")) {
+          print("No nodes. Add one with: kube9 node add --cpu 4");
+          return;
+        }
+        print(serialize(output, nodes) ?? renderNodeTable(nodes, output === "wide"));
+      });
+    });
+
+  node
+    .command("get")
+    .alias("describe")
+    .argument("<name>", "node name")
+    .description("describe a node: fields, components, hosted pods, recent events")
+    .option("-o, --output <format>", OUTPUT_HELP + " (json/yaml print {node, pods, events})")
+    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      await withClient(cmd, async ({ client }) => {
+        const detail = await client.nodes.get.query({ name });
+        print(serialize(output, detail) ?? renderNodeDetail(detail, output === "wide"));
+      });
+    });
+
+  node
+    .command("remove")
+    .alias("rm")
+    .argument("<name>", "node name")
+    .description("drain a node (its pods are rescheduled first) and remove it")
+    .option("-o, --output <format>", OUTPUT_HELP)
+    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      await withClient(cmd, async ({ client }) => {
+        const res = await client.nodes.remove.mutate({ name });
+        const serialized = serialize(output, res);
+        if (serialized !== undefined) return print(serialized);
+        const lines = [`node/${res.node.name} removed`];
+        for (const p of res.movedPods) {
+          lines.push(
+            p.nodeName
+              ? `  pod/${p.name} moved to node/${p.nodeName} (${p.status})`
+              : `  pod/${p.name} is ${p.status}${p.message ? `: ${p.message}` : ""}`,
+          );
+        }
+        print(lines.join("\n"));
+      });
+    });
+
+  node
+    .command("fail")
+    .argument("<name>", "node name")
+    .description("fault injection: kill the node's agent abruptly, as if the machine died")
+    .option("--mode <mode>", "kill (the agent dies) or pause (it stops answering)", "kill")
+    .option("-o, --output <format>", OUTPUT_HELP)
+    .action(async (name: string, opts: { mode: string; output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      const mode = parseChoice(opts.mode, FAIL_MODES, "--mode");
+      await withClient(cmd, async ({ client }) => {
+        const n = await client.nodes.fail.mutate({ name, mode });
+        // The reply is the node as it was when the fault hit (usually still Ready), so the text says what comes next.
+        print(
+          serialize(output, n) ??
+            `node/${n.name}: agent ${mode === "kill" ? "killed" : "paused"} (fault injected). ` +
+              `The health monitor will mark it Failed and reschedule its pods; follow with: kube9 events -w --for ${n.name}`,
+        );
+      });
+    });
+
+  node
+    .command("recover")
+    .argument("<name>", "node name")
+    .description("restart a Failed node's agent")
+    .option("-o, --output <format>", OUTPUT_HELP)
+    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
+      const output = parseOutput(opts.output);
+      await withClient(cmd, async ({ client }) => {
+        const n = await client.nodes.recover.mutate({ name });
+        print(serialize(output, n) ?? `node/${n.name} ${n.status}`);
+      });
+    });
+}
+
+/** Polls a new node every 100 ms until Ready; stops early on a terminal status so failures surface fast. */
+async function waitReady(
+  created: NodeDTO,
+  timeoutMs: number,
+  get: (name: string) => Promise<{ node: NodeDTO }>,
+): Promise<NodeDTO> {
+  const label = `node/${created.name}`;
+  const spinner = startSpinner(`waiting for ${label} to be Ready (${created.status})`);
+  try {
+    return await pollUntil(
+      async () => {
+        const { node } = await get(created.name);
+        if (node.status === "Ready") return { done: true, value: node };
+        if (GIVE_UP.has(node.status)) {
+          throw new CliError(
+            `${label} (${node.id}) is ${node.status} instead of Ready${node.reason ? `: ${node.reason}` : ""}`,
+          );
+        }
+        return { done: false, status: node.status };
+      },
+      {
+        intervalMs: 100,
+        timeoutMs,
+        timeoutMessage: (last, s) =>
+          `${label} (${created.id}) did not become Ready within ${s} s (still ${last}); ` +
+          `see "kube9 node get ${created.name}"`,
+        onStatus: (s) => spinner.update(`waiting for ${label} to be Ready (${s})`),
+      },
+    );
+  } finally {
+    spinner.stop();
+  }
+}

@@ -1,0 +1,120 @@
+import { mkdirSync } from "node:fs";
+import type { Command } from "commander";
+import { kube9Home } from "../config.js";
+import { print } from "../context.js";
+import { CliError, EXIT } from "../errors.js";
+import { parseChoice, parsePort } from "../parse.js";
+
+const UP_RUNTIMES = ["auto", "process", "docker"] as const;
+const DEFAULT_PORT = 7070;
+
+interface UpOptions {
+  port?: string;
+  host?: string;
+  runtime?: string;
+}
+
+/** Explains a failed start in one line; a busy port is by far the most common cause. */
+function startError(err: unknown, host: string, port: number): CliError {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "EADDRINUSE") {
+    return new CliError(
+      `cannot listen on ${host}:${port}: the port is in use (is another "kube9 up" running? pick one with --port)`,
+    );
+  }
+  if (code === "EACCES") return new CliError(`cannot listen on ${host}:${port}: permission denied (try --port above 1024)`);
+  if (code === "EADDRNOTAVAIL") return new CliError(`cannot listen on ${host}:${port}: no such address on this machine`);
+  const message = err instanceof Error ? err.message : String(err);
+  return new CliError(`the control plane failed to start: ${message.split("\n")[0]}`);
+}
+
+/** Registers `kube9 up`: the control plane in the foreground until Ctrl-C or SIGTERM. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command("up")
+    .description("start the control plane in the foreground (Ctrl-C to stop)")
+    .option("--port <port>", "port for the API (default: $KUBE9_PORT, else 7070; 0 = any free port)")
+    .option("--host <host>", "address to listen on (default: $KUBE9_HOST, else 127.0.0.1)")
+    .option("--runtime <runtime>", "node runtime: auto|process|docker (default: $KUBE9_RUNTIME, else auto)")
+    .addHelpText(
+      "after",
+      "\nEnvironment: KUBE9_HOME (data, logs, config.json; default ~/.kube9), DATABASE_URL (Postgres; " +
+        "default: embedded database), KUBE9_ADMIN_TOKEN, KUBE9_LOG_LEVEL.",
+    )
+    .action(async (opts: UpOptions) => {
+      // Flags are checked before the (slow) server import so typos fail instantly.
+      const flagPort = opts.port !== undefined ? parsePort(opts.port) : undefined;
+      const flagRuntime = opts.runtime !== undefined ? parseChoice(opts.runtime, UP_RUNTIMES, "--runtime") : undefined;
+      // Imported lazily: the server, database and runtimes are heavy, and only `up` needs them.
+      const api = await import("@kube9/api");
+      let env: ReturnType<typeof api.readEnv>;
+      try {
+        env = api.readEnv();
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err));
+      }
+      // Flags win over the environment, which wins over the defaults.
+      const port = flagPort ?? env.KUBE9_PORT ?? DEFAULT_PORT;
+      const host = opts.host ?? env.KUBE9_HOST ?? "127.0.0.1";
+      const runtime = flagRuntime ?? env.KUBE9_RUNTIME ?? "auto";
+      const home = kube9Home();
+      mkdirSync(home, { recursive: true });
+
+      // Handlers go in before starting: a Ctrl-C during start-up must still stop agents already spawned.
+      let signals = 0;
+      let requestStop!: () => void;
+      const stopRequested = new Promise<void>((r) => (requestStop = r));
+      const onSignal = () => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write("forced exit\n");
+          process.exit(EXIT.interrupted);
+        }
+        requestStop();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+
+      let cp: Awaited<ReturnType<typeof api.startControlPlane>>;
+      try {
+        cp = await api.startControlPlane({
+          port,
+          host,
+          runtime,
+          home,
+          ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+          ...(env.KUBE9_ADMIN_TOKEN ? { adminToken: env.KUBE9_ADMIN_TOKEN } : {}),
+          ...(env.KUBE9_LOG_LEVEL ? { logLevel: env.KUBE9_LOG_LEVEL } : {}),
+          ...(env.KUBE9_AGENT_ENTRY ? { agentEntry: env.KUBE9_AGENT_ENTRY } : {}),
+          log: (line) => process.stderr.write(line.endsWith("\n") ? line : line + "\n"),
+        });
+      } catch (err) {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        throw startError(err, host, port);
+      }
+
+      if (signals === 0) {
+        print(
+          [
+            "Kube-9 control plane is running",
+            `  API:       ${cp.url}`,
+            `  Database:  ${cp.database}`,
+            `  Runtime:   ${cp.runtime}`,
+            `  Config:    ${cp.configPath} (server URL and admin token for the CLI)`,
+            "Press Ctrl-C to stop",
+          ].join("\n"),
+        );
+      }
+      await stopRequested;
+      process.stderr.write("stopping...\n");
+      try {
+        await cp.close();
+      } catch (err) {
+        throw new CliError(`failed to stop cleanly: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      print("stopped");
+      // Exit explicitly: a stray handle left by a library must not keep a stopped server alive.
+      process.exit(EXIT.ok);
+    });
+}

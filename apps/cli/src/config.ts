@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { CliError } from "./errors.js";
+
+export const DEFAULT_SERVER = "http://127.0.0.1:7070";
+
+/** Where a setting came from; error messages name it so users know what to fix. */
+export type Source = "flag" | "env" | "config" | "default";
+
+/** The contents of $KUBE9_HOME/config.json written by `kube9 up`. */
+export interface ConfigFile {
+  server?: string;
+  token?: string;
+}
+
+/** How the CLI will talk to the API, and why. */
+export interface Connection {
+  url: string;
+  token: string | undefined;
+  urlSource: Source;
+  tokenSource: Source;
+  configPath: string;
+  /** Set when config.json had a token we deliberately did not send. */
+  tokenIgnoredReason?: string;
+}
+
+/** The Kube-9 home folder: $KUBE9_HOME, else ~/.kube9. */
+export function kube9Home(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KUBE9_HOME && env.KUBE9_HOME.trim() ? env.KUBE9_HOME : join(homedir(), ".kube9");
+}
+
+/** Reads config.json; a missing file is normal (undefined), a broken one is an error worth reporting. */
+export function readConfigFile(path: string): ConfigFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new CliError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not valid JSON (expected {"server": "...", "token": "..."})`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new CliError(`${path} must hold a JSON object {"server": "...", "token": "..."}`);
+  }
+  const { server, token } = parsed as Record<string, unknown>;
+  return {
+    server: typeof server === "string" && server ? server : undefined,
+    token: typeof token === "string" && token ? token : undefined,
+  };
+}
+
+/** Checks a server URL is http(s) and strips trailing slashes so comparisons are exact. */
+export function normalizeServer(raw: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliError(`${label} must be an http:// or https:// URL (got "${raw}")`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CliError(`${label} must be an http:// or https:// URL (got "${raw}")`);
+  }
+  return raw.trim().replace(/\/+$/, "");
+}
+
+/** Picks server and token: flag > env > config file > default, each field on its own. */
+export function resolveConnection(
+  flags: { server?: string; token?: string },
+  env: NodeJS.ProcessEnv,
+  readConfig: (path: string) => ConfigFile | undefined = readConfigFile,
+): Connection {
+  const configPath = join(kube9Home(env), "config.json");
+  const file = readConfig(configPath) ?? {};
+  const fileServer = file.server ? normalizeServer(file.server, configPath + ' "server"') : undefined;
+
+  let url = DEFAULT_SERVER;
+  let urlSource: Source = "default";
+  if (flags.server) {
+    url = normalizeServer(flags.server, "--server");
+    urlSource = "flag";
+  } else if (env.KUBE9_URL) {
+    url = normalizeServer(env.KUBE9_URL, "KUBE9_URL");
+    urlSource = "env";
+  } else if (fileServer) {
+    url = fileServer;
+    urlSource = "config";
+  }
+
+  let token: string | undefined;
+  let tokenSource: Source = "default";
+  let tokenIgnoredReason: string | undefined;
+  if (flags.token) {
+    token = flags.token;
+    tokenSource = "flag";
+  } else if (env.KUBE9_TOKEN) {
+    token = env.KUBE9_TOKEN;
+    tokenSource = "env";
+  } else if (file.token) {
+    // The saved admin token belongs to the saved server; never hand it to a different one.
+    if (!fileServer || fileServer === url) {
+      token = file.token;
+      tokenSource = "config";
+    } else {
+      tokenIgnoredReason = `the token in ${configPath} is for ${fileServer}, not ${url}`;
+    }
+  }
+  return { url, token, urlSource, tokenSource, configPath, ...(tokenIgnoredReason ? { tokenIgnoredReason } : {}) };
+}

@@ -1,0 +1,163 @@
+import {
+  LIMITS,
+  NODE_ROLES,
+  NODE_STATUSES,
+  POD_STATUSES,
+  POLICY_NAMES,
+  RUNTIME_KINDS,
+  type NodeRole,
+  type NodeStatus,
+  type PodStatus,
+  type PolicyName,
+  type RuntimeKind,
+} from "@kube9/core";
+import { CliError } from "./errors.js";
+
+// Plain decimals only: Number() would also accept "0x10", "1e3", " " and "Infinity".
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+
+/** Parses a CPU amount in cores ("2", "0.5", or kubectl-style "500m"); rejects anything the API would. */
+export function parseCores(raw: string, flag = "--cpu"): number {
+  const fail = () =>
+    new CliError(`${flag} must be a number of cores > 0 and <= ${LIMITS.maxCpuCores} (got "${raw}")`);
+  const text = raw.trim();
+  let cores: number;
+  if (/^\d+m$/.test(text)) cores = Number(text.slice(0, -1)) / 1000;
+  else if (DECIMAL.test(text)) cores = Number(text);
+  else throw fail();
+  if (!(cores > 0) || cores > LIMITS.maxCpuCores) throw fail();
+  // Storage is in whole millicores, so 0.0004 would silently become 0.
+  if (Math.round(cores * 1000) < 1) {
+    throw new CliError(`${flag} must be at least 0.001 cores (1m) (got "${raw}")`);
+  }
+  return cores;
+}
+
+/** Parses memory in MiB ("512", or with a Mi/Gi suffix: "512Mi", "2Gi"); 0 is allowed, as the API allows it. */
+export function parseMemory(raw: string, flag = "--memory"): number {
+  const fail = () =>
+    new CliError(`${flag} must be a whole number of MiB from 0 to ${LIMITS.maxMemoryMiB} (got "${raw}")`);
+  const m = /^(\d+)(Mi|Gi)?$/.exec(raw.trim());
+  if (!m) throw fail();
+  const mib = Number(m[1]) * (m[2] === "Gi" ? 1024 : 1);
+  if (!Number.isSafeInteger(mib) || mib > LIMITS.maxMemoryMiB) throw fail();
+  return mib;
+}
+
+/** Checks a node or pod name the same way the API does. */
+export function parseName(raw: string, flag = "--name"): string {
+  if (raw.length > LIMITS.maxNameLength || !LIMITS.namePattern.test(raw)) {
+    throw new CliError(
+      `${flag} must be lowercase letters, digits and '-', starting and ending with a letter or digit, ` +
+        `at most ${LIMITS.maxNameLength} characters (got "${raw}")`,
+    );
+  }
+  return raw;
+}
+
+// Same rules as the API's label schema (Kubernetes-like), checked here so the message can name the flag.
+const LABEL_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+const LABEL_MAX = 63;
+
+/** Turns repeated `k=v` flags into a record; a key given twice is an error, not a silent overwrite. */
+export function parseLabels(raws: readonly string[], flag = "--label"): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of raws) {
+    const eq = raw.indexOf("=");
+    const key = eq > 0 ? raw.slice(0, eq).trim() : "";
+    if (!key) throw new CliError(`${flag} must be key=value (got "${raw}")`);
+    const value = raw.slice(eq + 1).trim();
+    if (key.length > LABEL_MAX || !LABEL_KEY.test(key)) {
+      throw new CliError(
+        `${flag} key must be at most ${LABEL_MAX} letters, digits, '-', '_', '.' or '/', ` +
+          `starting and ending with a letter or digit (got "${key}")`,
+      );
+    }
+    if (value.length > LABEL_MAX || !LABEL_VALUE.test(value)) {
+      throw new CliError(
+        `${flag} value must be empty or at most ${LABEL_MAX} letters, digits, '-', '_' or '.', ` +
+          `starting and ending with a letter or digit (got "${value}" for ${key})`,
+      );
+    }
+    if (Object.hasOwn(out, key)) throw new CliError(`${flag} ${key} is given twice`);
+    out[key] = value;
+  }
+  if (Object.keys(out).length > LIMITS.maxLabels) {
+    throw new CliError(`${flag}: at most ${LIMITS.maxLabels} labels (got ${Object.keys(out).length})`);
+  }
+  return out;
+}
+
+/** Matches a value against a fixed list, case-insensitively, and returns the canonical spelling. */
+export function parseChoice<T extends string>(raw: string, allowed: readonly T[], flag: string): T {
+  const found = allowed.find((a) => a.toLowerCase() === raw.trim().toLowerCase());
+  if (!found) throw new CliError(`${flag} must be one of ${allowed.join(", ")} (got "${raw}")`);
+  return found;
+}
+
+export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Parses `-o`; "yml" is accepted because people type it. */
+export function parseOutput(raw: string | undefined): OutputFormat {
+  if (raw === undefined) return "table";
+  if (raw.trim().toLowerCase() === "yml") return "yaml";
+  return parseChoice(raw, OUTPUT_FORMATS, "-o/--output");
+}
+
+/** Parses a scheduling policy name. */
+export function parseAlgorithm(raw: string, flag = "--algorithm"): PolicyName {
+  return parseChoice(raw, POLICY_NAMES, flag);
+}
+
+/** Parses a node role. */
+export function parseRole(raw: string): NodeRole {
+  return parseChoice(raw, NODE_ROLES, "--role");
+}
+
+/** Parses a node runtime for `node add`. */
+export function parseNodeRuntime(raw: string): RuntimeKind {
+  return parseChoice(raw, RUNTIME_KINDS, "--runtime");
+}
+
+/** Parses a comma-separated list of statuses ("Running,Pending"). */
+export function parseStatuses<T extends string>(raw: string, allowed: readonly T[], flag = "--status"): T[] {
+  const parts = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new CliError(`${flag} must be one of ${allowed.join(", ")} (got "${raw}")`);
+  return [...new Set(parts.map((p) => parseChoice(p, allowed, flag)))];
+}
+
+/** Parses `--status` for pods. */
+export function parsePodStatuses(raw: string): PodStatus[] {
+  return parseStatuses(raw, POD_STATUSES);
+}
+
+/** Parses `--status` for nodes. */
+export function parseNodeStatuses(raw: string): NodeStatus[] {
+  return parseStatuses(raw, NODE_STATUSES);
+}
+
+/** Parses a duration in seconds (fractions allowed) into milliseconds. */
+export function parseSeconds(raw: string, flag = "--timeout"): number {
+  const text = raw.trim();
+  const seconds = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!(seconds > 0) || seconds > 24 * 3600) {
+    throw new CliError(`${flag} must be a number of seconds > 0 and <= 86400 (got "${raw}")`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Parses a TCP port; 0 asks the OS for a free one. */
+export function parsePort(raw: string, flag = "--port"): number {
+  const port = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`${flag} must be a whole number from 0 to 65535 (got "${raw}")`);
+  }
+  return port;
+}
+
+/** Collects a repeatable option's values (commander calls this once per occurrence). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

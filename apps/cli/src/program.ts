@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { registerClusterCommands } from "./commands/cluster.js";
+import { registerEventsCommand } from "./commands/events.js";
+import { registerNodeCommands } from "./commands/node.js";
+import { registerPodCommands } from "./commands/pod.js";
+import { registerUpCommand } from "./commands/up.js";
+import { EXIT, toCliError } from "./errors.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/** Builds the `kube9` command tree; commander errors are thrown (exitOverride), never exit directly. */
+export function buildProgram(): Command {
+  const program = new Command("kube9")
+    .description("Kube-9: a small Kubernetes-like cluster. Start it with `kube9 up`.")
+    .version(version(), "-V, --version")
+    .option("--server <url>", "API URL (else $KUBE9_URL, else $KUBE9_HOME/config.json, else http://127.0.0.1:7070)")
+    .option("--token <token>", "admin token (else $KUBE9_TOKEN, else $KUBE9_HOME/config.json)")
+    .exitOverride()
+    .allowExcessArguments(false)
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      // Commander's own errors come as "error: ...\n(Did you mean ...?)"; keep them to one line.
+      // Help text (also sent to stderr when a subcommand is missing) is left untouched.
+      writeErr: (str) =>
+        process.stderr.write(str.startsWith("error:") ? str.trim().replace(/\s*\n\s*/g, " ") + "\n" : str),
+    });
+  program.addHelpText(
+    "after",
+    [
+      "",
+      "Examples:",
+      "  kube9 up                                  start the control plane (another terminal)",
+      "  kube9 node add --cpu 4 --name node-a      add a 4-core node and wait until Ready",
+      "  kube9 pod launch --cpu 0.5 --algorithm best-fit",
+      "  kube9 pod get <name>                      why the pod went where it went",
+      "  kube9 node fail node-a                    break a node on purpose; watch pods move",
+      "  kube9 events -w                           follow what happens",
+    ].join("\n"),
+  );
+  registerUpCommand(program);
+  registerNodeCommands(program);
+  registerPodCommands(program);
+  registerClusterCommands(program);
+  registerEventsCommand(program);
+  return program;
+}
+
+/** Runs the CLI on argv and returns the exit code; prints exactly one `error: ...` line on failure. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (or the help); only the exit code is ours to decide.
+      if (err.exitCode === 0) return EXIT.ok;
+      return EXIT.usage;
+    }
+    const cli = toCliError(err);
+    process.stderr.write(`error: ${cli.message}\n`);
+    if (process.env.KUBE9_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+    return cli.exitCode;
+  }
+}

@@ -1,0 +1,11 @@
+import type { RouterOutputs } from "@kube9/client";
+
+// Derived from the router so any API change shows up as a compile error here, not as a wrong table.
+export type NodeDTO = RouterOutputs["nodes"]["list"][number];
+export type PodDTO = RouterOutputs["pods"]["list"][number];
+export type EventDTO = RouterOutputs["events"]["list"][number];
+export type NodeDetail = RouterOutputs["nodes"]["get"];
+export type PodDetail = RouterOutputs["pods"]["get"];
+export type NodeFitDTO = PodDetail["fits"][number];
+export type ClusterStatus = RouterOutputs["cluster"]["status"];
+export type LaunchResult = RouterOutputs["pods"]["launch"];

@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runCli } from "../src/program.js";
+import { EXIT } from "../src/errors.js";
+
+// Captures what the CLI writes so each case can check it printed exactly one error line.
+let stderr = "";
+let stdout = "";
+beforeEach(() => {
+  stderr = "";
+  stdout = "";
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+const run = (...args: string[]) =>
+  // A server nobody listens on: none of these cases may get as far as the network.
+  runCli(["node", "kube9", "--server", "http://127.0.0.1:9", ...args]);
+
+describe("input is rejected before any API call, with one line and exit 1", () => {
+  const cases: [string[], string][] = [
+    [["node", "add", "--cpu", "abc"], 'error: --cpu must be a number of cores > 0 and <= 1024 (got "abc")'],
+    [["node", "add", "--cpu", "0"], 'error: --cpu must be a number of cores > 0 and <= 1024 (got "0")'],
+    [["node", "add", "--cpu", "2", "--label", "foo"], 'error: --label must be key=value (got "foo")'],
+    [["node", "add", "--cpu", "2", "--role", "boss"], 'error: --role must be one of worker, master (got "boss")'],
+    [["node", "add", "--cpu", "2", "--memory", "lots"], "error: --memory must be a whole number of MiB"],
+    [["node", "add", "--cpu", "2", "--name", "Bad_Name"], "error: --name must be lowercase letters"],
+    [["pod", "launch", "--cpu", "1", "--algorithm", "random"],
+      'error: --algorithm must be one of first-fit, best-fit, worst-fit (got "random")'],
+    [["pod", "launch", "--cpu", "1", "--selector", "zone"], 'error: --selector must be key=value (got "zone")'],
+    [["pod", "list", "--status", "Sleeping"], "error: --status must be one of Pending, Scheduled, Running"],
+    [["node", "list", "-o", "xml"], 'error: -o/--output must be one of table, wide, json, yaml (got "xml")'],
+    [["cluster", "algorithm", "random"], 'error: algorithm must be one of first-fit, best-fit, worst-fit (got "random")'],
+    [["events", "--limit", "0"], 'error: --limit must be a whole number from 1 to 1000 (got "0")'],
+    [["node", "fail", "a", "--mode", "explode"], 'error: --mode must be one of kill, pause (got "explode")'],
+  ];
+  it.each(cases)("%j", async (args, message) => {
+    expect(await run(...args)).toBe(EXIT.error);
+    expect(stderr.startsWith(message)).toBe(true);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stdout).toBe("");
+  });
+});
+
+describe("commander's own errors: one line, exit 2", () => {
+  const cases: [string[], RegExp][] = [
+    [["node", "add"], /^error: required option '--cpu <cores>' not specified$/],
+    // Commander reports a missing required option before an unknown one, so --cpu is given here.
+    [["node", "add", "--cpu", "2", "--nmae", "x"], /^error: unknown option '--nmae' \(Did you mean --name\?\)$/],
+    [["nodes"], /^error: unknown command 'nodes' \(Did you mean node\?\)$/],
+    [["node", "get"], /^error: missing required argument 'name'$/],
+    [["node", "list", "extra"], /^error: too many arguments for 'list'/],
+  ];
+  it.each(cases)("%j", async (args, pattern) => {
+    expect(await run(...args)).toBe(EXIT.usage);
+    expect(stderr.trimEnd()).toMatch(pattern);
+  });
+
+  it("--help exits 0 and prints to stdout", async () => {
+    expect(await run("node", "--help")).toBe(EXIT.ok);
+    expect(stdout).toContain("Usage: kube9 node");
+  });
+});
+
+describe("API reachability", () => {
+  it("a refused connection is one clear line", async () => {
+    expect(await run("node", "list")).toBe(EXIT.error);
+    expect(stderr).toBe('error: cannot reach the Kube-9 API at http://127.0.0.1:9 (is "kube9 up" running?)\n');
+  });
+});
