@@ -41,6 +41,14 @@ import type {
 // Statuses in which a bound pod holds a reservation on its node's allocation.
 const RESERVING = "('Scheduled', 'Running', 'Terminating')";
 
+// LOCK_NOTE: every statement that changes a node's allocation first locks the node row with a
+// `select ... for update` CTE (`l`) and computes the new values from that row. A plain
+// `update node set cpu_allocated = cpu_allocated - x` computes the new row from the statement's
+// snapshot and PostgreSQL checks CHECK constraints on it *before* waiting for a concurrent
+// writer, so a release racing a reservation fails with a spurious CHECK violation (and a
+// reservation would judge room from stale numbers). FOR UPDATE waits and returns the latest row.
+// Lock order is always pod rows, then the node row, so these statements cannot deadlock.
+
 const NODE_SELECT = `select ${nodeColumns(true)} from ${NODE_FROM}`;
 const POD_SELECT = `select ${POD_COLUMNS} from ${POD_FROM}`;
 
@@ -312,20 +320,24 @@ export class SqlStore implements Store {
   async bindPod(podId: string, nodeId: string, now: number, message: string): Promise<BindResult> {
     if (!isUuid(podId)) return "pod-not-pending";
     if (!isUuid(nodeId)) return "node-unavailable";
-    // One statement, so one transaction: lock the Pending pod, reserve the node only if it is
-    // Ready and has room (re-checked against the latest row under concurrent updates), and
-    // bind the pod only if the reservation happened. Nothing changes unless both succeed.
+    // One statement, so one transaction: lock the Pending pod, then lock the node and read its
+    // latest row (`l`), reserve only if it is Ready with room, and bind the pod only if the
+    // reservation happened. Nothing changes unless both succeed. See LOCK_NOTE for why the
+    // node's values come from `l` rather than from the UPDATE's own row.
     const rows = await this.sql.rows(
       `with p as (
          select id, cpu_request, memory_request from pod where id = ?::uuid and status = 'Pending' for update
+       ), l as (
+         select id, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
+         where id = ?::uuid and exists (select 1 from p) for update
        ), n as (
-         update node set cpu_allocated = node.cpu_allocated + p.cpu_request,
-                         memory_allocated = node.memory_allocated + p.memory_request,
+         update node set cpu_allocated = l.cpu_allocated + p.cpu_request,
+                         memory_allocated = l.memory_allocated + p.memory_request,
                          updated_at = ${TS}
-         from p
-         where node.id = ?::uuid and node.status = 'Ready'
-           and node.cpu_allocated + p.cpu_request <= node.cpu_capacity
-           and node.memory_allocated + p.memory_request <= node.memory_capacity
+         from l, p
+         where node.id = l.id and l.status = 'Ready'
+           and l.cpu_allocated + p.cpu_request <= l.cpu_capacity
+           and l.memory_allocated + p.memory_request <= l.memory_capacity
          returning node.id
        ), b as (
          update pod set status = 'Scheduled', node_id = n.id, scheduled_at = ${TS}, updated_at = ${TS},
@@ -335,7 +347,7 @@ export class SqlStore implements Store {
          returning pod.id
        )
        select (select count(*) from p)::int as pending, (select count(*) from b)::int as bound`,
-      [podId, now, nodeId, now, now, message, podId],
+      [podId, nodeId, now, now, now, message, podId],
     );
     const r = first(rows);
     if (Number(r.bound) > 0) return "bound";
@@ -357,16 +369,19 @@ export class SqlStore implements Store {
          select coalesce(sum(cpu_request), 0)::int as cpu, coalesce(sum(memory_request), 0)::int as mem
          from (select cpu_request, memory_request from moved
                union all select cpu_request, memory_request from gone) f
+       ), l as (
+         select id, cpu_allocated, memory_allocated from node
+         where id = ?::uuid and exists (select 1 from freed where cpu > 0 or mem > 0) for update
        ), released as (
-         update node set cpu_allocated = node.cpu_allocated - freed.cpu,
-                         memory_allocated = node.memory_allocated - freed.mem,
+         update node set cpu_allocated = l.cpu_allocated - freed.cpu,
+                         memory_allocated = l.memory_allocated - freed.mem,
                          updated_at = ${TS}
-         from freed
-         where node.id = ?::uuid and (freed.cpu > 0 or freed.mem > 0)
+         from l, freed
+         where node.id = l.id
          returning node.id
        )
        select ${podColumns("null::text")} from moved p order by p.seq`,
-      [reason, message, now, nodeId, nodeId, now, nodeId],
+      [reason, message, now, nodeId, nodeId, nodeId, now],
     );
     return rows.map(toPodRecord);
   }
@@ -418,11 +433,13 @@ export class SqlStore implements Store {
          update pod set status = ?, reason = ?, message = ?, finished_at = ${TS}, updated_at = ${TS}
          from old where pod.id = old.id
          returning pod.*
+       ), l as (
+         select id, cpu_allocated, memory_allocated from node where id = (select node_id from old) for update
        ), released as (
-         update node set cpu_allocated = node.cpu_allocated - old.cpu_request,
-                         memory_allocated = node.memory_allocated - old.memory_request,
+         update node set cpu_allocated = l.cpu_allocated - old.cpu_request,
+                         memory_allocated = l.memory_allocated - old.memory_request,
                          updated_at = ${TS}
-         from old where node.id = old.node_id
+         from l, old where node.id = l.id
          returning node.id
        )
        select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id`,
@@ -438,14 +455,17 @@ export class SqlStore implements Store {
     const rows = await this.sql.rows(
       `with p as (
          delete from pod where id = ?::uuid returning *
+       ), l as (
+         select id, name, cpu_allocated, memory_allocated from node
+         where id = (select node_id from p where status in ${RESERVING}) for update
        ), released as (
-         update node set cpu_allocated = node.cpu_allocated - p.cpu_request,
-                         memory_allocated = node.memory_allocated - p.memory_request,
+         update node set cpu_allocated = l.cpu_allocated - p.cpu_request,
+                         memory_allocated = l.memory_allocated - p.memory_request,
                          updated_at = now()
-         from p where node.id = p.node_id and p.status in ${RESERVING}
-         returning node.id, node.name
+         from l, p where node.id = l.id
+         returning node.id
        )
-       select ${podColumns("coalesce((select name from released), (select name from node where node.id = p.node_id))")}
+       select ${podColumns("coalesce((select name from l), (select name from node where node.id = p.node_id))")}
        from p`,
       [id],
     );

@@ -387,6 +387,18 @@ export function storeSuite(backend: Backend): void {
       await expectConsistent(nodes, 1);
     });
 
+    it("deleting a pod while it is being bound releases exactly what was reserved", async () => {
+      // Regression: a release computed from a stale row version tripped the CHECK constraint.
+      const nd = await node(4);
+      for (let i = 0; i < 30; i++) {
+        const p = await pod(1000);
+        const [bound, deleted] = await Promise.all([store.bindPod(p.id, nd.id, T0, "m"), store.deletePod(p.id)]);
+        expect(["bound", "pod-not-pending"]).toContain(bound);
+        expect(deleted?.id).toBe(p.id);
+        expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      }
+    });
+
     it("evicts a failed node's pods back to Pending and frees its allocation", async () => {
       const nd = await node(8);
       const keep = await node(8);
