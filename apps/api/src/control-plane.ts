@@ -33,11 +33,13 @@ export const VERSION = "0.1.0";
 
 /** Node memory when the user gives none: 4 GiB per core, like common cloud shapes. */
 const DEFAULT_MIB_PER_CORE = 4096;
-const MONITOR_TICK_MS = 200;
+const MONITOR_TICK_MS = 250;
 const LEASE_FLUSH_MS = 500;
 const LEADER_RETRY_MS = 2000;
 const PENDING_RETRY_MS = 1000;
 const EVENTS_KEPT = 50_000;
+const LIVE_TTL_MS = 3000;
+const NODES_REFRESH_MS = 1000;
 
 export interface ControlPlaneOptions {
   db: Database;
@@ -55,6 +57,18 @@ export interface ControlPlaneEvents {
   event: [EventDTO];
   node: [NodeDTO];
   pod: [PodDTO];
+}
+
+/** Heartbeat-path cache of one node (reloaded after LIVE_TTL_MS so changes by other API processes arrive). */
+interface LiveNode {
+  status: NodeStatus;
+  /** Pods the node should host (Scheduled or Running on it). */
+  desired: Set<string>;
+  /** Desired pods the node has not confirmed yet (Scheduled). */
+  unconfirmed: Set<string>;
+  podKey: string;
+  componentsKey: string;
+  loadedAt: number;
 }
 
 interface Lease {
@@ -78,6 +92,11 @@ export class ControlPlane {
   /** Nodes frozen by fault injection: the operator recovers them, not the recovery controller. */
   private readonly paused = new Set<string>();
   private readonly failedAt = new Map<string, number>();
+  /** Latest known node rows; refreshed from the database by the monitor, updated on local changes. */
+  private readonly nodes = new Map<string, NodeRecord>();
+  private nodesLoadedAt = 0;
+  /** What the heartbeat path needs per node, so a steady-state heartbeat touches no table. */
+  private readonly live = new Map<string, LiveNode>();
   private timers: NodeJS.Timeout[] = [];
   private leader = false;
   private leaderSince = 0;
@@ -326,14 +345,17 @@ export class ControlPlane {
   /** Drains a node (its pods are rescheduled first), stops its agent and deletes it. */
   async removeNode(name: string): Promise<{ node: NodeDTO; movedPods: PodDTO[] }> {
     const node = await this.nodeByName(name);
-    const removed = await this.store.transitionNode(node.id, "Removed", { reason: "removed by user", now: this.now() });
+    const removed = await this.transition(node.id, "Removed", { reason: "removed by user", now: this.now() });
     if (!removed) throw precondition(`node "${name}" changed while removing it; try again`);
     this.index.remove(node.id);
+    this.live.delete(node.id);
     const evicted = await this.store.evictNodePods(node.id, "NodeRemoved", `node ${name} is being removed`, this.now());
+    this.live.delete(node.id);
     await this.runSchedulingPass();
     const runtime = this.opts.runtimes[node.runtime];
     await runtime?.stop(node.id, true);
     await this.store.deleteNode(node.id);
+    this.nodes.delete(node.id);
     this.lastBeat.delete(node.id);
     this.dirtyLeases.delete(node.id);
     this.paused.delete(node.id);
@@ -374,7 +396,7 @@ export class ControlPlane {
     if (node.status === "Ready" || node.status === "Cordoned") {
       throw precondition(`node "${name}" is ${node.status}; there is nothing to recover`);
     }
-    const recovering = await this.store.transitionNode(node.id, "Recovering", {
+    const recovering = await this.transition(node.id, "Recovering", {
       from: [node.status],
       reason: "manual recovery",
       now: this.now(),
@@ -407,9 +429,7 @@ export class ControlPlane {
       throw err;
     }
     const outcome = await this.scheduleOne(pod, true);
-    const fresh = (await this.store.getPod(pod.id)) ?? pod;
-    this.changes.emit("pod", toPodDTO(fresh));
-    return { pod: toPodDTO(fresh), scheduled: outcome.scheduled, message: outcome.message };
+    return { pod: toPodDTO(outcome.pod), scheduled: outcome.scheduled, message: outcome.message };
   }
 
   /** Deletes a pod and frees its reservation; waiting pods may then fit. */
@@ -417,7 +437,12 @@ export class ControlPlane {
     const pod = await this.podByName(name);
     const deleted = await this.store.deletePod(pod.id);
     if (!deleted) throw notFound("pod", name);
-    if (deleted.nodeId && deleted.status !== "Pending") this.index.forget(deleted.nodeId, deleted.request);
+    if (deleted.nodeId && deleted.status !== "Pending") {
+      this.index.forget(deleted.nodeId, deleted.request);
+      const live = this.live.get(deleted.nodeId);
+      live?.desired.delete(deleted.id);
+      live?.unconfirmed.delete(deleted.id);
+    }
     await this.podEvent("Normal", "PodDeleted", deleted, "pod deleted");
     this.changes.emit("pod", { ...toPodDTO(deleted), status: "Terminating" });
     this.kickScheduler();
@@ -440,28 +465,62 @@ export class ControlPlane {
     };
   }
 
-  /** The hot path: records the beat in memory, confirms pods, answers with the desired pods. */
+  /** The hot path: records the beat in memory, confirms pods, answers with the desired pods; no table is touched unless something changed. */
   async agentHeartbeat(input: z.infer<typeof heartbeatInput>) {
-    const node = await this.requireLiveNode(input.nodeId);
-    this.recordBeat(node.id, input.usage);
-    await this.markAlive(node, "heartbeat received");
-    const pods = await this.store.listPods({ nodeId: node.id, status: ["Scheduled", "Running"] });
+    const now = this.now();
+    let live = this.live.get(input.nodeId);
+    if (!live || now - live.loadedAt > LIVE_TTL_MS) live = await this.loadLive(input.nodeId);
+    if (statusOnHeartbeat(live.status) === null) {
+      this.live.delete(input.nodeId);
+      throw precondition(`node is ${live.status}; its agent must stop`);
+    }
+    this.recordBeat(input.nodeId, input.usage);
+    if (statusOnHeartbeat(live.status) !== live.status) {
+      await this.markAlive(await this.requireLiveNode(input.nodeId), "heartbeat received");
+    }
     const reported = new Set(input.podIds);
-    const toConfirm = pods.filter((p) => p.status === "Scheduled" && reported.has(p.id)).map((p) => p.id);
+    const toConfirm = [...live.unconfirmed].filter((id) => reported.has(id));
     if (toConfirm.length > 0) {
-      const running = await this.store.confirmPodsRunning(node.id, toConfirm, this.now());
+      const running = await this.store.confirmPodsRunning(input.nodeId, toConfirm, now);
+      for (const id of toConfirm) live.unconfirmed.delete(id);
       for (const p of running) {
-        await this.podEvent("Normal", "Started", p, `running on node ${node.name}`);
+        await this.podEvent("Normal", "Started", p, `running on node ${p.nodeName ?? input.nodeId}`);
         this.changes.emit("pod", toPodDTO(p));
       }
     }
-    const componentsChanged = JSON.stringify(node.components) !== JSON.stringify(input.components);
-    const podsChanged = node.podIds.length !== input.podIds.length || node.podIds.some((id) => !reported.has(id));
-    if (componentsChanged || podsChanged) {
-      await this.store.updateNodeReport(node.id, { podIds: input.podIds, components: input.components });
-      this.changes.emit("node", this.nodeDTO({ ...node, podIds: input.podIds, components: input.components }));
+    const podKey = [...input.podIds].sort().join(",");
+    const componentsKey = canonicalKey(input.components);
+    if (podKey !== live.podKey || componentsKey !== live.componentsKey) {
+      await this.store.updateNodeReport(input.nodeId, { podIds: input.podIds, components: input.components });
+      live.podKey = podKey;
+      live.componentsKey = componentsKey;
+      const node = this.nodes.get(input.nodeId);
+      if (node) {
+        const updated = { ...node, podIds: [...input.podIds], components: { ...input.components } };
+        this.nodes.set(node.id, updated);
+        this.changes.emit("node", this.nodeDTO(updated));
+      }
     }
-    return { desiredPodIds: pods.map((p) => p.id), heartbeatIntervalMs: this.cluster.health.heartbeatIntervalMs };
+    return { desiredPodIds: [...live.desired], heartbeatIntervalMs: this.cluster.health.heartbeatIntervalMs };
+  }
+
+  /** Loads a node's heartbeat cache entry from the database. */
+  private async loadLive(nodeId: string): Promise<LiveNode> {
+    const [node, pods] = await Promise.all([
+      this.requireLiveNode(nodeId),
+      this.store.listPods({ nodeId, status: ["Scheduled", "Running"] }),
+    ]);
+    this.nodes.set(node.id, node);
+    const live: LiveNode = {
+      status: node.status,
+      desired: new Set(pods.map((p) => p.id)),
+      unconfirmed: new Set(pods.filter((p) => p.status === "Scheduled").map((p) => p.id)),
+      podKey: [...node.podIds].sort().join(","),
+      componentsKey: canonicalKey(node.components),
+      loadedAt: this.now(),
+    };
+    this.live.set(nodeId, live);
+    return live;
   }
 
   /** An agent shutting down: its pods move at once. */
@@ -529,10 +588,9 @@ export class ControlPlane {
   private async markAlive(node: NodeRecord, why: string): Promise<void> {
     const next = statusOnHeartbeat(node.status);
     if (next === null || next === node.status) return;
-    const updated = await this.store.transitionNode(node.id, next, { from: [node.status], reason: why, now: this.now() });
+    const updated = await this.transition(node.id, next, { from: [node.status], reason: why, now: this.now() });
     if (!updated) return;
     this.failedAt.delete(node.id);
-    this.index.upsert(toSched(updated));
     await this.nodeEvent("Normal", "NodeReady", updated, `node is Ready (${why}; was ${node.status})`);
     this.changes.emit("node", this.nodeDTO(updated));
     this.kickScheduler();
@@ -540,7 +598,7 @@ export class ControlPlane {
 
   /** Marks a node Failed and sends its pods back to the queue. */
   private async failNodeNow(node: NodeRecord, reason: string, message: string): Promise<void> {
-    const failed = await this.store.transitionNode(node.id, "Failed", {
+    const failed = await this.transition(node.id, "Failed", {
       from: [node.status],
       reason: message,
       now: this.now(),
@@ -554,6 +612,7 @@ export class ControlPlane {
 
   private async evict(node: NodeRecord, message: string): Promise<void> {
     const evicted = await this.store.evictNodePods(node.id, "NodeFailed", message, this.now());
+    this.live.delete(node.id);
     for (const p of evicted) {
       await this.podEvent("Warning", "PodEvicted", p, `${message}; rescheduling`);
     }
@@ -570,22 +629,48 @@ export class ControlPlane {
 
   // ---------------------------------------------------------------- internals: scheduling
 
+  /** Compare-and-set status change that keeps the scheduler index and the heartbeat cache in step. */
+  private async transition(
+    id: string,
+    to: NodeStatus,
+    opts: { from?: NodeStatus[]; reason?: string | null; now: number; recoveryAttempts?: number },
+  ): Promise<NodeRecord | null> {
+    const updated = await this.store.transitionNode(id, to, opts);
+    if (updated) this.noteNode(updated);
+    return updated;
+  }
+
+  /** Records the latest known state of a node in the in-memory views. */
+  private noteNode(node: NodeRecord): void {
+    this.nodes.set(node.id, node);
+    this.index.upsert(toSched(node));
+    const live = this.live.get(node.id);
+    if (live) live.status = node.status;
+  }
+
   private async reloadIndex(): Promise<void> {
     const nodes = await this.store.listNodes();
     this.index = new ClusterIndex(nodes.map(toSched));
+    this.nodes.clear();
+    for (const n of nodes) this.nodes.set(n.id, n);
+    this.nodesLoadedAt = this.now();
   }
 
   private async reloadNode(nodeId: string): Promise<void> {
     const node = await this.store.getNode(nodeId);
-    if (node) this.index.upsert(toSched(node));
-    else this.index.remove(nodeId);
+    if (node) this.noteNode(node);
+    else {
+      this.index.remove(nodeId);
+      this.nodes.delete(nodeId);
+      this.live.delete(nodeId);
+    }
   }
 
   /**
    * Places one pod: pick from the in-memory index, assume the reservation, then bind atomically in the
    * database. A lost race (another scheduler filled the node) refreshes that node and tries again.
    */
-  private async scheduleOne(pod: PodRecord, record: boolean): Promise<{ scheduled: boolean; message: string }> {
+  private async scheduleOne(pod: PodRecord, record: boolean): Promise<{ scheduled: boolean; message: string; pod: PodRecord }> {
     const policy = pod.algorithm ?? this.cluster.algorithm;
     const sp = { request: pod.request, nodeSelector: pod.nodeSelector };
     let message = "";
@@ -598,20 +683,35 @@ export class ControlPlane {
       this.index.assume(result.node.id, pod.request);
       const outcome = await this.store.bindPod(pod.id, result.node.id, this.now(), result.message);
       if (outcome === "bound") {
-        const bound = { ...pod, status: "Scheduled" as const, nodeId: result.node.id, nodeName: result.node.name };
+        const live = this.live.get(result.node.id);
+        live?.desired.add(pod.id);
+        live?.unconfirmed.add(pod.id);
+        const bound: PodRecord = {
+          ...pod,
+          status: "Scheduled",
+          nodeId: result.node.id,
+          nodeName: result.node.name,
+          reason: null,
+          message: result.message,
+          scheduledAt: this.now(),
+        };
         await this.podEvent("Normal", "Scheduled", bound, result.message);
-        this.changes.emit("pod", toPodDTO({ ...bound, message: result.message, reason: null }));
-        return { scheduled: true, message: result.message };
+        this.changes.emit("pod", toPodDTO(bound));
+        return { scheduled: true, message: result.message, pod: bound };
       }
       this.index.forget(result.node.id, pod.request);
-      if (outcome === "pod-not-pending") return { scheduled: true, message: "already placed by another scheduler" };
+      if (outcome === "pod-not-pending") {
+        const now = (await this.store.getPod(pod.id)) ?? pod;
+        return { scheduled: now.status !== "Pending", message: "already placed by another scheduler", pod: now };
+      }
       await this.reloadNode(result.node.id);
     }
     if (record && (pod.reason !== "FailedScheduling" || pod.message !== message)) {
       await this.store.setPodReason(pod.id, "FailedScheduling", message);
       await this.podEvent("Warning", "FailedScheduling", pod, message);
+      this.changes.emit("pod", toPodDTO({ ...pod, reason: "FailedScheduling", message }));
     }
-    return { scheduled: false, message };
+    return { scheduled: false, message, pod: { ...pod, reason: "FailedScheduling", message } };
   }
 
   /** Asks for a pass over the Pending queue soon; passes never overlap. */
@@ -702,13 +802,16 @@ export class ControlPlane {
     if (!this.leader || this.stopped || this.monitorBusy) return;
     this.monitorBusy = true;
     try {
-      this.cluster = await this.store.getCluster();
-      const nodes = await this.store.listNodes();
+      if (this.now() - this.nodesLoadedAt >= NODES_REFRESH_MS) {
+        // Other API processes change nodes too; the database is the truth, memory a cache of it.
+        this.cluster = await this.store.getCluster();
+        await this.reloadIndex();
+      }
+      const nodes = [...this.nodes.values()];
       const now = this.now();
       const health = this.cluster.health;
       for (const node of nodes) {
         if (this.stopped) return;
-        this.index.upsert(toSched(node));
         // A new leader gives every node a full period before judging it.
         const beat = Math.max(node.lastHeartbeatAt ?? 0, this.lastBeat.get(node.id) ?? 0);
         const input = {
@@ -722,9 +825,8 @@ export class ControlPlane {
           if (tr.status === "Failed") {
             await this.failNodeNow(node, tr.reason, tr.message);
           } else {
-            const updated = await this.store.transitionNode(node.id, tr.status, { from: [node.status], reason: tr.message, now });
+            const updated = await this.transition(node.id, tr.status, { from: [node.status], reason: tr.message, now });
             if (updated) {
-              this.index.upsert(toSched(updated));
               await this.nodeEvent(tr.type, tr.reason, updated, tr.message);
               this.changes.emit("node", this.nodeDTO(updated));
             }
@@ -733,7 +835,7 @@ export class ControlPlane {
         }
         if (node.status === "Failed") await this.recover(node, now, health);
         else if (node.recoveryAttempts > 0 && shouldResetRecoveryAttempts(input, now, health)) {
-          await this.store.transitionNode(node.id, node.status, { from: [node.status], now: node.statusChangedAt, recoveryAttempts: 0 });
+          await this.transition(node.id, node.status, { from: [node.status], now: node.statusChangedAt, recoveryAttempts: 0 });
         }
       }
     } catch (err) {
@@ -752,7 +854,7 @@ export class ControlPlane {
     const decision = decideRecovery(node, health);
     if (!decision) return;
     if (decision.action === "give-up") {
-      const dead = await this.store.transitionNode(node.id, "PermanentlyFailed", {
+      const dead = await this.transition(node.id, "PermanentlyFailed", {
         from: ["Failed"],
         reason: `gave up after ${node.recoveryAttempts} recovery attempts`,
         now,
@@ -761,11 +863,10 @@ export class ControlPlane {
       await runtime.stop(node.id, false);
       await this.store.setNodeContainer(node.id, null);
       await this.nodeEvent("Warning", "NodePermanentlyFailed", dead, `gave up after ${node.recoveryAttempts} recovery attempts; agent removed`);
-      this.index.upsert(toSched(dead));
       this.changes.emit("node", this.nodeDTO(dead));
       return;
     }
-    const recovering = await this.store.transitionNode(node.id, "Recovering", {
+    const recovering = await this.transition(node.id, "Recovering", {
       from: ["Failed"],
       reason: `restart attempt ${decision.attempt}/${health.maxRecoveryAttempts}`,
       now,
@@ -813,4 +914,12 @@ export class ControlPlane {
 /** The scheduler's view of a stored node. */
 export function toSched(n: NodeRecord): SchedNode {
   return { id: n.id, name: n.name, order: n.seq, status: n.status, capacity: n.capacity, allocated: n.allocated, labels: n.labels };
+}
+
+/** A key-order-independent form of a flat record (jsonb does not keep key order). */
+function canonicalKey(record: Record<string, string>): string {
+  return Object.keys(record)
+    .sort()
+    .map((k) => `${k}=${record[k]}`)
+    .join(",");
 }
