@@ -1,0 +1,68 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A PostgreSQL server for the benchmark: KUBE9_BENCH_PG_URL, or a throwaway one started with scripts/pg.sh. */
+export async function benchPostgres(): Promise<{ url: string; stop(): void }> {
+  if (process.env.KUBE9_BENCH_PG_URL) return { url: process.env.KUBE9_BENCH_PG_URL, stop() {} };
+  const dir = mkdtempSync(join(tmpdir(), "kube9-bench-pg-"));
+  const port = await freePort();
+  execFileSync(join(ROOT, "scripts/pg.sh"), ["start", dir, String(port)], { stdio: ["ignore", "ignore", "inherit"] });
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      execFileSync(join(ROOT, "scripts/pg.sh"), ["stop", dir], { stdio: "ignore" });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Polls until check() returns a value, every `everyMs`; throws after timeoutMs. */
+export async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 10): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Runs tasks with at most `limit` in flight. */
+export async function pool<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
+  return out;
+}
