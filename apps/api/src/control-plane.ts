@@ -18,12 +18,21 @@ import {
   type RuntimeKind,
   type SchedNode,
 } from "@kube9/core";
-import { ConflictError, type ClusterRecord, type Database, type NodeRecord, type PodRecord, type Store } from "@kube9/db";
+import {
+  ConflictError,
+  type ClusterRecord,
+  type Database,
+  type EventRecord,
+  type NodeRecord,
+  type PodRecord,
+  type Store,
+} from "@kube9/db";
 import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import { toEventDTO, toNodeDTO, toPodDTO, type EventDTO, type NodeDTO, type NodeFitDTO, type PodDTO } from "./dto.js";
 import { conflict, notFound, precondition } from "./errors.js";
 import type { Logger } from "./logger.js";
+import type { ControlPlaneMetrics } from "./metrics.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
 import type { addNodeInput, heartbeatInput, launchPodInput } from "./schemas.js";
 import type { Caller } from "./trpc.js";
@@ -50,6 +59,8 @@ export interface ControlPlaneOptions {
   /** The URL agents use to reach this API. */
   apiUrl: () => string;
   now?: () => number;
+  /** Counters and histograms for /metrics (optional). */
+  metrics?: ControlPlaneMetrics;
 }
 
 /** Change notifications for watchers (SSE subscriptions use them). */
@@ -97,6 +108,7 @@ export class ControlPlane {
   private nodesLoadedAt = 0;
   /** What the heartbeat path needs per node, so a steady-state heartbeat touches no table. */
   private readonly live = new Map<string, LiveNode>();
+  private readonly eventQueue: Array<{ e: Omit<EventRecord, "id">; resolve(): void; reject(err: unknown): void }> = [];
   private timers: NodeJS.Timeout[] = [];
   private leader = false;
   private leaderSince = 0;
@@ -142,6 +154,7 @@ export class ControlPlane {
     await this.pendingPass;
     await Promise.all(Object.values(this.opts.runtimes).map((rt) => rt?.stopAll()));
     await this.flushLeases();
+    await this.flushEvents();
     if (this.leader) await this.opts.db.releaseLeadership();
     this.leader = false;
   }
@@ -350,6 +363,7 @@ export class ControlPlane {
     this.index.remove(node.id);
     this.live.delete(node.id);
     const evicted = await this.store.evictNodePods(node.id, "NodeRemoved", `node ${name} is being removed`, this.now());
+    this.opts.metrics?.podsRescheduled(evicted.length);
     this.live.delete(node.id);
     await this.runSchedulingPass();
     const runtime = this.opts.runtimes[node.runtime];
@@ -475,6 +489,7 @@ export class ControlPlane {
       throw precondition(`node is ${live.status}; its agent must stop`);
     }
     this.recordBeat(input.nodeId, input.usage);
+    this.opts.metrics?.heartbeat();
     if (statusOnHeartbeat(live.status) !== live.status) {
       await this.markAlive(await this.requireLiveNode(input.nodeId), "heartbeat received");
     }
@@ -605,6 +620,8 @@ export class ControlPlane {
     });
     if (!failed) return;
     this.failedAt.set(node.id, this.now());
+    const beat = Math.max(node.lastHeartbeatAt ?? 0, this.lastBeat.get(node.id) ?? 0);
+    this.opts.metrics?.nodeFailed(beat > 0 ? (this.now() - beat) / 1000 : null);
     await this.nodeEvent("Warning", reason, failed, message);
     await this.evict(failed, `node ${failed.name} failed: ${message}`);
     this.changes.emit("node", this.nodeDTO((await this.store.getNode(node.id)) ?? failed));
@@ -613,8 +630,10 @@ export class ControlPlane {
   private async evict(node: NodeRecord, message: string): Promise<void> {
     const evicted = await this.store.evictNodePods(node.id, "NodeFailed", message, this.now());
     this.live.delete(node.id);
+    this.opts.metrics?.podsRescheduled(evicted.length);
     for (const p of evicted) {
       await this.podEvent("Warning", "PodEvicted", p, `${message}; rescheduling`);
+      this.changes.emit("pod", toPodDTO(p));
     }
     await this.reloadNode(node.id);
     if (evicted.length > 0) await this.runSchedulingPass();
@@ -671,6 +690,19 @@ export class ControlPlane {
    * database. A lost race (another scheduler filled the node) refreshes that node and tries again.
    */
   private async scheduleOne(pod: PodRecord, record: boolean): Promise<{ scheduled: boolean; message: string; pod: PodRecord }> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const out = await this.scheduleOneTimed(pod, record);
+      this.opts.metrics?.schedulingAttempt(out.scheduled ? "scheduled" : "unschedulable", seconds());
+      return out;
+    } catch (err) {
+      this.opts.metrics?.schedulingAttempt("error", seconds());
+      throw err;
+    }
+  }
+
+  private async scheduleOneTimed(pod: PodRecord, record: boolean): Promise<{ scheduled: boolean; message: string; pod: PodRecord }> {
     const policy = pod.algorithm ?? this.cluster.algorithm;
     const sp = { request: pod.request, nodeSelector: pod.nodeSelector };
     let message = "";
@@ -889,7 +921,8 @@ export class ControlPlane {
 
   // ---------------------------------------------------------------- internals: events
 
-  private async event(
+  /** Queues an event; events of concurrent requests are written together in one statement. */
+  private event(
     type: "Normal" | "Warning",
     reason: string,
     objectKind: "Node" | "Pod" | "Cluster",
@@ -897,9 +930,28 @@ export class ControlPlane {
     objectName: string,
     message: string,
   ): Promise<void> {
-    const e = await this.store.addEvent({ time: this.now(), type, reason, objectKind, objectId, objectName, message });
-    if (e.id % 1000 === 0) void this.store.pruneEvents(EVENTS_KEPT);
-    this.changes.emit("event", toEventDTO(e));
+    return new Promise((resolve, reject) => {
+      this.eventQueue.push({ e: { time: this.now(), type, reason, objectKind, objectId, objectName, message }, resolve, reject });
+      if (this.eventQueue.length === 1) setImmediate(() => void this.flushEvents());
+    });
+  }
+
+  /** Writes queued events; waiting callers resume once their event is stored. */
+  async flushEvents(): Promise<void> {
+    while (this.eventQueue.length > 0) {
+      const batch = this.eventQueue.splice(0, 500);
+      try {
+        const stored = await this.store.addEvents(batch.map((b) => b.e));
+        for (const e of stored) this.changes.emit("event", toEventDTO(e));
+        const last = stored[stored.length - 1];
+        if (last && Math.floor(last.id / 1000) !== Math.floor((last.id - stored.length) / 1000)) {
+          void this.store.pruneEvents(EVENTS_KEPT).catch(() => undefined);
+        }
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
   }
 
   private nodeEvent(type: "Normal" | "Warning", reason: string, node: NodeRecord, message: string): Promise<void> {

@@ -46,6 +46,8 @@ export function describeZodError(error: ZodError, input: unknown): { message: st
 const t = initTRPC.context<Context>().create({
   // Stacks never reach users; the API log has them.
   isDev: false,
+  // Watches: a ping every 10 s keeps proxies from closing idle streams; clients reconnect after 30 s of silence.
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   errorFormatter({ shape, error, input }) {
     if (error.cause instanceof ZodError) {
       const { issues } = describeZodError(error.cause, input);

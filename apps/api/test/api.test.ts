@@ -1,6 +1,15 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { backends, createHarness, freshPostgres, postgresRequiredButMissing, waitFor, type Harness } from "./harness.js";
+import type { Database } from "@kube9/db";
+import {
+  backends,
+  createHarness,
+  freshPostgres,
+  openTestDatabase,
+  postgresRequiredButMissing,
+  waitFor,
+  type Harness,
+} from "./harness.js";
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -29,23 +38,21 @@ it("the PostgreSQL suite runs when CI requires it", () => {
 for (const backend of backends()) {
   describe(`API on ${backend.name}`, () => {
     let h: Harness;
-    let url: string | undefined;
+    let shared: { db: Database; close(): Promise<void> };
     let drop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
+      let url: string | undefined;
       if (backend.url) ({ url, drop } = await freshPostgres(backend.url));
+      shared = await openTestDatabase(url);
     });
     afterAll(async () => {
+      await shared?.close();
       await drop?.();
     });
     beforeEach(async () => {
-      if (url) {
-        // Each test starts from an empty database.
-        const fresh = await freshPostgres(backend.url!);
-        await drop?.();
-        ({ url, drop } = fresh);
-      }
-      h = await createHarness({ url });
+      // Each test starts from empty tables and a new control plane.
+      h = await createHarness({ db: shared.db });
     });
     afterEach(async () => {
       await h.close();

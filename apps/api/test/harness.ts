@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Database } from "@kube9/db";
+import { resetDatabase } from "@kube9/db/testing";
 import pg from "pg";
 import { ControlPlane } from "../src/control-plane.js";
 import { createLogger } from "../src/logger.js";
@@ -103,10 +104,33 @@ export async function freshPostgres(baseUrl: string): Promise<{ url: string; dro
   };
 }
 
-/** A control plane on a real database with a scripted runtime and a hand-driven clock. */
-export async function createHarness(opts: { url?: string; start?: boolean } = {}): Promise<Harness> {
+/** Opens a test database: a PGlite folder, or the given PostgreSQL URL. */
+export async function openTestDatabase(url?: string): Promise<{ db: Database; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "kube9-api-"));
-  const db = await openDatabase(opts.url ? { url: opts.url } : { dataDir: join(dir, "data") });
+  const db = await openDatabase(url ? { url } : { dataDir: join(dir, "data") });
+  return {
+    db,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A control plane on a real database with a scripted runtime and a hand-driven clock. With `db`,
+ * the database is emptied and reused (fast); otherwise a new one is opened and closed with the harness.
+ */
+export async function createHarness(opts: { url?: string; db?: Database; start?: boolean } = {}): Promise<Harness> {
+  let own: { db: Database; close(): Promise<void> } | null = null;
+  let db: Database;
+  if (opts.db) {
+    db = opts.db;
+    await resetDatabase(db);
+  } else {
+    own = await openTestDatabase(opts.url);
+    db = own.db;
+  }
   const runtime = new ScriptedRuntime();
   const clock = { now: Date.now() };
   const cp = new ControlPlane({
@@ -138,8 +162,7 @@ export async function createHarness(opts: { url?: string; start?: boolean } = {}
     },
     async close() {
       await cp.stop();
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
+      await own?.close();
     },
   };
 }

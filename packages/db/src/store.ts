@@ -187,12 +187,19 @@ export class SqlStore implements Store {
 
   async updateNodeReport(id: string, report: NodeReport): Promise<void> {
     if (!isUuid(id)) return;
-    const data: { podIds?: string[]; components?: Record<string, string>; updatedAt: Date } = { updatedAt: new Date() };
-    if (report.podIds !== undefined) data.podIds = report.podIds;
-    if (report.components !== undefined) data.components = report.components;
-    if (data.podIds === undefined && data.components === undefined) return;
-    await this.newEm().nativeUpdate(NodeEntity, { id }, data);
+    if (report.podIds === undefined && report.components === undefined) return;
+    // Raw: agents report on every pod change, so this runs once per placement.
+    await this.sql.rows(
+      `update node set pod_ids = coalesce(?::jsonb, pod_ids), components = coalesce(?::jsonb, components), updated_at = now()
+       where id = ?::uuid`,
+      [
+        report.podIds === undefined ? null : JSON.stringify(report.podIds),
+        report.components === undefined ? null : JSON.stringify(report.components),
+        id,
+      ],
+    );
   }
+
 
   async setNodeContainer(id: string, containerId: string | null): Promise<void> {
     if (!isUuid(id)) return;
@@ -487,6 +494,33 @@ export class SqlStore implements Store {
   }
 
   // ----------------------------------------------------------------- events
+
+  async addEvents(events: Array<Omit<EventRecord, "id">>): Promise<EventRecord[]> {
+    if (events.length === 0) return [];
+    // One JSON parameter keeps the statement text fixed, so it stays one prepared statement.
+    const payload = events.map((e) => ({
+      t: e.time,
+      ty: e.type,
+      r: e.reason,
+      k: e.objectKind,
+      oid: e.objectId,
+      oname: e.objectName,
+      msg: e.message,
+      ord: 0,
+    }));
+    payload.forEach((p, i) => (p.ord = i));
+    const rows = await this.sql.rows(
+      `insert into event (time, type, reason, object_kind, object_id, object_name, message)
+       select to_timestamp(x.t / 1000), x.ty, x.r, x.k, x.oid, x.oname, x.msg
+       from jsonb_to_recordset(?::jsonb) as x(t float8, ty text, r text, k text, oid text, oname text, msg text, ord int)
+       order by x.ord
+       returning id`,
+      [JSON.stringify(payload)],
+    );
+    // Identity values are handed out in insertion order, which follows the ORDER BY above.
+    const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    return events.map((e, i) => ({ ...e, id: ids[i]! }));
+  }
 
   async addEvent(e: Omit<EventRecord, "id">): Promise<EventRecord> {
     // Raw rather than em.insert: every scheduling decision writes an event, so this is a hot path.

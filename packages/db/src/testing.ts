@@ -14,3 +14,10 @@ export async function schemaDrift(db: Database): Promise<string> {
   if (!orm) throw new Error("not a database opened by openDatabase()");
   return (await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim();
 }
+
+/** Empties every table and resets the cluster settings, so a test suite can reuse one database between tests. */
+export async function resetDatabase(db: Database): Promise<void> {
+  const sql = rawSql(db);
+  await sql.rows("truncate table node_lease, event, pod, node restart identity cascade");
+  await sql.rows("delete from cluster");
+}

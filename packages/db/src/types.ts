@@ -196,6 +196,8 @@ export interface Store {
 
   // events
   addEvent(e: Omit<EventRecord, "id">): Promise<EventRecord>;
+  /** Many events in one statement, ids in the given order (the control plane batches its events). */
+  addEvents(events: Array<Omit<EventRecord, "id">>): Promise<EventRecord[]>;
   /** Newest last. Without afterId: the latest `limit` events; with it: the first `limit` events after it. */
   listEvents(opts?: ListEventsOptions): Promise<EventRecord[]>;
   /** Keeps only the newest `keep` events. */

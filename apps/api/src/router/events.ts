@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { nameSchema } from "../schemas.js";
 import { adminProcedure, router } from "../trpc.js";
+import { hubFor } from "../watch-hub.js";
+import { tracked } from "@trpc/server";
 
 export const eventsRouter = router({
   list: adminProcedure
@@ -14,4 +16,12 @@ export const eventsRouter = router({
         .optional(),
     )
     .query(({ ctx, input }) => ctx.cp.listEvents(input ?? {})),
+  /** Live events (SSE), each tracked by its id; lastEventId replays the stored events after it first. */
+  watch: adminProcedure
+    .input(z.object({ lastEventId: z.string().max(32).nullish(), objectName: nameSchema.optional() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      for await (const m of hubFor(ctx.cp).watchEvents(input?.lastEventId, input?.objectName, signal)) {
+        yield tracked(m.id, m.data);
+      }
+    }),
 });

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { addNodeInput, byName, nodeStatusSchema } from "../schemas.js";
 import { adminProcedure, router } from "../trpc.js";
+import { hubFor } from "../watch-hub.js";
+import { tracked } from "@trpc/server";
+import type { NodeDTO } from "../dto.js";
 
 export const nodesRouter = router({
   list: adminProcedure
@@ -13,4 +16,13 @@ export const nodesRouter = router({
     .input(byName.extend({ mode: z.enum(["kill", "pause"], { error: "must be kill or pause" }).optional() }))
     .mutation(({ ctx, input }) => ctx.cp.failNode(input.name, input.mode ?? "kill")),
   recover: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.recoverNode(input.name)),
+  /** Live node changes (SSE): a snapshot, then each changed node; resumes from lastEventId. */
+  watch: adminProcedure
+    .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      const hub = hubFor(ctx.cp);
+      for await (const m of hub.watch<NodeDTO>("node", input?.lastEventId, () => ctx.cp.listNodes(), signal)) {
+        yield tracked(m.id, m.data);
+      }
+    }),
 });
