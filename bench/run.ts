@@ -6,4 +6,11 @@ console.log("== scheduler decisions (pure core) ==");
 console.log(formatCoreBench(await runCoreBench()));
 console.log("\n== control plane through the API ==");
 await runApiBench();
+const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
+if (await dockerAnswers()) {
+  console.log("\n== docker runtime ==");
+  await runDockerBench();
+} else {
+  console.log("\n== docker runtime: skipped (no Docker engine answers) ==");
+}
 process.exit(0);

@@ -24,7 +24,7 @@ async function pingOrExplain(d: Docker): Promise<boolean> {
     await d.ping();
     return true;
   } catch (err) {
-    console.error(dockerUnreachableMessage(err));
+    console.error(dockerUnreachableMessage(err, d));
     return false;
   }
 }

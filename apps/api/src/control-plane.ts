@@ -33,7 +33,7 @@ import { toEventDTO, toNodeDTO, toPodDTO, type EventDTO, type NodeDTO, type Node
 import { conflict, notFound, precondition } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { ControlPlaneMetrics } from "./metrics.js";
-import type { NodeRuntime } from "./runtime/runtime.js";
+import { RuntimeError, type NodeRuntime } from "./runtime/runtime.js";
 import type { addNodeInput, heartbeatInput, launchPodInput } from "./schemas.js";
 import type { Caller } from "./trpc.js";
 import { hashToken, newNodeToken, nodeIdOfToken, randomSuffix } from "./tokens.js";
@@ -321,6 +321,8 @@ export class ControlPlane {
       const have = Object.keys(this.opts.runtimes).join(", ");
       throw precondition(`runtime "${runtimeKind}" is not available on this API (available: ${have})`);
     }
+    // Before any record exists: an engine that is down is the user's to fix, not a half-created node.
+    if (runtime.check) await runtime.check().catch((err: unknown) => Promise.reject(runtimeFailure(err)));
     const name = input.name ?? `node-${randomSuffix()}`;
     const cpuMilli = coresToMilli(input.cpu);
     const memoryMiB = input.memoryMiB ?? Math.round(input.cpu * DEFAULT_MIB_PER_CORE);
@@ -345,7 +347,7 @@ export class ControlPlane {
     } catch (err) {
       await this.store.deleteNode(node.id);
       throw new TRPCError({
-        code: "INTERNAL_SERVER_ERROR",
+        code: err instanceof RuntimeError ? err.code : "INTERNAL_SERVER_ERROR",
         message: `could not start node "${name}": ${(err as Error).message}`,
         cause: err,
       });
@@ -353,6 +355,29 @@ export class ControlPlane {
     await this.nodeEvent("Normal", "NodeAdded", node, `node added: ${input.cpu} CPU, ${memoryMiB} MiB, runtime ${runtimeKind}`);
     this.changes.emit("node", this.nodeDTO(node));
     return this.nodeDTO(node);
+  }
+
+  /** Whether a runtime can start agents now and whether it must prepare first (the CLI shows progress then). */
+  async runtimeStatus(kind?: RuntimeKind) {
+    const runtimeKind = kind ?? this.opts.defaultRuntime;
+    const runtime = this.opts.runtimes[runtimeKind];
+    if (!runtime) return { runtime: runtimeKind, available: false, message: `runtime "${runtimeKind}" is not available on this API`, imageReady: true };
+    const status = runtime.status ? await runtime.status() : { available: true };
+    return { runtime: runtimeKind, imageReady: true, ...status };
+  }
+
+  /** Prepares a runtime for its first node (the docker runtime builds the node image when missing). */
+  async prepareRuntime(kind?: RuntimeKind) {
+    const runtimeKind = kind ?? this.opts.defaultRuntime;
+    const runtime = this.opts.runtimes[runtimeKind];
+    if (!runtime) throw precondition(`runtime "${runtimeKind}" is not available on this API`);
+    if (!runtime.prepare) return { runtime: runtimeKind, image: null, built: false, durationMs: 0, sizeBytes: 0 };
+    try {
+      await runtime.check?.();
+      return { runtime: runtimeKind, ...(await runtime.prepare()) };
+    } catch (err) {
+      throw runtimeFailure(err);
+    }
   }
 
   /** Drains a node (its pods are rescheduled first), stops its agent and deletes it. */
@@ -456,6 +481,7 @@ export class ControlPlane {
       const live = this.live.get(deleted.nodeId);
       live?.desired.delete(deleted.id);
       live?.unconfirmed.delete(deleted.id);
+      this.noteAllocation(deleted.nodeId, deleted.request, -1);
     }
     await this.podEvent("Normal", "PodDeleted", deleted, "pod deleted");
     this.changes.emit("pod", { ...toPodDTO(deleted), status: "Terminating" });
@@ -659,6 +685,21 @@ export class ControlPlane {
     return updated;
   }
 
+  /** Mirrors a reservation made or freed in the database in the cached node row, and tells watchers. */
+  private noteAllocation(nodeId: string, request: Resources, sign: 1 | -1): void {
+    const node = this.nodes.get(nodeId);
+    if (!node) return;
+    const updated: NodeRecord = {
+      ...node,
+      allocated: {
+        cpuMilli: Math.max(0, node.allocated.cpuMilli + sign * request.cpuMilli),
+        memoryMiB: Math.max(0, node.allocated.memoryMiB + sign * request.memoryMiB),
+      },
+    };
+    this.nodes.set(nodeId, updated);
+    this.changes.emit("node", this.nodeDTO(updated));
+  }
+
   /** Records the latest known state of a node in the in-memory views. */
   private noteNode(node: NodeRecord): void {
     this.nodes.set(node.id, node);
@@ -718,6 +759,7 @@ export class ControlPlane {
         const live = this.live.get(result.node.id);
         live?.desired.add(pod.id);
         live?.unconfirmed.add(pod.id);
+        this.noteAllocation(result.node.id, pod.request, 1);
         const bound: PodRecord = {
           ...pod,
           status: "Scheduled",
@@ -817,9 +859,8 @@ export class ControlPlane {
     const nodes = await this.store.listNodes();
     for (const node of nodes) {
       const runtime = this.opts.runtimes[node.runtime];
+      // Docker containers outlive the API: running ones were adopted before this (has() is true); others start anew.
       if (!runtime || runtime.has(node.id) || isTerminalNodeStatus(node.status)) continue;
-      // Docker nodes outlive the API and are adopted instead (see the docker runtime).
-      if (node.runtime === "docker") continue;
       try {
         await this.startAgent(node, runtime, true);
         this.log.info(`restarted agent of node ${node.name}`);
@@ -961,6 +1002,13 @@ export class ControlPlane {
   private podEvent(type: "Normal" | "Warning", reason: string, pod: PodRecord, message: string): Promise<void> {
     return this.event(type, reason, "Pod", pod.id, pod.name, message);
   }
+}
+
+/** A runtime's failure as an API error: its own code when it has one, else an internal error. */
+function runtimeFailure(err: unknown): TRPCError {
+  if (err instanceof TRPCError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TRPCError({ code: err instanceof RuntimeError ? err.code : "INTERNAL_SERVER_ERROR", message, cause: err });
 }
 
 /** The scheduler's view of a stored node. */

@@ -7,7 +7,13 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express from "express";
 import { ControlPlane } from "./control-plane.js";
 import { createLogger, type Logger, type LogLevel } from "./logger.js";
+import { DOCS_HTML } from "./docs-page.js";
+import { Metrics } from "./metrics.js";
+import { buildOpenApiDocument } from "./openapi.js";
+import { resolveWebDist } from "./web-dist.js";
+import { hubFor } from "./watch-hub.js";
 import { appRouter } from "./router/_app.js";
+import { connectDocker, dockerReachable, dockerUnreachableMessage, DockerRuntime } from "./runtime/docker-runtime.js";
 import { HollowRuntime } from "./runtime/hollow-runtime.js";
 import { ProcessRuntime, resolveAgentEntry } from "./runtime/process-runtime.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
@@ -36,7 +42,8 @@ export interface RunningControlPlane {
   database: "postgres" | "pglite";
   configPath: string;
   controlPlane: ControlPlane;
-  close(): Promise<void>;
+  /** Stops the API; keepNodes leaves docker node containers running (adopted by the next start). */
+  close(opts?: { keepNodes?: boolean }): Promise<void>;
 }
 
 interface ConfigFile {
@@ -55,7 +62,8 @@ function readConfig(path: string): ConfigFile {
 
 /** Starts the database, controllers and the HTTP API; writes the CLI's config.json. */
 export async function startControlPlane(opts: ControlPlaneStartOptions): Promise<RunningControlPlane> {
-  const log: Logger = createLogger({ level: opts.logLevel ?? "info", write: opts.log });
+  // No level given: KUBE9_LOG_LEVEL, else info.
+  const log: Logger = createLogger({ level: opts.logLevel, write: opts.log });
   mkdirSync(opts.home, { recursive: true });
   const configPath = join(opts.home, "config.json");
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
@@ -75,21 +83,32 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
 
     const runtimes: Partial<Record<RuntimeKind, NodeRuntime>> = {};
     const wanted = opts.runtime ?? "auto";
-    if (wanted === "docker") {
-      throw new Error('the docker runtime is not available yet; use --runtime process');
+    // auto = docker when the engine answers within about a second, else process.
+    const docker = connectDocker();
+    const dockerUp = await dockerReachable(docker, 1000);
+    if (wanted === "docker" && !dockerUp) {
+      let cause: unknown;
+      await docker.ping().catch((err: unknown) => (cause = err));
+      throw new Error(dockerUnreachableMessage(cause, docker));
     }
+    // Registered even when the engine is down, so `node add --runtime docker` explains what to do.
+    const dockerRuntime = new DockerRuntime({ docker, clusterId: cluster.id, log, logLevel: opts.logLevel });
+    runtimes.docker = dockerRuntime;
     runtimes.process = new ProcessRuntime({
       agentEntry: resolveAgentEntry(opts.agentEntry),
       logDir: join(opts.home, "logs"),
       logLevel: opts.logLevel,
     });
-    const defaultRuntime: RuntimeKind = "process";
+    const defaultRuntime: RuntimeKind = wanted === "docker" || (wanted === "auto" && dockerUp) ? "docker" : "process";
 
     let url = "";
     const createCaller = createCallerFactory(appRouter);
     // Hollow nodes call the same agent procedures as real agents, through an in-process caller.
     runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent);
-    const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url });
+    const metrics = new Metrics(() => cp.clusterStatus());
+    const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url, metrics });
+    // Watch ids start counting now, so every change after start can be resumed from.
+    hubFor(cp);
 
     const app = express();
     app.disable("x-powered-by");
@@ -108,6 +127,36 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
         },
       }),
     );
+    app.get("/metrics", async (_req, res) => {
+      try {
+        const text = await metrics.render();
+        res.type(metrics.contentType).send(text);
+      } catch (err) {
+        log.error("collecting metrics failed", { err: String(err) });
+        res.status(500).type("text/plain").send("collecting metrics failed\n");
+      }
+    });
+    app.get("/openapi.json", (req, res) => {
+      res.json(buildOpenApiDocument(`${req.protocol}://${req.get("host") ?? "localhost"}`));
+    });
+    app.get("/docs", (_req, res) => {
+      res.type("html").send(DOCS_HTML);
+    });
+    // The dashboard (apps/web/dist), found at run time: the API does not depend on the web package.
+    const webDist = resolveWebDist();
+    if (webDist) {
+      app.use(express.static(webDist, { index: "index.html", maxAge: "1h", setHeaders: noCacheIndex }));
+      app.get(/^\/(?!trpc\/|metrics$|openapi\.json$|docs$|healthz$).*/, (_req, res) => {
+        res.setHeader("cache-control", "no-cache");
+        res.sendFile(join(webDist, "index.html"));
+      });
+    } else {
+      app.get("/", (_req, res) => {
+        res
+          .type("html")
+          .send('<!doctype html><title>Kube-9</title><p>The dashboard is not built (run <code>npm run build</code>). API docs: <a href="/docs">/docs</a>.</p>');
+      });
+    }
     const host = opts.host ?? "127.0.0.1";
     const server = await new Promise<import("node:http").Server>((resolve, reject) => {
       const s = app.listen(opts.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -115,6 +164,14 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     });
     const port = (server.address() as AddressInfo).port;
     url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    if (dockerUp) {
+      // Before the controllers start: adopted nodes must not be started a second time.
+      try {
+        await dockerRuntime.adopt(await store.listNodes(), url);
+      } catch (err) {
+        log.error("adopting node containers failed", { err: String(err) });
+      }
+    }
     await cp.start();
     writeFileSync(configPath, `${JSON.stringify({ server: url, token }, null, 2)}\n`, { mode: 0o600 });
     log.info(`Kube-9 API listening on ${url}`, { database: db.kind, runtime: defaultRuntime });
@@ -127,7 +184,8 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       database: db.kind,
       configPath,
       controlPlane: cp,
-      close: () => {
+      close: (closeOpts?: { keepNodes?: boolean }) => {
+        dockerRuntime.keepNodes = closeOpts?.keepNodes === true;
         closing ??= (async () => {
           // Close HTTP first so stopping agents cannot trigger rescheduling on the way out.
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -144,4 +202,9 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     await db.close();
     throw err;
   }
+}
+
+/** index.html must be revalidated so a rebuilt dashboard is picked up; hashed assets may be cached. */
+function noCacheIndex(res: import("node:http").ServerResponse, path: string): void {
+  if (path.endsWith(".html")) res.setHeader("cache-control", "no-cache");
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addNodeInput, byName, nodeStatusSchema } from "../schemas.js";
+import { addNodeInput, byName, nodeStatusSchema, runtimeSchema } from "../schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -16,6 +16,12 @@ export const nodesRouter = router({
     .input(byName.extend({ mode: z.enum(["kill", "pause"], { error: "must be kill or pause" }).optional() }))
     .mutation(({ ctx, input }) => ctx.cp.failNode(input.name, input.mode ?? "kill")),
   recover: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.recoverNode(input.name)),
+  runtimeStatus: adminProcedure
+    .input(z.object({ runtime: runtimeSchema.optional() }).optional())
+    .query(({ ctx, input }) => ctx.cp.runtimeStatus(input?.runtime)),
+  prepareRuntime: adminProcedure
+    .input(z.object({ runtime: runtimeSchema.optional() }).optional())
+    .mutation(({ ctx, input }) => ctx.cp.prepareRuntime(input?.runtime)),
   /** Live node changes (SSE): a snapshot, then each changed node; resumes from lastEventId. */
   watch: adminProcedure
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())

@@ -110,6 +110,10 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
   if (!existsSync(bundle)) {
     throw new Error(`the bundled node agent ${bundle} is missing; run "npm run build" first`);
   }
+  const previous = await docker
+    .getImage(image)
+    .inspect()
+    .then((i) => i.Id, () => null);
   const context = mkdtempSync(join(tmpdir(), "kube9-image-"));
   try {
     progress(`assembling the image context (node ${process.version}, its shared libraries, the agent bundle)`);
@@ -169,6 +173,9 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
     await tarDone;
     const found = await imageLabels(docker, image);
     if (!found) throw new Error("the build reported success but the image is missing");
+    // The image this one replaces would linger untagged; drop it unless a container still uses it.
+    const current = await docker.getImage(image).inspect().then((i) => i.Id, () => null);
+    if (previous && previous !== current) await docker.getImage(previous).remove().catch(() => {});
     const info = { image, built: true, durationMs: Date.now() - started, sizeBytes: found.size };
     progress(`built ${image} in ${(info.durationMs / 1000).toFixed(1)} s, ${(info.sizeBytes / 1e6).toFixed(1)} MB`);
     return info;

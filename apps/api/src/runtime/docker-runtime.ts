@@ -22,16 +22,19 @@ export function connectDocker(): Docker {
   return new Docker();
 }
 
-/** Where this process looks for the engine, for messages. */
-export function dockerEndpoint(): string {
+/** Where a client looks for the engine, for messages. */
+export function dockerEndpoint(docker?: Docker): string {
+  const modem = docker?.modem as { socketPath?: unknown; host?: string; port?: number | string } | undefined;
+  if (typeof modem?.socketPath === "string") return modem.socketPath;
+  if (modem?.host) return `${modem.host}:${modem.port ?? ""}`;
   return process.env.DOCKER_HOST || "/var/run/docker.sock";
 }
 
 /** The one message users see when the engine does not answer. */
-export function dockerUnreachableMessage(err?: unknown): string {
+export function dockerUnreachableMessage(err?: unknown, docker?: Docker): string {
   const cause = err ? ` (${describeDockerError(err)})` : "";
   return (
-    `the Docker engine is not reachable at ${dockerEndpoint()}${cause}. ` +
+    `the Docker engine is not reachable at ${dockerEndpoint(docker)}${cause}. ` +
     `Start it (e.g. "sudo systemctl start docker", or "sudo dockerd &"), check that you may use the socket ` +
     `(group "docker"), or use the process runtime instead (--runtime process)`
   );
@@ -130,7 +133,7 @@ export class DockerRuntime implements NodeRuntime {
     if (!(await dockerReachable(this.docker, 2000))) {
       let cause: unknown;
       await this.docker.ping().catch((err: unknown) => (cause = err));
-      throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(cause));
+      throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(cause, this.docker));
     }
     await this.watch();
   }
@@ -161,7 +164,7 @@ export class DockerRuntime implements NodeRuntime {
         this.imageReady = true;
         return info;
       } catch (err) {
-        if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err));
+        if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err, this.docker));
         throw err;
       } finally {
         this.preparing = null;
@@ -231,7 +234,7 @@ export class DockerRuntime implements NodeRuntime {
       return container.id.slice(0, 12);
     } catch (err) {
       if (err instanceof RuntimeError) throw err;
-      if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err));
+      if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err, this.docker));
       throw new Error(`docker: ${describeDockerError(err)}`, { cause: err });
     }
   }
@@ -463,7 +466,12 @@ export class DockerRuntime implements NodeRuntime {
           this.events = null;
           if (this.closed) return;
           this.opts.log.warn("lost the Docker event stream; reconnecting");
-          setTimeout(() => void this.watch().then(() => this.resync()), EVENTS_RETRY_MS).unref();
+          const reconnect = () =>
+            setTimeout(() => {
+              if (this.closed || this.events) return;
+              this.watch().then(() => this.resync(), reconnect);
+            }, EVENTS_RETRY_MS).unref();
+          reconnect();
         };
         stream.on("end", lost);
         stream.on("error", lost);

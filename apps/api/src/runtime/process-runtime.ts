@@ -40,6 +40,7 @@ export class ProcessRuntime implements NodeRuntime {
         KUBE9_NODE_TOKEN: spec.token,
         KUBE9_NODE_NAME: spec.name,
         KUBE9_LOG_LEVEL: this.opts.logLevel ?? "info",
+        KUBE9_LOG_FORMAT: "json",
       },
       // The IPC channel closes when the API dies, so agents never outlive it as orphans.
       stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -37,4 +37,21 @@ export interface NodeRuntime {
   onUnexpectedExit(listener: (exit: AgentExit) => void): void;
   /** Stops every agent this runtime started. */
   stopAll(): Promise<void>;
+  /** Optional: fails (RuntimeError) when the runtime cannot start agents now, e.g. its engine is down. */
+  check?(): Promise<void>;
+  /** Optional: readiness for the CLI (e.g. whether the node image must be built first). */
+  status?(): Promise<{ available: boolean; message?: string; image?: string; imageReady?: boolean }>;
+  /** Optional: one-time preparation before the first agent (e.g. building the node image). */
+  prepare?(): Promise<{ image: string; built: boolean; durationMs: number; sizeBytes: number }>;
+}
+
+/** A runtime failure the API reports with a specific code (not an internal error). */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: "PRECONDITION_FAILED" | "CONFLICT" | "BAD_REQUEST",
+    message: string,
+  ) {
+    super(message);
+    this.name = "RuntimeError";
+  }
 }

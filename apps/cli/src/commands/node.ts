@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { serialize } from "../output/format.js";
-import { nodeSummary, renderNodeDetail, renderNodeTable } from "../output/nodes.js";
+import { nodeHeaders, nodeRow, nodeSummary, renderNodeDetail, renderNodeTable } from "../output/nodes.js";
+import { listWatchPrinter, watchUntilInterrupted, WatchTable, type WatchMessage } from "../watch.js";
 import {
   collect,
   parseChoice,
@@ -18,6 +19,8 @@ import {
 } from "../parse.js";
 import { startSpinner } from "../spinner.js";
 import type { NodeDTO } from "../types.js";
+import type { Kube9Client } from "@kube9/client";
+import type { RuntimeKind } from "@kube9/core";
 import { pollUntil } from "../wait.js";
 
 const OUTPUT_HELP = "output format: table|wide|json|yaml";
@@ -65,6 +68,7 @@ export function registerNodeCommands(program: Command): void {
       };
       const timeoutMs = parseSeconds(opts.timeout);
       await withClient(cmd, async ({ client }) => {
+        await prepareRuntime(client, input.runtime);
         const created = await client.nodes.add.mutate(input);
         const final = opts.wait ? await waitReady(created, timeoutMs, (name) => client.nodes.get.query({ name })) : created;
         print(serialize(output, final) ?? nodeSummary(final));
@@ -77,10 +81,25 @@ export function registerNodeCommands(program: Command): void {
     .description("list nodes")
     .option("--status <statuses>", "only nodes in these statuses (comma-separated)")
     .option("-o, --output <format>", OUTPUT_HELP)
-    .action(async (opts: { status?: string; output?: string }, cmd: Command) => {
+    .option("-w, --watch", "after the list, print a row for every change until Ctrl-C")
+    .action(async (opts: { status?: string; output?: string; watch?: boolean }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const status = opts.status !== undefined ? parseNodeStatuses(opts.status) : undefined;
       await withClient(cmd, async ({ client }) => {
+        if (opts.watch) {
+          const wide = output === "wide";
+          const show = listWatchPrinter<NodeDTO>(
+            output,
+            new WatchTable(nodeHeaders(wide), [12, 11, 6, 9, 11, 4, 4]),
+            (n) => nodeRow(n, wide),
+            (n) => !status || status.includes(n.status),
+            print,
+          );
+          return watchUntilInterrupted<{ id: string; data: WatchMessage<NodeDTO> }>(
+            (h) => client.nodes.watch.subscribe(undefined, h),
+            (m) => show(m.data),
+          );
+        }
         const nodes = await client.nodes.list.query(status ? { status } : {});
         if (nodes.length === 0 && (output === "table" || output === "wide")) {
           print("No nodes. Add one with: kube9 node add --cpu 4");
@@ -151,7 +170,7 @@ export function registerNodeCommands(program: Command): void {
   node
     .command("recover")
     .argument("<name>", "node name")
-    .description("restart a Failed node's agent")
+    .description("restart a Failed node's agent, or unpause one frozen by `node fail --mode pause`")
     .option("-o, --output <format>", OUTPUT_HELP)
     .action(async (name: string, opts: { output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
@@ -160,6 +179,33 @@ export function registerNodeCommands(program: Command): void {
         print(serialize(output, n) ?? `node/${n.name} ${n.status}`);
       });
     });
+}
+
+/**
+ * The first docker node needs the node image, which the API builds when missing (several seconds): build it
+ * first under a spinner instead of letting `add` hang silently. Errors are left to `add`, which words them.
+ */
+async function prepareRuntime(client: Kube9Client, runtime: RuntimeKind | undefined): Promise<void> {
+  const which = runtime ? { runtime } : {};
+  let status: Awaited<ReturnType<Kube9Client["nodes"]["runtimeStatus"]["query"]>>;
+  try {
+    status = await client.nodes.runtimeStatus.query(which);
+  } catch {
+    return;
+  }
+  if (!status.available || status.imageReady !== false) return;
+  const text = `building node image ${status.image ?? ""} (first docker node)...`;
+  if (!process.stderr.isTTY) process.stderr.write(`${text}\n`);
+  const spinner = startSpinner(text);
+  try {
+    const built = await client.nodes.prepareRuntime.mutate(which);
+    if (built.built) {
+      spinner.stop();
+      process.stderr.write(`built ${built.image} in ${(built.durationMs / 1000).toFixed(1)} s (${Math.round(built.sizeBytes / 1e6)} MB)\n`);
+    }
+  } finally {
+    spinner.stop();
+  }
 }
 
 /** Polls a new node every 100 ms until Ready; stops early on a terminal status so failures surface fast. */

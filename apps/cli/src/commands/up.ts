@@ -12,6 +12,7 @@ interface UpOptions {
   port?: string;
   host?: string;
   runtime?: string;
+  keepNodes?: boolean;
 }
 
 /** Explains a failed start in one line; a busy port is by far the most common cause. */
@@ -36,6 +37,7 @@ export function registerUpCommand(program: Command): void {
     .option("--port <port>", "port for the API (default: $KUBE9_PORT, else 7070; 0 = any free port)")
     .option("--host <host>", "address to listen on (default: $KUBE9_HOST, else 127.0.0.1)")
     .option("--runtime <runtime>", "node runtime: auto|process|docker (default: $KUBE9_RUNTIME, else auto)")
+    .option("--keep-nodes", "on Ctrl-C leave docker node containers running (the next `kube9 up` adopts them)")
     .addHelpText(
       "after",
       "\nEnvironment: KUBE9_HOME (data, logs, config.json; default ~/.kube9), DATABASE_URL (Postgres; " +
@@ -100,7 +102,7 @@ export function registerUpCommand(program: Command): void {
             "Kube-9 control plane is running",
             `  API:       ${cp.url}`,
             `  Database:  ${cp.database}`,
-            `  Runtime:   ${cp.runtime}`,
+            `  Runtime:   ${cp.runtime}${runtime === "auto" ? (cp.runtime === "docker" ? " (auto: the Docker engine answered)" : " (auto: no Docker engine answered)") : ""}`,
             `  Config:    ${cp.configPath} (server URL and admin token for the CLI)`,
             "Press Ctrl-C to stop",
           ].join("\n"),
@@ -108,8 +110,19 @@ export function registerUpCommand(program: Command): void {
       }
       await stopRequested;
       process.stderr.write("stopping...\n");
+      const dockerNodes = await cp.controlPlane
+        .listNodes()
+        .then((nodes) => nodes.filter((n) => n.runtime === "docker" && n.status !== "Removed" && n.status !== "PermanentlyFailed").length)
+        .catch(() => 0);
+      if (dockerNodes > 0) {
+        process.stderr.write(
+          opts.keepNodes
+            ? `leaving ${dockerNodes} node container(s) running (--keep-nodes); the next "kube9 up" adopts them\n`
+            : `stopping and removing ${dockerNodes} node container(s) (use --keep-nodes to leave them running)\n`,
+        );
+      }
       try {
-        await cp.close();
+        await cp.close({ keepNodes: opts.keepNodes === true });
       } catch (err) {
         throw new CliError(`failed to stop cleanly: ${err instanceof Error ? err.message : String(err)}`);
       }
