@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startControlPlane } from "@kube9/api";
+import { spawn } from "node:child_process";
 import { createKube9Client, type Kube9Client } from "@kube9/client";
 import pg from "pg";
-import { benchPostgres, median, pool, until } from "./lib.js";
+import { benchPostgres, freePort, median, pool, ROOT, until } from "./lib.js";
 
 async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `kube9_bench_${Date.now()}`;
@@ -35,13 +35,26 @@ async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Pr
   };
 }
 
+/** Runs `kube9 up` as its own process (as users run it), so the load generator does not share its CPU time. */
 async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube9Client) => Promise<T>): Promise<T> {
   const home = mkdtempSync(join(tmpdir(), "kube9-bench-"));
-  const cp = await startControlPlane({ port: 0, home, databaseUrl, runtime: "process", logLevel: "error" });
+  const port = await freePort();
+  const token = `k9a.bench-${Date.now()}-token`;
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, KUBE9_ADMIN_TOKEN: token, KUBE9_LOG_LEVEL: "error" };
+  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  else delete env.DATABASE_URL;
+  const api = spawn(process.execPath, [join(ROOT, "apps/cli/dist/main.js"), "up", "--port", String(port), "--runtime", "process"], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = new Promise<void>((r) => api.once("exit", () => r()));
   try {
-    return await fn(createKube9Client({ url: cp.url, token: cp.token }));
+    const c = createKube9Client({ url: `http://127.0.0.1:${port}`, token });
+    await until(async () => (await c.health.check.query().catch(() => undefined))?.ok, 120_000, 100);
+    return await fn(c);
   } finally {
-    await cp.close();
+    api.kill("SIGTERM");
+    await exited;
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -358,6 +358,32 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
     await kube9(["pod", "delete", "w1"]);
   });
 
+  it("pod list -w and node list -w follow changes live (subscriptions) and exit 0 on Ctrl-C", async () => {
+    const start = (args: string[]) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+      running.add(child);
+      const state = { out: "", child, exited: new Promise<number | null>((r) => child.on("exit", (code) => r(code))) };
+      child.stdout.on("data", (d: Buffer) => (state.out += d.toString()));
+      return state;
+    };
+    const pods = start(["pod", "list", "-w"]);
+    const nodes = start(["node", "list", "-w", "-o", "json"]);
+    await eventually("the pod table header", 10_000, async () => (pods.out.includes("STATUS") ? true : undefined));
+    await eventually("the node list", 10_000, async () => (nodes.out.includes('"name"') ? true : undefined));
+    const listed = nodes.out.trim().split("\n").length;
+    await kube9(["pod", "launch", "--cpu", "0.1", "--name", "w2"]);
+    await eventually("the new pod's row", 10_000, async () => (/^w2\s+(Scheduled|Running)/m.test(pods.out) ? true : undefined));
+    await kube9(["pod", "delete", "w2"]);
+    await eventually("the deleted pod's row", 10_000, async () => (/^w2\s+Terminating/m.test(pods.out) ? true : undefined));
+    // The pod's node reports it, and its podIds change: one JSON line per change.
+    await eventually("a node change line", 10_000, async () => (nodes.out.trim().split("\n").length > listed ? true : undefined));
+    for (const w of [pods, nodes]) {
+      w.child.kill("SIGINT");
+      expect(await w.exited).toBe(0);
+      running.delete(w.child);
+    }
+  });
+
   it("node fail: within 10 s the node is Failed and its pods run on other nodes", async () => {
     const before = await json<PodJson[]>(["pod", "list", "--node", "n8"]);
     expect(before.length).toBeGreaterThan(0);
@@ -379,6 +405,34 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
     });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(moved.map((p) => p.nodeName)).not.toContain("n8");
+  });
+
+  it("SIGTERM to an agent: it leaves, and its pods are rescheduled at once", async () => {
+    const pods = await json<PodJson[]>(["pod", "list"]);
+    const victim = ["n4", "n2"].find((n) => pods.some((p) => p.nodeName === n && p.status === "Running"));
+    expect(victim, "a node other than n8 hosting a running pod").toBeDefined();
+    const mine = pods.filter((p) => p.nodeName === victim);
+    const node = await json<{ node: { containerId: string | null } }>(["node", "get", victim!]);
+    // The process runtime shows the agent's pid as the node's container id: "pid-<n>".
+    const pid = Number(node.node.containerId?.replace(/^pid-/, ""));
+    expect(pid).toBeGreaterThan(0);
+    const started = Date.now();
+    process.kill(pid, "SIGTERM");
+    await eventually(`${victim}'s pods to be rebound`, 2000, async () => {
+      const now = await json<PodJson[]>(["pod", "list"]);
+      const moved = now.filter((p) => mine.some((m) => m.id === p.id));
+      return moved.length === mine.length && moved.every((p) => p.nodeName && p.nodeName !== victim) ? true : undefined;
+    });
+    const rebound = Date.now() - started;
+    const evs = await json<{ reason: string; message: string }[]>(["events", "--for", victim!]);
+    expect(evs.some((e) => e.reason === "NodeLeft" && e.message.includes("SIGTERM"))).toBe(true);
+    // "At once": well before the 3 s a silent node would even be Suspect.
+    expect(rebound).toBeLessThan(2000);
+    await eventually(`${victim}'s pods to run elsewhere`, 5000, async () => {
+      const now = await json<PodJson[]>(["pod", "list"]);
+      const moved = now.filter((p) => mine.some((m) => m.id === p.id));
+      return moved.every((p) => p.status === "Running" && p.nodeName !== victim) ? true : undefined;
+    });
   });
 
   it("up stops on SIGTERM with exit 0 and leaves no agent processes", async () => {
