@@ -16,6 +16,8 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Receives each finished line without its newline (default: stderr). */
   write?: (line: string) => void;
+  /** One JSON object per line ({time, level, node, msg}) instead of text, for log files and collectors. */
+  json?: boolean;
 }
 
 /** True if `value` names a log level. */
@@ -32,6 +34,9 @@ export function createLogger(opts: LoggerOptions): AgentLogger {
     if (LOG_LEVELS.indexOf(level) > threshold) return () => {};
     // Info is the normal story of the node; only the unusual levels get a tag, so lines stay short.
     const tag = level === "info" ? "" : ` ${level}:`;
+    if (opts.json) {
+      return (message: string) => write(JSON.stringify({ time: new Date().toISOString(), level, node: opts.name, msg: message }));
+    }
     return (message: string) => write(`${prefix}${tag} ${message}`);
   };
   return { error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };

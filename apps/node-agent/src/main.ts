@@ -17,7 +17,8 @@ async function main(): Promise<number> {
     return EXIT_BAD_CONFIG;
   }
   const { config } = result;
-  const log = createLogger({ name: config.name ?? config.nodeId, level: config.logLevel });
+  // KUBE9_LOG_FORMAT=json: structured lines (the process runtime sets it for its log files).
+  const log = createLogger({ name: config.name ?? config.nodeId, level: config.logLevel, json: process.env.KUBE9_LOG_FORMAT === "json" });
   const agent = new NodeAgent({ url: config.url, nodeId: config.nodeId, token: config.token, log, name: config.name });
 
   let signalled = false;

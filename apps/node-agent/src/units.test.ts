@@ -85,3 +85,13 @@ describe("createProcessUsageSampler", () => {
     expect(usage.memoryMiB).toBeGreaterThan(10);
   });
 });
+
+describe("createLogger json", () => {
+  it("writes one JSON object per line with time, level, node and msg", () => {
+    const lines: string[] = [];
+    createLogger({ name: "w3", json: true, write: (l) => lines.push(l) }).warn("slow API");
+    const rec = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(rec).toMatchObject({ level: "warn", node: "w3", msg: "slow API" });
+    expect(typeof rec.time).toBe("string");
+  });
+});

@@ -1,4 +1,5 @@
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
+import { EventSource, type FetchLike } from "eventsource";
 import type { AppRouter, RouterInputs, RouterOutputs } from "@kube9/api";
 
 export type { AppRouter, RouterInputs, RouterOutputs };
@@ -18,19 +19,33 @@ export type Kube9Client = ReturnType<typeof createTRPCClient<AppRouter>>;
 /** Creates a typed client; every procedure of the API is available with its input and output types. */
 export function createKube9Client(opts: Kube9ClientOptions): Kube9Client {
   const base = opts.url.replace(/\/+$/, "");
+  // Watches (SSE) go through the eventsource package: Node 20 has no EventSource, and the browser's cannot send headers.
+  const sseFetch: FetchLike = (input, init) =>
+    fetch(input, {
+      ...(init as RequestInit),
+      headers: { ...init.headers, ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+    });
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${base}/trpc`,
-        headers: () => (opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        fetch: opts.timeoutMs
-          ? (input, init) => {
-              // Keep a per-call signal (e.g. a cancelled subscription) alongside the timeout.
-              const timeout = AbortSignal.timeout(opts.timeoutMs!);
-              const own = (init as RequestInit | undefined)?.signal;
-              return fetch(input, { ...(init as RequestInit), signal: own ? AbortSignal.any([own, timeout]) : timeout });
-            }
-          : undefined,
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${base}/trpc`,
+          EventSource,
+          eventSourceOptions: () => ({ fetch: sseFetch }),
+        }),
+        false: httpBatchLink({
+          url: `${base}/trpc`,
+          headers: () => (opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          fetch: opts.timeoutMs
+            ? (input, init) => {
+                // Keep a per-call signal (e.g. a cancelled subscription) alongside the timeout.
+                const timeout = AbortSignal.timeout(opts.timeoutMs!);
+                const own = (init as RequestInit | undefined)?.signal;
+                return fetch(input, { ...(init as RequestInit), signal: own ? AbortSignal.any([own, timeout]) : timeout });
+              }
+            : undefined,
+        }),
       }),
     ],
   });

@@ -4,30 +4,8 @@ import { CliError } from "../errors.js";
 import { EventPrinter } from "../output/events.js";
 import { serialize } from "../output/format.js";
 import { parseOutput } from "../parse.js";
+import { watchUntilInterrupted } from "../watch.js";
 import type { EventDTO } from "../types.js";
-
-const WATCH_INTERVAL_MS = 500;
-
-/** Resolves on the first SIGINT/SIGTERM (a second one forces exit 130), so a watch can end cleanly with 0. */
-function onceInterrupted(): { promise: Promise<void>; dispose(): void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count > 1) process.exit(130);
-    resolve();
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    promise,
-    dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
-}
 
 /** Registers `kube9 events [-w] [--for <name>]`. */
 export function registerEventsCommand(program: Command): void {
@@ -53,23 +31,13 @@ export function registerEventsCommand(program: Command): void {
         }
         const emit = streamer(output);
         emit(first);
-        let afterId = first.at(-1)?.id ?? 0;
-        const stop = onceInterrupted();
-        try {
-          for (;;) {
-            // This timer is what keeps the process alive between polls, so it must stay ref'd.
-            let timer: NodeJS.Timeout | undefined;
-            const tick = new Promise<"tick">((r) => (timer = setTimeout(() => r("tick"), WATCH_INTERVAL_MS)));
-            const woke = await Promise.race([tick, stop.promise]);
-            clearTimeout(timer);
-            if (woke !== "tick") return;
-            const batch = await client.events.list.query({ afterId, limit: 1000, ...filter });
-            emit(batch);
-            afterId = batch.at(-1)?.id ?? afterId;
-          }
-        } finally {
-          stop.dispose();
-        }
+        // Live through the events.watch subscription: resume after the last listed event, so nothing is missed.
+        // (With nothing listed, resume from 0: the events that happened between the list and the subscription.)
+        const lastEventId = String(first.at(-1)?.id ?? 0);
+        await watchUntilInterrupted<{ id: string; data: EventDTO }>(
+          (h) => client.events.watch.subscribe({ lastEventId, ...filter }, h),
+          (m) => emit([m.data]),
+        );
       });
     });
 }

@@ -90,7 +90,7 @@ export function registerNodeCommands(program: Command): void {
           const wide = output === "wide";
           const show = listWatchPrinter<NodeDTO>(
             output,
-            new WatchTable(nodeHeaders(wide), [12, 11, 6, 9, 11, 4, 4]),
+            new WatchTable(nodeHeaders(wide), [12, 17, 6, 9, 11, 4, 4]),
             (n) => nodeRow(n, wide),
             (n) => !status || status.includes(n.status),
             print,

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { serialize } from "../output/format.js";
-import { launchSummary, renderPodDetail, renderPodTable } from "../output/pods.js";
+import { launchSummary, podHeaders, podRow, renderPodDetail, renderPodTable } from "../output/pods.js";
+import { listWatchPrinter, watchUntilInterrupted, WatchTable, type WatchMessage } from "../watch.js";
 import {
   collect,
   parseAlgorithm,
@@ -78,10 +79,25 @@ export function registerPodCommands(program: Command): void {
     .option("--node <name>", "only pods on this node")
     .option("--status <statuses>", "only pods in these statuses (comma-separated)")
     .option("-o, --output <format>", OUTPUT_HELP)
-    .action(async (opts: { node?: string; status?: string; output?: string }, cmd: Command) => {
+    .option("-w, --watch", "after the list, print a row for every change until Ctrl-C")
+    .action(async (opts: { node?: string; status?: string; output?: string; watch?: boolean }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const status = opts.status !== undefined ? parsePodStatuses(opts.status) : undefined;
       await withClient(cmd, async ({ client }) => {
+        if (opts.watch) {
+          const wide = output === "wide";
+          const show = listWatchPrinter<PodDTO>(
+            output,
+            new WatchTable(podHeaders(wide), [12, 11, 12, 4, 6, 4]),
+            (p) => podRow(p, wide),
+            (p) => (!status || status.includes(p.status)) && (opts.node === undefined || p.nodeName === opts.node),
+            print,
+          );
+          return watchUntilInterrupted<{ id: string; data: WatchMessage<PodDTO> }>(
+            (h) => client.pods.watch.subscribe(undefined, h),
+            (m) => show(m.data),
+          );
+        }
         const pods = await client.pods.list.query({
           ...(status ? { status } : {}),
           ...(opts.node !== undefined ? { nodeName: opts.node } : {}),

@@ -101,6 +101,8 @@ export function registerUpCommand(program: Command): void {
           [
             "Kube-9 control plane is running",
             `  API:       ${cp.url}`,
+            `  Dashboard: ${cp.url}/  (sign in with the admin token: ${cp.token})`,
+            `  API docs:  ${cp.url}/docs   Metrics: ${cp.url}/metrics`,
             `  Database:  ${cp.database}`,
             `  Runtime:   ${cp.runtime}${runtime === "auto" ? (cp.runtime === "docker" ? " (auto: the Docker engine answered)" : " (auto: no Docker engine answered)") : ""}`,
             `  Config:    ${cp.configPath} (server URL and admin token for the CLI)`,

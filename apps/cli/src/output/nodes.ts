@@ -6,23 +6,30 @@ import { renderEventTable } from "./events.js";
 
 /** The `node list` table; wide adds ID, RUNTIME, CONTAINER and LABELS. */
 export function renderNodeTable(nodes: readonly NodeDTO[], wide: boolean, now = Date.now()): string {
+  return renderTable(nodeHeaders(wide), nodes.map((n) => nodeRow(n, wide, now)));
+}
+
+/** Column headers of the node table (also used by `node list -w`). */
+export function nodeHeaders(wide: boolean): string[] {
   const headers = ["NAME", "STATUS", "ROLE", "CPU", "MEMORY", "PODS", "AGE"];
   if (wide) headers.push("ID", "RUNTIME", "CONTAINER", "LABELS");
-  const rows = nodes.map((n) => {
-    const row = [
-      n.name,
-      n.status,
-      n.role,
-      formatCpuPair(n.allocated.cpuMilli, n.capacity.cpuMilli),
-      `${n.allocated.memoryMiB}/${n.capacity.memoryMiB}`,
-      String(n.podIds.length),
-      // AGE here is the age of the last heartbeat: the number that tells you a node is going quiet.
-      formatAge(n.lastHeartbeatAt, now),
-    ];
-    if (wide) row.push(n.id, n.runtime, dash(n.containerId), formatLabels(n.labels));
-    return row;
-  });
-  return renderTable(headers, rows);
+  return headers;
+}
+
+/** One node as table cells. */
+export function nodeRow(n: NodeDTO, wide: boolean, now = Date.now()): string[] {
+  const row = [
+    n.name,
+    n.status,
+    n.role,
+    formatCpuPair(n.allocated.cpuMilli, n.capacity.cpuMilli),
+    `${n.allocated.memoryMiB}/${n.capacity.memoryMiB}`,
+    String(n.podIds.length),
+    // AGE here is the age of the last heartbeat: the number that tells you a node is going quiet.
+    formatAge(n.lastHeartbeatAt, now),
+  ];
+  if (wide) row.push(n.id, n.runtime, dash(n.containerId), formatLabels(n.labels));
+  return row;
 }
 
 /** The one-line summary printed by `node add` and friends: `node/a (id) Ready: 4 CPU, 16384 MiB`. */

@@ -5,21 +5,28 @@ import { renderEventTable } from "./events.js";
 
 /** The `pod list` table; wide adds ID, ALGORITHM and REASON. */
 export function renderPodTable(pods: readonly PodDTO[], wide: boolean, now = Date.now()): string {
+  return renderTable(podHeaders(wide), pods.map((p) => podRow(p, wide, now)));
+}
+
+/** Column headers of the pod table (also used by `pod list -w`). */
+export function podHeaders(wide: boolean): string[] {
   const headers = ["NAME", "STATUS", "NODE", "CPU", "MEMORY", "AGE"];
   if (wide) headers.push("ID", "ALGORITHM", "REASON");
-  const rows = pods.map((p) => {
-    const row = [
-      p.name,
-      p.status,
-      dash(p.nodeName),
-      formatCores(p.request.cpuMilli),
-      String(p.request.memoryMiB),
-      formatAge(p.createdAt, now),
-    ];
-    if (wide) row.push(p.id, dash(p.algorithm), dash(p.reason));
-    return row;
-  });
-  return renderTable(headers, rows);
+  return headers;
+}
+
+/** One pod as table cells. */
+export function podRow(p: PodDTO, wide: boolean, now = Date.now()): string[] {
+  const row = [
+    p.name,
+    p.status,
+    dash(p.nodeName),
+    formatCores(p.request.cpuMilli),
+    String(p.request.memoryMiB),
+    formatAge(p.createdAt, now),
+  ];
+  if (wide) row.push(p.id, dash(p.algorithm), dash(p.reason));
+  return row;
 }
 
 /** Free capacity left after placing the pod, as "1.5 CPU, 3072 MiB"; "-" when the node is infeasible. */

@@ -1,0 +1,152 @@
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { isAuthError, isTerminal, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
+
+type WatchMessage<T> = { type: "snapshot"; items: T[] } | { type: "change"; item: T };
+
+export interface AllocationPoint {
+  t: number;
+  cpuAllocated: number;
+  cpuCapacity: number;
+  memAllocated: number;
+  memCapacity: number;
+}
+
+interface Live {
+  client: Kube9Client;
+  connected: boolean;
+  history: AllocationPoint[];
+  logout(): void;
+}
+
+const LiveContext = createContext<Live | null>(null);
+const HISTORY_POINTS = 300;
+const SAMPLE_MS = 2000;
+const EVENTS_KEPT = 1000;
+
+function apply<T extends { id: string }>(old: T[] | undefined, m: WatchMessage<T>, gone: (t: T) => boolean): T[] {
+  if (m.type === "snapshot") return m.items.filter((i) => !gone(i));
+  const list = old ?? [];
+  const i = list.findIndex((x) => x.id === m.item.id);
+  if (gone(m.item)) return i < 0 ? list : list.filter((x) => x.id !== m.item.id);
+  if (i < 0) return [...list, m.item];
+  const next = list.slice();
+  next[i] = m.item;
+  return next;
+}
+
+function totals(nodes: NodeDTO[]): Omit<AllocationPoint, "t"> {
+  const p = { cpuAllocated: 0, cpuCapacity: 0, memAllocated: 0, memCapacity: 0 };
+  for (const n of nodes) {
+    if (isTerminal(n.status)) continue;
+    p.cpuAllocated += n.allocated.cpuMilli;
+    p.cpuCapacity += n.capacity.cpuMilli;
+    p.memAllocated += n.allocated.memoryMiB;
+    p.memCapacity += n.capacity.memoryMiB;
+  }
+  return p;
+}
+
+/** Keeps nodes, pods and events in the query cache, fed by the API's watches (SSE). */
+export function LiveProvider({ client, logout, children }: { client: Kube9Client; logout(): void; children: ReactNode }) {
+  const qc = useQueryClient();
+  const [connected, setConnected] = useState(false);
+  const [history, setHistory] = useState<AllocationPoint[]>([]);
+
+  useEffect(() => {
+    const onError = (err: unknown) => {
+      setConnected(false);
+      if (isAuthError(err)) logout();
+    };
+    const opts = {
+      onStarted: () => setConnected(true),
+      onError,
+      onConnectionStateChange: (s: { state: string }) => setConnected(s.state === "pending"),
+    };
+    const nodes = client.nodes.watch.subscribe(undefined, {
+      ...opts,
+      onData: ({ data }) => qc.setQueryData<NodeDTO[]>(["nodes"], (old) => apply(old, data, (n) => n.status === "Removed")),
+    });
+    const pods = client.pods.watch.subscribe(undefined, {
+      ...opts,
+      onData: ({ data }) => qc.setQueryData<PodDTO[]>(["pods"], (old) => apply(old, data, (p) => p.status === "Terminating")),
+    });
+    let events: { unsubscribe(): void } | undefined;
+    let cancelled = false;
+    void client.events.list
+      .query({ limit: 300 })
+      .then((first) => {
+        if (cancelled) return;
+        qc.setQueryData<EventDTO[]>(["events"], first);
+        events = client.events.watch.subscribe(
+          { lastEventId: String(first.at(-1)?.id ?? 0) },
+          {
+            ...opts,
+            onData: ({ data }) => {
+              qc.setQueryData<EventDTO[]>(["events"], (old = []) =>
+                old.some((e) => e.id === data.id) ? old : [...old, data].slice(-EVENTS_KEPT),
+              );
+              if (data.objectKind === "Cluster") void qc.invalidateQueries({ queryKey: ["status"] });
+              if (data.objectKind === "Pod") void qc.invalidateQueries({ queryKey: ["pod", data.objectName] });
+            },
+          },
+        );
+      })
+      .catch(onError);
+    return () => {
+      cancelled = true;
+      nodes.unsubscribe();
+      pods.unsubscribe();
+      events?.unsubscribe();
+    };
+  }, [client, qc, logout]);
+
+  useEffect(() => {
+    const sample = () => {
+      const nodes = qc.getQueryData<NodeDTO[]>(["nodes"]);
+      if (!nodes) return;
+      setHistory((h) => [...h, { t: Date.now(), ...totals(nodes) }].slice(-HISTORY_POINTS));
+    };
+    const first = setTimeout(sample, 300);
+    const timer = setInterval(sample, SAMPLE_MS);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
+  }, [qc]);
+
+  return <LiveContext.Provider value={{ client, connected, history, logout }}>{children}</LiveContext.Provider>;
+}
+
+export function useLive(): Live {
+  const v = useContext(LiveContext);
+  if (!v) throw new Error("useLive outside LiveProvider");
+  return v;
+}
+
+function useLiveList<T>(key: string, load: (c: Kube9Client) => Promise<T[]>): T[] {
+  const { client } = useLive();
+  const q = useQuery({ queryKey: [key], queryFn: () => load(client), staleTime: Infinity });
+  return q.data ?? [];
+}
+
+export const useNodes = () => useLiveList<NodeDTO>("nodes", (c) => c.nodes.list.query());
+export const usePods = () => useLiveList<PodDTO>("pods", (c) => c.pods.list.query());
+export const useEvents = () => useLiveList<EventDTO>("events", (c) => c.events.list.query({ limit: 300 }));
+
+export function useClusterStatus() {
+  const { client } = useLive();
+  return useQuery({ queryKey: ["status"], queryFn: () => client.cluster.status.query() });
+}
+
+/** The current time, re-rendering every `ms` (for ages that keep counting). */
+export function useNow(ms = 500): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export type { QueryClient };
