@@ -840,19 +840,27 @@ export class ControlPlane {
 
   /** Controllers run in one API process at a time: the holder of the database's leader lease. */
   private async leaderTick(): Promise<void> {
-    if (this.stopped || this.leader) return;
+    if (this.stopped) return;
+    let holds = false;
     try {
-      if (!(await this.opts.db.tryAcquireLeadership())) return;
+      // A leader asks again too: the lease lives on one database session, which can die.
+      holds = await this.opts.db.tryAcquireLeadership();
     } catch (err) {
       this.log.warn("leader election failed", { err: String(err) });
+    }
+    if (this.leader && !holds) {
+      this.leader = false;
+      this.log.warn("lost the controllers' leader lease; another API process may lead now");
       return;
     }
+    if (this.leader || !holds) return;
     this.leader = true;
     this.leaderSince = this.now();
     this.log.info("this API process leads the controllers");
     await this.restartLostAgents();
     this.kickScheduler();
   }
+
 
   /** Agents are children of the API that started them; after a restart, start them again. */
   private async restartLostAgents(): Promise<void> {

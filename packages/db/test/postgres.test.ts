@@ -93,7 +93,13 @@ if (!adminUrl) {
            where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
         );
         expect(killed.length).toBe(1);
-        expect(await b.tryAcquireLeadership()).toBe(true);
+        // pg_terminate_backend only signals the session; the lock goes when it has exited.
+        let won = false;
+        for (let i = 0; i < 100 && !won; i++) {
+          won = await b.tryAcquireLeadership();
+          if (!won) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(won).toBe(true);
         expect(await a.tryAcquireLeadership()).toBe(false);
       } finally {
         await a.close();
