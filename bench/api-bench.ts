@@ -43,7 +43,9 @@ async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube
   const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, KUBE9_ADMIN_TOKEN: token, KUBE9_LOG_LEVEL: "error" };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
-  const api = spawn(process.execPath, [join(ROOT, "apps/cli/dist/main.js"), "up", "--port", String(port), "--runtime", "process"], {
+  // KUBE9_BENCH_CPU_PROF=<dir> profiles the API process (node --cpu-prof) to see where its time goes.
+  const prof = process.env.KUBE9_BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KUBE9_BENCH_CPU_PROF}`] : [];
+  const api = spawn(process.execPath, [...prof, join(ROOT, "apps/cli/dist/main.js"), "up", "--port", String(port), "--runtime", "process"], {
     env,
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -47,7 +47,10 @@ const LEASE_FLUSH_MS = 500;
 const LEADER_RETRY_MS = 2000;
 const PENDING_RETRY_MS = 1000;
 const EVENTS_KEPT = 50_000;
-const LIVE_TTL_MS = 3000;
+/** Backstop only: foreign changes are noticed through allocation changes on the monitor's refresh. */
+const LIVE_TTL_MS = 30_000;
+/** Events wait this long for company, so concurrent requests share one insert. */
+const EVENT_BATCH_MS = 5;
 const NODES_REFRESH_MS = 1000;
 
 export interface ControlPlaneOptions {
@@ -453,23 +456,42 @@ export class ControlPlane {
   /** Creates a pod and tries to place it at once; a pod that fits nowhere stays Pending with the reason. */
   async launchPod(input: z.infer<typeof launchPodInput>): Promise<{ pod: PodDTO; scheduled: boolean; message: string }> {
     const name = input.name ?? `pod-${randomSuffix()}`;
+    const request = { cpuMilli: coresToMilli(input.cpu), memoryMiB: input.memoryMiB ?? 0 };
+    const nodeSelector = input.nodeSelector ?? {};
+    const started = performance.now();
+    // The common case in one statement: choose the node first, then create the pod already bound.
+    const choice = schedule(this.index, { request, nodeSelector }, input.algorithm ?? this.cluster.algorithm);
+    if (choice.ok) this.index.assume(choice.node.id, request);
     let pod: PodRecord;
     try {
       pod = await this.store.createPod({
         name,
-        request: { cpuMilli: coresToMilli(input.cpu), memoryMiB: input.memoryMiB ?? 0 },
+        request,
         labels: input.labels ?? {},
-        nodeSelector: input.nodeSelector ?? {},
+        nodeSelector,
         algorithm: input.algorithm ?? null,
         now: this.now(),
+        bindTo: choice.ok ? { nodeId: choice.node.id, message: choice.message } : undefined,
       });
     } catch (err) {
+      if (choice.ok) this.index.forget(choice.node.id, request);
       if (err instanceof ConflictError) throw conflict("pod", name);
       throw err;
+    }
+    if (choice.ok && pod.status === "Scheduled") {
+      await this.afterBind(pod);
+      this.opts.metrics?.schedulingAttempt("scheduled", (performance.now() - started) / 1000);
+      return { pod: toPodDTO(pod), scheduled: true, message: choice.message };
+    }
+    if (choice.ok) {
+      // Another scheduler filled the node first: refresh it and take the full path.
+      this.index.forget(choice.node.id, request);
+      await this.reloadNode(choice.node.id);
     }
     const outcome = await this.scheduleOne(pod, true);
     return { pod: toPodDTO(outcome.pod), scheduled: outcome.scheduled, message: outcome.message };
   }
+
 
   /** Deletes a pod and frees its reservation; waiting pods may then fit. */
   async deletePod(name: string): Promise<PodDTO> {
@@ -521,18 +543,20 @@ export class ControlPlane {
     }
     const reported = new Set(input.podIds);
     const toConfirm = [...live.unconfirmed].filter((id) => reported.has(id));
-    if (toConfirm.length > 0) {
-      const running = await this.store.confirmPodsRunning(input.nodeId, toConfirm, now);
+    const podKey = [...input.podIds].sort().join(",");
+    const componentsKey = canonicalKey(input.components);
+    const reportChanged = podKey !== live.podKey || componentsKey !== live.componentsKey;
+    if (toConfirm.length > 0 || reportChanged) {
+      // Confirmations and the node's report share one statement: agents report on every pod change.
+      const report = reportChanged ? { podIds: input.podIds, components: input.components } : {};
+      const running = await this.store.confirmAndReport(input.nodeId, toConfirm, report, now);
       for (const id of toConfirm) live.unconfirmed.delete(id);
       for (const p of running) {
         await this.podEvent("Normal", "Started", p, `running on node ${p.nodeName ?? input.nodeId}`);
         this.changes.emit("pod", toPodDTO(p));
       }
     }
-    const podKey = [...input.podIds].sort().join(",");
-    const componentsKey = canonicalKey(input.components);
-    if (podKey !== live.podKey || componentsKey !== live.componentsKey) {
-      await this.store.updateNodeReport(input.nodeId, { podIds: input.podIds, components: input.components });
+    if (reportChanged) {
       live.podKey = podKey;
       live.componentsKey = componentsKey;
       const node = this.nodes.get(input.nodeId);
@@ -710,6 +734,13 @@ export class ControlPlane {
 
   private async reloadIndex(): Promise<void> {
     const nodes = await this.store.listNodes();
+    for (const n of nodes) {
+      const known = this.nodes.get(n.id);
+      // Another API process bound or freed pods here: reload this node's heartbeat cache.
+      if (known && (known.allocated.cpuMilli !== n.allocated.cpuMilli || known.allocated.memoryMiB !== n.allocated.memoryMiB)) {
+        this.live.delete(n.id);
+      }
+    }
     this.index = new ClusterIndex(nodes.map(toSched));
     this.nodes.clear();
     for (const n of nodes) this.nodes.set(n.id, n);
@@ -756,10 +787,6 @@ export class ControlPlane {
       this.index.assume(result.node.id, pod.request);
       const outcome = await this.store.bindPod(pod.id, result.node.id, this.now(), result.message);
       if (outcome === "bound") {
-        const live = this.live.get(result.node.id);
-        live?.desired.add(pod.id);
-        live?.unconfirmed.add(pod.id);
-        this.noteAllocation(result.node.id, pod.request, 1);
         const bound: PodRecord = {
           ...pod,
           status: "Scheduled",
@@ -769,8 +796,7 @@ export class ControlPlane {
           message: result.message,
           scheduledAt: this.now(),
         };
-        await this.podEvent("Normal", "Scheduled", bound, result.message);
-        this.changes.emit("pod", toPodDTO(bound));
+        await this.afterBind(bound);
         return { scheduled: true, message: result.message, pod: bound };
       }
       this.index.forget(result.node.id, pod.request);
@@ -786,6 +812,17 @@ export class ControlPlane {
       this.changes.emit("pod", toPodDTO({ ...pod, reason: "FailedScheduling", message }));
     }
     return { scheduled: false, message, pod: { ...pod, reason: "FailedScheduling", message } };
+  }
+
+  /** What follows every binding: the node's desired pods, its allocation, the event, the watchers. */
+  private async afterBind(bound: PodRecord): Promise<void> {
+    const nodeId = bound.nodeId!;
+    const live = this.live.get(nodeId);
+    live?.desired.add(bound.id);
+    live?.unconfirmed.add(bound.id);
+    this.noteAllocation(nodeId, bound.request, 1);
+    await this.podEvent("Normal", "Scheduled", bound, bound.message ?? "");
+    this.changes.emit("pod", toPodDTO(bound));
   }
 
   /** Asks for a pass over the Pending queue soon; passes never overlap. */
@@ -981,7 +1018,7 @@ export class ControlPlane {
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.eventQueue.push({ e: { time: this.now(), type, reason, objectKind, objectId, objectName, message }, resolve, reject });
-      if (this.eventQueue.length === 1) setImmediate(() => void this.flushEvents());
+      if (this.eventQueue.length === 1) setTimeout(() => void this.flushEvents(), EVENT_BATCH_MS);
     });
   }
 

@@ -256,30 +256,61 @@ export class SqlStore implements Store {
   // ------------------------------------------------------------------- pods
 
   async createPod(input: CreatePodInput): Promise<PodRecord> {
+    const values = [
+      randomUUID(),
+      input.name,
+      input.request.cpuMilli,
+      input.request.memoryMiB,
+      JSON.stringify(input.labels),
+      JSON.stringify(input.nodeSelector),
+      input.algorithm,
+      jsonOrNull(input.workload),
+      input.now,
+      input.now,
+    ];
     try {
+      if (input.bindTo && isUuid(input.bindTo.nodeId)) {
+        // Reserve on the locked node row (`l`, see bindPod) and insert the pod in the same
+        // statement: bound when the reservation happened, Pending otherwise, never half of it.
+        const { cpuMilli, memoryMiB } = input.request;
+        const rows = await this.sql.rows(
+          `with l as (
+             select id, name, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
+             where id = ?::uuid for update
+           ), n as (
+             update node set cpu_allocated = l.cpu_allocated + ?, memory_allocated = l.memory_allocated + ?,
+                             updated_at = ${TS}
+             from l
+             where node.id = l.id and l.status = 'Ready'
+               and l.cpu_allocated + ? <= l.cpu_capacity and l.memory_allocated + ? <= l.memory_capacity
+             returning node.id, l.name
+           ), p as (
+             insert into pod (id, name, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
+               workload, restarts, created_at, updated_at, scheduled_at, message)
+             select ?::uuid, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
+               ?::jsonb, 0, ${TS}, ${TS}, case when n.id is null then null else ${TS} end,
+               case when n.id is null then null else ?::text end
+             from (select 1) as one left join n on true
+             returning *
+           )
+           select ${podColumns("(select name from n)")} from p`,
+          [input.bindTo.nodeId, cpuMilli, memoryMiB, input.now, cpuMilli, memoryMiB, ...values, input.now, input.bindTo.message],
+        );
+        return toPodRecord(first(rows));
+      }
       const rows = await this.sql.rows(
         `insert into pod as p (id, name, status, cpu_request, memory_request, labels, node_selector, algorithm,
            workload, restarts, created_at, updated_at)
          values (?::uuid, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
          returning ${podColumns("null::text")}`,
-        [
-          randomUUID(),
-          input.name,
-          input.request.cpuMilli,
-          input.request.memoryMiB,
-          JSON.stringify(input.labels),
-          JSON.stringify(input.nodeSelector),
-          input.algorithm,
-          jsonOrNull(input.workload),
-          input.now,
-          input.now,
-        ],
+        values,
       );
       return toPodRecord(first(rows));
     } catch (err) {
       rethrowConflict(err, "pod", input.name);
     }
   }
+
 
   async getPod(id: string): Promise<PodRecord | null> {
     if (!isUuid(id)) return null;
@@ -408,6 +439,31 @@ export class SqlStore implements Store {
     );
     return rows.map(toPodRecord);
   }
+  async confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]> {
+    if (!isUuid(nodeId)) return [];
+    const ids = confirm.filter(isUuid);
+    const podIds = report.podIds === undefined ? null : JSON.stringify(report.podIds);
+    const components = report.components === undefined ? null : JSON.stringify(report.components);
+    // One round trip for both writes. The node update reads `p`, so pod rows are locked before the
+    // node row, the same order as every other statement here (no deadlocks).
+    const rows = await this.sql.rows(
+      `with p as (
+         update pod set status = 'Running', started_at = coalesce(started_at, ${TS}), updated_at = ${TS}
+         where node_id = ?::uuid and status = 'Scheduled'
+           and id in (select (jsonb_array_elements_text(?::jsonb))::uuid)
+         returning pod.*
+       ), r as (
+         update node set pod_ids = coalesce(?::jsonb, pod_ids), components = coalesce(?::jsonb, components), updated_at = now()
+         where id = ?::uuid and ?::boolean and (select count(*) from p) >= 0
+         returning id
+       )
+       select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id order by p.seq`,
+      [now, now, nodeId, JSON.stringify(ids), podIds, components, nodeId, podIds !== null || components !== null],
+    );
+    return rows.map(toPodRecord);
+  }
+
+
 
   async markPodTerminating(id: string, now: number): Promise<PodRecord | null> {
     if (!isUuid(id)) return null;

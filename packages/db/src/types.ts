@@ -121,6 +121,11 @@ export interface CreatePodInput {
   algorithm: PolicyName | null;
   workload?: unknown;
   now: number;
+  /**
+   * Create the pod already bound to this node when the node is Ready and has room: the reservation
+   * and the insert are one statement. Otherwise the pod is created Pending.
+   */
+  bindTo?: { nodeId: string; message: string };
 }
 
 export interface ListPodsOptions {
@@ -161,6 +166,8 @@ export interface Store {
   transitionNode(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null>;
   /** Writes what the agent reports; call it only when something changed. */
   updateNodeReport(id: string, report: NodeReport): Promise<void>;
+  /** One statement for a heartbeat that confirms pods and changes the report: confirmPodsRunning + updateNodeReport. */
+  confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]>;
   setNodeContainer(id: string, containerId: string | null): Promise<void>;
   /** Replaces the node's credential hash (a restarted agent gets a fresh credential). */
   setNodeCredential(id: string, credentialHash: string): Promise<void>;

@@ -323,6 +323,53 @@ export function storeSuite(backend: Backend): void {
       expect(await store.bindPod("00000000-0000-0000-0000-000000000000", nd.id, T0, "x")).toBe("pod-not-pending");
     });
 
+    it("creates a pod already bound in one statement when the node has room, else Pending", async () => {
+      const nd = await node(2, { memoryMiB: 1000 });
+      const input = (name: string, cpuMilli: number) => ({
+        name,
+        request: { cpuMilli, memoryMiB: 100 },
+        labels: {},
+        nodeSelector: {},
+        algorithm: null,
+        now: T0 + 5,
+        bindTo: { nodeId: nd.id, message: "best-fit chose it" },
+      });
+      // 1500m fits in 2000m: created Scheduled on the node, reservation taken.
+      const a = await store.createPod(input(uniq("bound"), 1500));
+      expect(a).toMatchObject({ status: "Scheduled", nodeId: nd.id, nodeName: nd.name, scheduledAt: T0 + 5, message: "best-fit chose it" });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
+      // 1500m more does not fit in the 500m left: created Pending, nothing reserved.
+      const b = await store.createPod(input(uniq("pending"), 1500));
+      expect(b).toMatchObject({ status: "Pending", nodeId: null, nodeName: null, scheduledAt: null, message: null });
+      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
+      // A duplicate name fails whole: no reservation is left behind.
+      await expect(store.createPod(input(a.name, 100))).rejects.toBeInstanceOf(ConflictError);
+      expect((await store.getNode(nd.id))!.allocated.cpuMilli).toBe(1500);
+      // Not Ready: Pending.
+      const down = await node(8, { status: "Failed" });
+      const c = await store.createPod({ ...input(uniq("down"), 100), bindTo: { nodeId: down.id, message: "x" } });
+      expect(c.status).toBe("Pending");
+      expect((await store.getNode(down.id))!.allocated.cpuMilli).toBe(0);
+    });
+
+    it("confirms pods and records the node's report in one call", async () => {
+      const nd = await node(4);
+      const p1 = await pod(500);
+      const p2 = await pod(500);
+      expect(await store.bindPod(p1.id, nd.id, T0, "m")).toBe("bound");
+      expect(await store.bindPod(p2.id, nd.id, T0, "m")).toBe("bound");
+      const running = await store.confirmAndReport(nd.id, [p1.id], { podIds: [p1.id], components: { kubelet: "Healthy" } }, T0 + 9);
+      expect(running.map((p) => [p.id, p.status, p.startedAt])).toEqual([[p1.id, "Running", T0 + 9]]);
+      expect(await store.getNode(nd.id)).toMatchObject({ podIds: [p1.id], components: { kubelet: "Healthy" } });
+      expect((await store.getPod(p2.id))!.status).toBe("Scheduled");
+      // A report alone (nothing to confirm) still lands; confirming alone leaves the report as it was.
+      expect(await store.confirmAndReport(nd.id, [], { podIds: [p1.id, p2.id] }, T0 + 10)).toEqual([]);
+      expect((await store.getNode(nd.id))!.podIds).toEqual([p1.id, p2.id]);
+      const second = await store.confirmAndReport(nd.id, [p2.id], {}, T0 + 11);
+      expect(second.map((p) => p.id)).toEqual([p2.id]);
+      expect(await store.getNode(nd.id)).toMatchObject({ podIds: [p1.id, p2.id], components: { kubelet: "Healthy" } });
+    });
+
     it("never overcommits CPU or memory, and the CHECK constraint backs it up", async () => {
       const nd = await node(1, { memoryMiB: 1000 });
       const p1 = await pod(600, 100);
