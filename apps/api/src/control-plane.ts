@@ -22,7 +22,6 @@ import {
   ConflictError,
   type ClusterRecord,
   type Database,
-  type EventRecord,
   type NodeRecord,
   type PodRecord,
   type Store,
@@ -31,6 +30,8 @@ import { TRPCError } from "@trpc/server";
 import type { z } from "zod";
 import { toEventDTO, toNodeDTO, toPodDTO, type EventDTO, type NodeDTO, type NodeFitDTO, type PodDTO } from "./dto.js";
 import { conflict, notFound, precondition } from "./errors.js";
+import { EventLog } from "./event-log.js";
+import { LeaseBuffer } from "./leases.js";
 import type { Logger } from "./logger.js";
 import type { ControlPlaneMetrics } from "./metrics.js";
 import { RuntimeError, type NodeRuntime } from "./runtime/runtime.js";
@@ -46,11 +47,9 @@ const MONITOR_TICK_MS = 250;
 const LEASE_FLUSH_MS = 500;
 const LEADER_RETRY_MS = 2000;
 const PENDING_RETRY_MS = 1000;
-const EVENTS_KEPT = 50_000;
 /** Backstop only: foreign changes are noticed through allocation changes on the monitor's refresh. */
 const LIVE_TTL_MS = 30_000;
-/** Events wait this long for company, so concurrent requests share one insert. */
-const EVENT_BATCH_MS = 5;
+
 const NODES_REFRESH_MS = 1000;
 
 export interface ControlPlaneOptions {
@@ -85,11 +84,6 @@ interface LiveNode {
   loadedAt: number;
 }
 
-interface Lease {
-  at: number;
-  usage: Resources | null;
-}
-
 /** The control plane: node manager, scheduler and health monitor over one store. */
 export class ControlPlane {
   readonly changes = new EventEmitter<ControlPlaneEvents>();
@@ -98,10 +92,6 @@ export class ControlPlane {
   private readonly log: Logger;
   private cluster!: ClusterRecord;
   private index = new ClusterIndex();
-  /** Freshest heartbeat per node seen by this process. */
-  private readonly lastBeat = new Map<string, number>();
-  /** Heartbeats not yet written to the lease table. */
-  private readonly dirtyLeases = new Map<string, Lease>();
   private readonly tokenCache = new Map<string, string>();
   /** Nodes frozen by fault injection: the operator recovers them, not the recovery controller. */
   private readonly paused = new Set<string>();
@@ -111,7 +101,8 @@ export class ControlPlane {
   private nodesLoadedAt = 0;
   /** What the heartbeat path needs per node, so a steady-state heartbeat touches no table. */
   private readonly live = new Map<string, LiveNode>();
-  private readonly eventQueue: Array<{ e: Omit<EventRecord, "id">; resolve(): void; reject(err: unknown): void }> = [];
+  private readonly leases: LeaseBuffer;
+  private readonly events: EventLog;
   private timers: NodeJS.Timeout[] = [];
   private leader = false;
   private leaderSince = 0;
@@ -124,6 +115,8 @@ export class ControlPlane {
     this.store = opts.db.store;
     this.now = opts.now ?? Date.now;
     this.log = opts.log;
+    this.leases = new LeaseBuffer(this.store);
+    this.events = new EventLog(this.store, (e) => this.changes.emit("event", toEventDTO(e)));
     for (const rt of Object.values(opts.runtimes)) {
       rt?.onUnexpectedExit((exit) => {
         void this.onAgentExit(exit.nodeId, exit.description).catch((err) =>
@@ -157,9 +150,14 @@ export class ControlPlane {
     await this.pendingPass;
     await Promise.all(Object.values(this.opts.runtimes).map((rt) => rt?.stopAll()));
     await this.flushLeases();
-    await this.flushEvents();
+    await this.events.flush();
     if (this.leader) await this.opts.db.releaseLeadership();
     this.leader = false;
+  }
+
+  /** True once init() has loaded the cluster; requests before that are refused as unavailable. */
+  get ready(): boolean {
+    return this.cluster !== undefined;
   }
 
   get clusterId(): string {
@@ -398,8 +396,7 @@ export class ControlPlane {
     await runtime?.stop(node.id, true);
     await this.store.deleteNode(node.id);
     this.nodes.delete(node.id);
-    this.lastBeat.delete(node.id);
-    this.dirtyLeases.delete(node.id);
+    this.leases.forget(node.id);
     this.paused.delete(node.id);
     await this.nodeEvent("Normal", "NodeRemoved", removed, `node removed; ${evicted.length} pod(s) moved`);
     const moved = await Promise.all(evicted.map((p) => this.store.getPod(p.id)));
@@ -599,7 +596,7 @@ export class ControlPlane {
   // ---------------------------------------------------------------- internals: nodes
 
   private nodeDTO(n: NodeRecord): NodeDTO {
-    return toNodeDTO(n, this.lastBeat.get(n.id));
+    return toNodeDTO(n, this.leases.lastBeat(n.id));
   }
 
   private async nodeByName(name: string): Promise<NodeRecord> {
@@ -645,8 +642,7 @@ export class ControlPlane {
 
   private recordBeat(nodeId: string, usage: Resources | null): void {
     const at = this.now();
-    this.lastBeat.set(nodeId, at);
-    this.dirtyLeases.set(nodeId, { at, usage });
+    this.leases.beat(nodeId, at, usage);
   }
 
   /** Moves a node that shows signs of life back to Ready, once. */
@@ -670,7 +666,7 @@ export class ControlPlane {
     });
     if (!failed) return;
     this.failedAt.set(node.id, this.now());
-    const beat = Math.max(node.lastHeartbeatAt ?? 0, this.lastBeat.get(node.id) ?? 0);
+    const beat = Math.max(node.lastHeartbeatAt ?? 0, this.leases.lastBeat(node.id) ?? 0);
     this.opts.metrics?.nodeFailed(beat > 0 ? (this.now() - beat) / 1000 : null);
     await this.nodeEvent("Warning", reason, failed, message);
     await this.evict(failed, `node ${failed.name} failed: ${message}`);
@@ -864,16 +860,13 @@ export class ControlPlane {
 
   /** Writes buffered heartbeats to the lease table in one statement. */
   async flushLeases(): Promise<void> {
-    if (this.dirtyLeases.size === 0) return;
-    const batch = [...this.dirtyLeases].map(([nodeId, l]) => ({ nodeId, at: l.at, usage: l.usage }));
-    this.dirtyLeases.clear();
     try {
-      await this.store.flushLeases(batch);
+      await this.leases.flush();
     } catch (err) {
       this.log.warn("writing heartbeat leases failed; will retry", { err: String(err) });
-      for (const b of batch) if (!this.dirtyLeases.has(b.nodeId)) this.dirtyLeases.set(b.nodeId, b);
     }
   }
+
 
   /** Controllers run in one API process at a time: the holder of the database's leader lease. */
   private async leaderTick(): Promise<void> {
@@ -931,7 +924,7 @@ export class ControlPlane {
       for (const node of nodes) {
         if (this.stopped) return;
         // A new leader gives every node a full period before judging it.
-        const beat = Math.max(node.lastHeartbeatAt ?? 0, this.lastBeat.get(node.id) ?? 0);
+        const beat = Math.max(node.lastHeartbeatAt ?? 0, this.leases.lastBeat(node.id) ?? 0);
         const input = {
           status: node.status,
           lastHeartbeatAt: beat > 0 ? Math.max(beat, this.leaderSince) : null,
@@ -1007,7 +1000,6 @@ export class ControlPlane {
 
   // ---------------------------------------------------------------- internals: events
 
-  /** Queues an event; events of concurrent requests are written together in one statement. */
   private event(
     type: "Normal" | "Warning",
     reason: string,
@@ -1016,28 +1008,7 @@ export class ControlPlane {
     objectName: string,
     message: string,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.eventQueue.push({ e: { time: this.now(), type, reason, objectKind, objectId, objectName, message }, resolve, reject });
-      if (this.eventQueue.length === 1) setTimeout(() => void this.flushEvents(), EVENT_BATCH_MS);
-    });
-  }
-
-  /** Writes queued events; waiting callers resume once their event is stored. */
-  async flushEvents(): Promise<void> {
-    while (this.eventQueue.length > 0) {
-      const batch = this.eventQueue.splice(0, 500);
-      try {
-        const stored = await this.store.addEvents(batch.map((b) => b.e));
-        for (const e of stored) this.changes.emit("event", toEventDTO(e));
-        const last = stored[stored.length - 1];
-        if (last && Math.floor(last.id / 1000) !== Math.floor((last.id - stored.length) / 1000)) {
-          void this.store.pruneEvents(EVENTS_KEPT).catch(() => undefined);
-        }
-        for (const b of batch) b.resolve();
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
-    }
+    return this.events.record({ time: this.now(), type, reason, objectKind, objectId, objectName, message });
   }
 
   private nodeEvent(type: "Normal" | "Warning", reason: string, node: NodeRecord, message: string): Promise<void> {

@@ -61,7 +61,11 @@ const t = initTRPC.context<Context>().create({
 });
 
 // Validation errors get their readable message here, so in-process callers see it as HTTP clients do.
-const base = t.procedure.use(async ({ next, getRawInput }) => {
+const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
+  // The HTTP server listens before the control plane has loaded its state (agents need the URL).
+  if (!ctx.cp.ready) {
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the Kube-9 API is starting; try again in a moment" });
+  }
   const result = await next();
   if (!result.ok && result.error.cause instanceof ZodError) {
     const raw = await getRawInput().catch(() => undefined);
