@@ -10,7 +10,7 @@ import {
   type PodStatus,
   type PolicyName,
   type RuntimeKind,
-} from "@kube9/core";
+} from "@kube9/client";
 import { CliError } from "./errors.js";
 
 // Plain decimals only: Number() would also accept "0x10", "1e3", " " and "Infinity".

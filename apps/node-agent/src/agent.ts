@@ -1,5 +1,5 @@
 import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
-import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/core";
+import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/client";
 import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { createLogger, type AgentLogger } from "./log.js";
 import { convergePods } from "./reconcile.js";

@@ -1,4 +1,4 @@
-import type { Resources } from "@kube9/core";
+import type { Resources } from "@kube9/client";
 
 /** Returns the resources used since the previous call. */
 export type UsageSampler = () => Resources;

@@ -11,18 +11,7 @@ export type PodStatus = PodDTO["status"];
 export type Policy = ClusterStatus["algorithm"];
 export type { Kube9Client };
 
-export const NODE_STATUSES = [
-  "Provisioning",
-  "Ready",
-  "Suspect",
-  "Failed",
-  "Recovering",
-  "PermanentlyFailed",
-  "Cordoned",
-  "Removed",
-] as const satisfies readonly NodeStatus[];
-export const POD_STATUSES = ["Pending", "Scheduled", "Running", "Succeeded", "Failed", "Terminating"] as const satisfies readonly PodStatus[];
-export const POLICIES = ["first-fit", "best-fit", "worst-fit"] as const satisfies readonly Policy[];
+export { NODE_STATUSES, POD_STATUSES, POLICY_NAMES as POLICIES } from "@kube9/client";
 
 /** Where the token lives in the browser (the /docs page reads the same key). */
 export const TOKEN_KEY = "kube9.token";

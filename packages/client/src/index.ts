@@ -5,6 +5,29 @@ import type { AppRouter, RouterInputs, RouterOutputs } from "@kube9/api";
 export type { AppRouter, RouterInputs, RouterOutputs };
 export { TRPCClientError };
 
+// The domain vocabulary, so the CLI, the agent, the dashboard and other projects need only this package.
+export {
+  componentsForRole,
+  coresToMilli,
+  milliToCores,
+  DEFAULT_HEALTH_CONFIG,
+  LIMITS,
+  NODE_ROLES,
+  NODE_STATUSES,
+  POD_STATUSES,
+  POLICY_NAMES,
+  RUNTIME_KINDS,
+  type ComponentStatus,
+  type HealthConfig,
+  type Labels,
+  type NodeRole,
+  type NodeStatus,
+  type PodStatus,
+  type PolicyName,
+  type Resources,
+  type RuntimeKind,
+} from "@kube9/core";
+
 /** Options for a Kube-9 client: the API base URL (e.g. http://127.0.0.1:7070) and a bearer token. */
 export interface Kube9ClientOptions {
   url: string;

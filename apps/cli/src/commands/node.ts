@@ -20,7 +20,7 @@ import {
 import { startSpinner } from "../spinner.js";
 import type { NodeDTO } from "../types.js";
 import type { Kube9Client } from "@kube9/client";
-import type { RuntimeKind } from "@kube9/core";
+import type { RuntimeKind } from "@kube9/client";
 import { pollUntil } from "../wait.js";
 
 const OUTPUT_HELP = "output format: table|wide|json|yaml";

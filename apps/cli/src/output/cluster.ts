@@ -1,4 +1,4 @@
-import { NODE_STATUSES, POD_STATUSES } from "@kube9/core";
+import { NODE_STATUSES, POD_STATUSES } from "@kube9/client";
 import type { ClusterStatus } from "../types.js";
 import { formatCores, formatCounts, formatPercent } from "./format.js";
 import { renderFields } from "./table.js";
