@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const CHROMIUM = process.env.KUBE9_CHROMIUM ?? "/usr/bin/chromium";
 const REQUIRED = process.env.KUBE9_REQUIRE_BROWSER === "1";
 const HAVE = existsSync(CHROMIUM);
-const SHOTS = resolve(fileURLToPath(new URL("../../../docs/screenshots", import.meta.url)));
+// Screenshots go to .reports/screenshots (ignored by git); KUBE9_UPDATE_SCREENSHOTS=1 refreshes the README's pictures.
+const SHOTS = resolve(
+  fileURLToPath(
+    new URL(process.env.KUBE9_UPDATE_SCREENSHOTS === "1" ? "../../../docs/screenshots" : "../../../.reports/screenshots", import.meta.url),
+  ),
+);
 const DIST = resolve(fileURLToPath(new URL("../dist/index.html", import.meta.url)));
 
 it("the browser test runs where CI requires it", () => {
