@@ -104,6 +104,7 @@ export class ControlPlane {
   private readonly leases: LeaseBuffer;
   private readonly events: EventLog;
   private timers: NodeJS.Timeout[] = [];
+  private readonly inflight = new Set<Promise<void>>();
   private leader = false;
   private leaderSince = 0;
   private stopped = false;
@@ -137,8 +138,8 @@ export class ControlPlane {
   async start(): Promise<void> {
     if (!this.cluster) await this.init();
     this.timers.push(setInterval(() => void this.flushLeases(), LEASE_FLUSH_MS));
-    this.timers.push(setInterval(() => void this.leaderTick(), LEADER_RETRY_MS));
-    this.timers.push(setInterval(() => void this.monitorTick(), MONITOR_TICK_MS));
+    this.timers.push(setInterval(() => void this.track(this.leaderTick()), LEADER_RETRY_MS));
+    this.timers.push(setInterval(() => void this.track(this.monitorTick()), MONITOR_TICK_MS));
     this.timers.push(setInterval(() => this.kickScheduler(), PENDING_RETRY_MS));
   }
 
@@ -147,12 +148,20 @@ export class ControlPlane {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // A controller pass in flight may be restarting an agent: let it finish, then stop every agent.
+    await Promise.allSettled([...this.inflight]);
     await this.pendingPass;
     await Promise.all(Object.values(this.opts.runtimes).map((rt) => rt?.stopAll()));
     await this.flushLeases();
     await this.events.flush();
     if (this.leader) await this.opts.db.releaseLeadership();
     this.leader = false;
+  }
+
+  /** Remembers a controller pass so stop() can wait for it. */
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
   }
 
   /** True once init() has loaded the cluster; requests before that are refused as unavailable. */
@@ -622,6 +631,7 @@ export class ControlPlane {
 
   /** Gives a node a fresh credential and starts its agent. */
   private async startAgent(node: NodeRecord, runtime: NodeRuntime, memoryGiven: boolean): Promise<string> {
+    if (this.stopped) throw new Error("the control plane is stopping");
     const token = newNodeToken(node.id);
     const hash = hashToken(token);
     await this.store.setNodeCredential(node.id, hash);
@@ -958,7 +968,7 @@ export class ControlPlane {
 
   private async recover(node: NodeRecord, now: number, health: HealthConfig): Promise<void> {
     const runtime = this.opts.runtimes[node.runtime];
-    if (!runtime || this.paused.has(node.id)) return;
+    if (!runtime || this.paused.has(node.id) || this.stopped) return;
     // Leave a Failed node visible for one heartbeat period before restarting it.
     const since = this.failedAt.get(node.id) ?? node.statusChangedAt;
     if (now - since < health.heartbeatIntervalMs) return;
@@ -994,6 +1004,8 @@ export class ControlPlane {
     try {
       await this.startAgent(recovering, runtime, true);
     } catch (err) {
+      // Shutting down is no failure of the node: the next start restarts its agent.
+      if (this.stopped) return;
       await this.failNodeNow(recovering, "NodeRecoveryFailed", `restart failed: ${(err as Error).message}`);
     }
   }

@@ -81,10 +81,12 @@ export class HollowRuntime implements NodeRuntime {
   private readonly agents = new Map<string, HollowAgent>();
   private readonly listeners: Array<(exit: AgentExit) => void> = [];
   private seq = 0;
+  private closed = false;
 
   constructor(private readonly connect: (token: string) => Promise<AgentApi>) {}
 
   async start(spec: AgentSpec): Promise<string> {
+    if (this.closed) throw new Error("the hollow runtime is shutting down");
     await this.stop(spec.nodeId, false);
     const agent = new HollowAgent(spec, await this.connect(spec.token));
     this.agents.set(spec.nodeId, agent);
@@ -127,6 +129,7 @@ export class HollowRuntime implements NodeRuntime {
   }
 
   async stopAll(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.agents.keys()].map((id) => this.stop(id, false)));
   }
 }

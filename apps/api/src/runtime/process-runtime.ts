@@ -22,6 +22,7 @@ export class ProcessRuntime implements NodeRuntime {
   readonly kind = "process" as const;
   private readonly children = new Map<string, Child>();
   private readonly listeners: Array<(exit: AgentExit) => void> = [];
+  private closed = false;
 
   constructor(
     private readonly opts: { agentEntry: string; logDir: string; logLevel?: string },
@@ -30,6 +31,8 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async start(spec: AgentSpec): Promise<string> {
+    // After stopAll nothing may start: a late start would outlive the API as an orphan.
+    if (this.closed) throw new Error("the process runtime is shutting down");
     await this.stop(spec.nodeId, false);
     const log = createWriteStream(join(this.opts.logDir, `${spec.name}.log`), { flags: "a" });
     const proc = spawn(process.execPath, [this.opts.agentEntry], {
@@ -107,6 +110,7 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async stopAll(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.children.keys()].map((id) => this.stop(id, true)));
   }
 }
