@@ -1,12 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../../vitest.shared.js";
 
-// The JSON report feeds the "N passed, N failed" total that .ci/run prints.
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    reporters: ["default", "json"],
-    outputFile: { json: "../../.reports/web.json" },
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-});
+// Chromium start-up and a whole cluster scenario need longer than unit tests.
+export default packageTestConfig("web", { testMs: 120_000, hookMs: 120_000 });

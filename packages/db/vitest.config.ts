@@ -1,12 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { packageTestConfig } from "../../vitest.shared.js";
 
-// The JSON report feeds the "N passed, N failed" total that .ci/run prints.
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    reporters: ["default", "json"],
-    outputFile: { json: "../../.reports/db.json" },
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default packageTestConfig("db");

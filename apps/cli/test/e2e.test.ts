@@ -407,6 +407,22 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
     expect(moved.map((p) => p.nodeName)).not.toContain("n8");
   });
 
+  it("node fail --mode pause: Failed after the heartbeat timeout; node recover waits until Ready again", async () => {
+    const before = await json<{ node: { status: string } }>(["node", "get", "n8"]);
+    expect(before.node.status).toBe("Ready");
+    const r = await kube9(["node", "fail", "n8", "--mode", "pause"]);
+    expect(r.code).toBe(0);
+    // Heartbeats stop: Suspect after 3 s, Failed after 5 s.
+    await eventually("n8 to be Failed", 9000, async () => {
+      const got = await json<{ node: { status: string } }>(["node", "get", "n8"]);
+      return got.node.status === "Failed" ? true : undefined;
+    });
+    const rec = await kube9(["node", "recover", "n8"]);
+    expect(rec.stderr).toBe("");
+    expect(rec.code).toBe(0);
+    expect(rec.stdout).toBe("node/n8 recovered: Ready\n");
+  });
+
   it("SIGTERM to an agent: it leaves, and its pods are rescheduled at once", async () => {
     const pods = await json<PodJson[]>(["pod", "list"]);
     const victim = ["n4", "n2"].find((n) => pods.some((p) => p.nodeName === n && p.status === "Running"));

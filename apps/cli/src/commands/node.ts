@@ -26,6 +26,8 @@ import { pollUntil } from "../wait.js";
 const OUTPUT_HELP = "output format: table|wide|json|yaml";
 // Terminal states a waiting `node add` should stop at instead of spinning until the timeout.
 const GIVE_UP = new Set(["Failed", "PermanentlyFailed", "Removed"]);
+/** A recovering node starts out Failed (or paused and Failed), so only these end the wait. */
+const GIVE_UP_RECOVERING = new Set(["PermanentlyFailed", "Removed"]);
 const FAIL_MODES = ["kill", "pause"] as const;
 
 interface AddOptions {
@@ -171,12 +173,18 @@ export function registerNodeCommands(program: Command): void {
     .command("recover")
     .argument("<name>", "node name")
     .description("restart a Failed node's agent, or unpause one frozen by `node fail --mode pause`")
+    .option("--no-wait", "return at once instead of waiting until the node is Ready again")
+    .option("--timeout <seconds>", "how long to wait for Ready", "60")
     .option("-o, --output <format>", OUTPUT_HELP)
-    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
+    .action(async (name: string, opts: { wait: boolean; timeout: string; output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
+      const timeoutMs = parseSeconds(opts.timeout);
       await withClient(cmd, async ({ client }) => {
         const n = await client.nodes.recover.mutate({ name });
-        print(serialize(output, n) ?? `node/${n.name} ${n.status}`);
+        const final = opts.wait
+          ? await waitReady(n, timeoutMs, (nodeName) => client.nodes.get.query({ name: nodeName }), GIVE_UP_RECOVERING)
+          : n;
+        print(serialize(output, final) ?? (final.status === "Ready" ? `node/${final.name} recovered: Ready` : `node/${final.name} ${final.status}`));
       });
     });
 }
@@ -213,6 +221,7 @@ async function waitReady(
   created: NodeDTO,
   timeoutMs: number,
   get: (name: string) => Promise<{ node: NodeDTO }>,
+  giveUp: ReadonlySet<string> = GIVE_UP,
 ): Promise<NodeDTO> {
   const label = `node/${created.name}`;
   const spinner = startSpinner(`waiting for ${label} to be Ready (${created.status})`);
@@ -221,7 +230,7 @@ async function waitReady(
       async () => {
         const { node } = await get(created.name);
         if (node.status === "Ready") return { done: true, value: node };
-        if (GIVE_UP.has(node.status)) {
+        if (giveUp.has(node.status)) {
           throw new CliError(
             `${label} (${node.id}) is ${node.status} instead of Ready${node.reason ? `: ${node.reason}` : ""}`,
           );
