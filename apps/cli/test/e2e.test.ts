@@ -408,8 +408,11 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
   });
 
   it("node fail --mode pause: Failed after the heartbeat timeout; node recover waits until Ready again", async () => {
-    const before = await json<{ node: { status: string } }>(["node", "get", "n8"]);
-    expect(before.node.status).toBe("Ready");
+    // n8 was killed by the previous test; the recovery controller brings it back first.
+    await eventually("n8 to be Ready again", 15_000, async () => {
+      const got = await json<{ node: { status: string } }>(["node", "get", "n8"]);
+      return got.node.status === "Ready" ? true : undefined;
+    });
     const r = await kube9(["node", "fail", "n8", "--mode", "pause"]);
     expect(r.code).toBe(0);
     // Heartbeats stop: Suspect after 3 s, Failed after 5 s.
