@@ -1,5 +1,6 @@
 export { openDatabase } from "./open-database.js";
 export { ConflictError, NotFoundError } from "./errors.js";
+export { DataDirLockedError } from "./data-dir-lock.js";
 export type {
   BindResult,
   ClusterPatch,

@@ -3,6 +3,7 @@ import { MikroORM } from "@mikro-orm/core";
 import type { Options } from "@mikro-orm/core";
 import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
+import { lockDataDir } from "./data-dir-lock.js";
 import { MIGRATION_LOCK_KEY, PgLeaderLease, withAdvisoryLock } from "./advisory-lock.js";
 import { ENTITIES } from "./entities.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -101,9 +102,16 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     import("./pglite-driver.js"),
   ]);
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   // We own the PGlite instance (the ORM only borrows it) so the pool can never close and reopen it behind our back.
-  const pglite = new PGlite(dataDir ?? "memory://");
-  await pglite.waitReady;
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = new PGlite(dataDir ?? "memory://");
+    await pglite.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   let orm: Orm | undefined;
   try {
     orm = (await MikroORM.init({
@@ -118,8 +126,12 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   } catch (err) {
     await orm?.close(true).catch(() => {});
     await pglite.close().catch(() => {});
+    unlock();
     throw err;
   }
-  return new SqlDatabase("pglite", orm, null, () => pglite.close());
+  return new SqlDatabase("pglite", orm, null, async () => {
+    await pglite.close();
+    unlock();
+  });
 }
 
