@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openDatabase } from "../src/index.js";
-import type { Database, NodeRecord } from "../src/index.js";
+import type { CreatePodInput, Database, NodeRecord } from "../src/index.js";
 
 const adminUrl = process.env.KUBE9_TEST_PG_URL;
 const NODES = Number(process.env.NODES ?? 1000);
@@ -33,14 +33,18 @@ async function pool(concurrency: number, count: number, fn: (i: number) => Promi
   );
 }
 
+/** A bench pod: the smallest request, so 1,000 nodes hold every pod of every run. */
+function podInput(name: string, now: number): CreatePodInput {
+  return { name, request: { cpuMilli: 100, memoryMiB: 64 }, labels: {}, nodeSelector: {}, algorithm: null, now };
+}
+
 async function run(db: Database): Promise<void> {
-  const s = db.store;
   const now = Date.now();
   const nodes: NodeRecord[] = [];
-  await timed("createNode", NODES, () =>
+  await timed("nodes.create", NODES, () =>
     pool(16, NODES, async (i) => {
       nodes.push(
-        await s.createNode({
+        await db.nodes.create({
           name: `n-${i}`,
           role: "worker",
           runtime: "hollow",
@@ -54,57 +58,43 @@ async function run(db: Database): Promise<void> {
     }),
   );
   const leases = nodes.map((n) => ({ nodeId: n.id, at: now, usage: { cpuMilli: 1, memoryMiB: 1 } }));
-  await timed("flushLeases (one batch of all nodes)", NODES, () => s.flushLeases(leases));
-  await timed("flushLeases again (update path)", NODES, () => s.flushLeases(leases.map((l) => ({ ...l, at: l.at + 1 }))));
-  await timed("listNodes", NODES, async () => void (await s.listNodes()));
+  await timed("leases.flush (one batch of all nodes)", NODES, () => db.leases.flush(leases));
+  await timed("leases.flush again (update path)", NODES, () => db.leases.flush(leases.map((l) => ({ ...l, at: l.at + 1 }))));
+  await timed("nodes.list", NODES, async () => void (await db.nodes.list()));
 
   for (const concurrency of [1, 16]) {
     const tag = `c${concurrency}`;
     const ids: string[] = [];
-    await timed(`createPod (concurrency ${concurrency})`, PODS, () =>
-      pool(concurrency, PODS, async (i) => {
-        const p = await s.createPod({
-          name: `${tag}-p-${i}`,
-          request: { cpuMilli: 100, memoryMiB: 64 },
-          labels: {},
-          nodeSelector: {},
-          algorithm: null,
-          now,
-        });
-        ids.push(p.id);
-      }),
+    await timed(`pods.create (concurrency ${concurrency})`, PODS, () =>
+      pool(concurrency, PODS, async (i) => void ids.push((await db.pods.create(podInput(`${tag}-p-${i}`, now))).id)),
     );
-    await timed(`bindPod (concurrency ${concurrency})`, PODS, () =>
+    await timed(`pods.bind (concurrency ${concurrency})`, PODS, () =>
       pool(concurrency, PODS, async (i) => {
-        const r = await s.bindPod(ids[i]!, nodes[i % nodes.length]!.id, now, "bench");
+        const r = await db.pods.bind(ids[i]!, nodes[i % nodes.length]!.id, now, "bench");
         if (r !== "bound") throw new Error(r);
       }),
     );
-    await timed(`launch = createPod+bindPod+addEvent (conc. ${concurrency})`, PODS, () =>
+    await timed(`launch = create+bind+events.add (conc. ${concurrency})`, PODS, () =>
       pool(concurrency, PODS, async (i) => {
-        const p = await s.createPod({
-          name: `${tag}-l-${i}`,
-          request: { cpuMilli: 100, memoryMiB: 64 },
-          labels: {},
-          nodeSelector: {},
-          algorithm: null,
-          now,
-        });
+        const p = await db.pods.create(podInput(`${tag}-l-${i}`, now));
         const n = nodes[i % nodes.length]!;
-        if ((await s.bindPod(p.id, n.id, now, "bench")) !== "bound") throw new Error("not bound");
-        await s.addEvent({ time: now, type: "Normal", reason: "Scheduled", objectKind: "Pod", objectId: p.id, objectName: p.name, message: `to ${n.name}` });
+        if ((await db.pods.bind(p.id, n.id, now, "bench")) !== "bound") throw new Error("not bound");
+        await db.events.add([
+          { time: now, type: "Normal", reason: "Scheduled", objectKind: "Pod", objectId: p.id, objectName: p.name, message: `to ${n.name}` },
+        ]);
       }),
     );
-    await timed(`confirmPodsRunning per node (conc. ${concurrency})`, NODES, () =>
+    await timed(`pods.confirmAndReport per node (conc. ${concurrency})`, NODES, () =>
       pool(concurrency, NODES, async (i) => {
         const n = nodes[i]!;
-        await s.confirmPodsRunning(n.id, await s.desiredPodIds(n.id), now);
+        const scheduled = await db.pods.list({ nodeId: n.id, status: ["Scheduled"] });
+        await db.pods.confirmAndReport(n.id, scheduled.map((p) => p.id), {}, now);
       }),
     );
   }
-  await timed("listPods (all)", 1, async () => console.log(`  (${(await s.listPods()).length} pods)`));
-  await timed("evictNodePods (100 nodes)", 100, () =>
-    pool(4, 100, async (i) => void (await s.evictNodePods(nodes[i]!.id, "NodeFailed", "bench", now))),
+  await timed("pods.list (all)", 1, async () => console.log(`  (${(await db.pods.list()).length} pods)`));
+  await timed("pods.evictFromNode (100 nodes)", 100, () =>
+    pool(4, 100, async (i) => void (await db.pods.evictFromNode(nodes[i]!.id, "NodeFailed", "bench", now))),
   );
 }
 

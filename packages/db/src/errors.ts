@@ -32,3 +32,13 @@ export function sqlState(err: unknown): { code?: string; constraint?: string } {
   }
   return {};
 }
+
+/** Turns a unique violation into ConflictError naming the column (constraints are named <table>_<column>_unique). */
+export function rethrowConflict(err: unknown, what: string, value: string): never {
+  const { code, constraint } = sqlState(err);
+  if (code === PG_UNIQUE_VIOLATION) {
+    const field = constraint?.match(/^[a-z]+_(.+)_unique$/)?.[1] ?? "name";
+    throw new ConflictError(field, `${what} ${field} "${value}" is already taken`, { cause: err });
+  }
+  throw err;
+}

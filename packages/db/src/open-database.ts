@@ -9,8 +9,12 @@ import { ENTITIES } from "./entities.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { SqlRunner } from "./sql.js";
 import { knexRunner, preparedPgRunner } from "./sql-runners.js";
-import { SqlStore } from "./store.js";
-import type { Database, OpenDatabaseOptions, Store } from "./types.js";
+import { OrmClusterRepository } from "./repositories/cluster-repository.js";
+import { SqlEventRepository } from "./repositories/event-repository.js";
+import { SqlLeaseRepository } from "./repositories/lease-repository.js";
+import { SqlNodeRepository } from "./repositories/node-repository.js";
+import { SqlPodRepository } from "./repositories/pod-repository.js";
+import type { Database, OpenDatabaseOptions } from "./types.js";
 
 type Orm = MikroORM<AbstractSqlDriver>;
 
@@ -38,7 +42,11 @@ function baseOptions(): Partial<Options<AbstractSqlDriver>> {
 }
 
 class SqlDatabase implements Database {
-  readonly store: Store;
+  readonly cluster: OrmClusterRepository;
+  readonly nodes: SqlNodeRepository;
+  readonly pods: SqlPodRepository;
+  readonly events: SqlEventRepository;
+  readonly leases: SqlLeaseRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -51,7 +59,11 @@ class SqlDatabase implements Database {
   ) {
     const knex = orm.em.getKnex();
     this.sql = kind === "postgres" ? preparedPgRunner(knex) : knexRunner(knex);
-    this.store = new SqlStore(this.sql, () => orm.em.fork() as SqlEntityManager);
+    this.cluster = new OrmClusterRepository(() => orm.em.fork() as SqlEntityManager);
+    this.nodes = new SqlNodeRepository(this.sql);
+    this.pods = new SqlPodRepository(this.sql);
+    this.events = new SqlEventRepository(this.sql);
+    this.leases = new SqlLeaseRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {

@@ -1,16 +1,6 @@
-import type {
-  HealthConfig,
-  Labels,
-  NodeRole,
-  NodeStatus,
-  PodStatus,
-  PolicyName,
-  Resources,
-  RuntimeKind,
-} from "@kube9/core";
 import type { NodeRecord, PodRecord } from "./types.js";
 
-// SQL fragments and row mappers shared by the store. Statements use `?` placeholders (knex
+// SQL fragments and row mappers shared by the repositories. Statements use `?` placeholders (knex
 // turns them into $n server-side parameters) and must not contain semicolons: the PGlite
 // adapter treats any raw SQL with more than one `;`-separated part as a multi-statement script.
 
@@ -27,34 +17,18 @@ export function ms(expr: string): string {
   return `round(extract(epoch from ${expr}) * 1000)::float8`;
 }
 
-/** A timestamptz from an epoch-milliseconds placeholder. */
+/** A timestamptz from an epoch-milliseconds placeholder: every write's time comes from the caller. */
 export const TS = "to_timestamp(?::float8 / 1000)";
 
 /** Node columns for a query with the node table aliased `n` and (optionally) node_lease aliased `l`. */
 export function nodeColumns(withLease: boolean): string {
-  return [
-    "n.id",
-    "n.seq",
-    "n.name",
-    "n.role",
-    "n.runtime",
-    "n.status",
-    "n.status_reason",
-    `${ms("n.status_changed_at")} as status_changed_at`,
-    "n.cpu_capacity",
-    "n.memory_capacity",
-    "n.cpu_allocated",
-    "n.memory_allocated",
-    "n.labels",
-    "n.pod_ids",
-    "n.components",
-    withLease ? "coalesce(l.usage, n.usage) as usage" : "n.usage",
-    withLease ? `${ms("l.renewed_at")} as last_heartbeat_at` : "null::float8 as last_heartbeat_at",
-    "n.container_id",
-    "n.recovery_attempts",
-    "n.credential_hash",
-    `${ms("n.created_at")} as created_at`,
-  ].join(", ");
+  const lease = withLease
+    ? `coalesce(l.usage, n.usage) as usage, ${ms("l.renewed_at")} as last_heartbeat_at`
+    : "n.usage, null::float8 as last_heartbeat_at";
+  return `n.id, n.seq, n.name, n.role, n.runtime, n.status, n.status_reason,
+    ${ms("n.status_changed_at")} as status_changed_at, n.cpu_capacity, n.memory_capacity,
+    n.cpu_allocated, n.memory_allocated, n.labels, n.pod_ids, n.components, ${lease},
+    n.container_id, n.recovery_attempts, n.credential_hash, ${ms("n.created_at")} as created_at`;
 }
 
 /** Node rows joined with their lease. */
@@ -62,27 +36,10 @@ export const NODE_FROM = "node n left join node_lease l on l.node_id = n.id";
 
 /** Pod columns for a query with the pod table aliased `p`; `nodeName` is an expression for node_name. */
 export function podColumns(nodeName: string): string {
-  return [
-    "p.id",
-    "p.seq",
-    "p.name",
-    "p.status",
-    "p.node_id",
-    `${nodeName} as node_name`,
-    "p.cpu_request",
-    "p.memory_request",
-    "p.labels",
-    "p.node_selector",
-    "p.algorithm",
-    "p.workload",
-    "p.reason",
-    "p.message",
-    "p.restarts",
-    `${ms("p.created_at")} as created_at`,
-    `${ms("p.scheduled_at")} as scheduled_at`,
-    `${ms("p.started_at")} as started_at`,
-    `${ms("p.finished_at")} as finished_at`,
-  ].join(", ");
+  return `p.id, p.seq, p.name, p.status, p.node_id, ${nodeName} as node_name, p.cpu_request,
+    p.memory_request, p.labels, p.node_selector, p.algorithm, p.workload, p.reason, p.message,
+    p.restarts, ${ms("p.created_at")} as created_at, ${ms("p.scheduled_at")} as scheduled_at,
+    ${ms("p.started_at")} as started_at, ${ms("p.finished_at")} as finished_at`;
 }
 
 /** Pod rows joined with their node's name. */
@@ -96,8 +53,8 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
-// int8 arrives as a string from pg and as a number/bigint from PGlite.
-function num(v: unknown): number {
+/** A number from a numeric column: int8 arrives as a string from pg and as a number/bigint from PGlite. */
+export function num(v: unknown): number {
   return typeof v === "number" ? v : Number(v);
 }
 
@@ -105,27 +62,31 @@ function numOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : num(v);
 }
 
-function strOrNull(v: unknown): string | null {
+/** A nullable text column. */
+export function strOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
+}
+
+// Node and pod rows share their key, registration order and unique name.
+function identity(r: Row): Pick<NodeRecord & PodRecord, "id" | "seq" | "name"> {
+  return { id: String(r.id), seq: num(r.seq), name: String(r.name) };
 }
 
 /** Maps a row selected with nodeColumns() to a NodeRecord. */
 export function toNodeRecord(r: Row): NodeRecord {
   return {
-    id: String(r.id),
-    seq: num(r.seq),
-    name: String(r.name),
-    role: r.role as NodeRole,
-    runtime: r.runtime as RuntimeKind,
-    status: r.status as NodeStatus,
+    ...identity(r),
+    role: r.role as NodeRecord["role"],
+    runtime: r.runtime as NodeRecord["runtime"],
+    status: r.status as NodeRecord["status"],
     statusReason: strOrNull(r.status_reason),
     statusChangedAt: num(r.status_changed_at),
     capacity: { cpuMilli: num(r.cpu_capacity), memoryMiB: num(r.memory_capacity) },
     allocated: { cpuMilli: num(r.cpu_allocated), memoryMiB: num(r.memory_allocated) },
-    labels: (r.labels ?? {}) as Labels,
+    labels: (r.labels ?? {}) as NodeRecord["labels"],
     podIds: (r.pod_ids ?? []) as string[],
     components: (r.components ?? {}) as Record<string, string>,
-    usage: (r.usage ?? null) as Resources | null,
+    usage: (r.usage ?? null) as NodeRecord["usage"],
     lastHeartbeatAt: numOrNull(r.last_heartbeat_at),
     containerId: strOrNull(r.container_id),
     recoveryAttempts: num(r.recovery_attempts),
@@ -137,16 +98,14 @@ export function toNodeRecord(r: Row): NodeRecord {
 /** Maps a row selected with podColumns() to a PodRecord. */
 export function toPodRecord(r: Row): PodRecord {
   return {
-    id: String(r.id),
-    seq: num(r.seq),
-    name: String(r.name),
-    status: r.status as PodStatus,
+    ...identity(r),
+    status: r.status as PodRecord["status"],
     nodeId: strOrNull(r.node_id),
     nodeName: strOrNull(r.node_name),
     request: { cpuMilli: num(r.cpu_request), memoryMiB: num(r.memory_request) },
-    labels: (r.labels ?? {}) as Labels,
-    nodeSelector: (r.node_selector ?? {}) as Labels,
-    algorithm: (r.algorithm ?? null) as PolicyName | null,
+    labels: (r.labels ?? {}) as PodRecord["labels"],
+    nodeSelector: (r.node_selector ?? {}) as PodRecord["nodeSelector"],
+    algorithm: (r.algorithm ?? null) as PodRecord["algorithm"],
     workload: r.workload ?? null,
     reason: strOrNull(r.reason),
     message: strOrNull(r.message),
@@ -163,7 +122,41 @@ export function jsonOrNull(v: unknown): string | null {
   return v === undefined || v === null ? null : JSON.stringify(v);
 }
 
-/** Merges stored health settings over the defaults, so settings added later get their default. */
-export function mergeHealth(defaults: Readonly<HealthConfig>, stored: Partial<HealthConfig> | null | undefined): HealthConfig {
-  return { ...defaults, ...(stored ?? {}) };
+/**
+ * Statements whose rows map to one record type. Nodes and pods share it: both tables have a UUID
+ * key and a unique name, and their lookups differ only in the select and the table alias.
+ */
+export abstract class RecordTable<T> {
+  constructor(
+    protected readonly sql: SqlRunner,
+    /** `select ... from <table> <alias> ...`, open for a where clause. */
+    private readonly select: string,
+    private readonly alias: string,
+    private readonly toRecord: (r: Row) => T,
+  ) {}
+
+  async get(id: string): Promise<T | null> {
+    return isUuid(id) ? this.one(`${this.select} where ${this.alias}.id = ?::uuid`, [id]) : null;
+  }
+
+  async getByName(name: string): Promise<T | null> {
+    return this.one(`${this.select} where ${this.alias}.name = ?`, [name]);
+  }
+
+  /** The first row's record, or null when the statement returned none. */
+  protected async one(text: string, bindings: readonly Binding[]): Promise<T | null> {
+    const [row] = await this.sql.rows(text, bindings);
+    return row ? this.toRecord(row) : null;
+  }
+
+  /** For INSERT ... RETURNING, which always returns its row. */
+  protected async inserted(text: string, bindings: readonly Binding[]): Promise<T> {
+    const [row] = await this.sql.rows(text, bindings);
+    if (!row) throw new Error("statement returned no row");
+    return this.toRecord(row);
+  }
+
+  protected async all(text: string, bindings: readonly Binding[] = []): Promise<T[]> {
+    return (await this.sql.rows(text, bindings)).map(this.toRecord);
+  }
 }

@@ -135,9 +135,6 @@ export interface ListPodsOptions {
 
 export type BindResult = "bound" | "node-unavailable" | "pod-not-pending";
 
-/** Pod statuses that end a pod's life on its node (see finishPod). */
-export type FinishedPodStatus = "Succeeded" | "Failed";
-
 export interface ListEventsOptions {
   /** Only events with a larger id, oldest first (a cursor for watchers). */
   afterId?: number;
@@ -148,67 +145,65 @@ export interface ListEventsOptions {
 
 export type ClusterPatch = Partial<Pick<ClusterRecord, "algorithm" | "health" | "adminTokenHash">>;
 
-/** Every read and write the control plane makes; implementations keep the consistency rules of DESIGN.md section 4. */
-export interface Store {
-  // cluster
-  /** The single cluster row, created with defaults on first call. */
-  getCluster(): Promise<ClusterRecord>;
-  updateCluster(patch: ClusterPatch): Promise<ClusterRecord>;
+/** The single cluster-settings row; MikroORM (ClusterEntity) serves every access to it. */
+export interface ClusterRepository {
+  /** The row, created with defaults on first call. */
+  get(): Promise<ClusterRecord>;
+  update(patch: ClusterPatch): Promise<ClusterRecord>;
+}
 
-  // nodes
+/** Node rows (raw SQL). Every write stamps updated_at with the caller's `now`. */
+export interface NodeRepository {
   /** Throws ConflictError (field 'name') on a duplicate name. */
-  createNode(input: CreateNodeInput): Promise<NodeRecord>;
-  getNode(id: string): Promise<NodeRecord | null>;
-  getNodeByName(name: string): Promise<NodeRecord | null>;
+  create(input: CreateNodeInput): Promise<NodeRecord>;
+  get(id: string): Promise<NodeRecord | null>;
+  getByName(name: string): Promise<NodeRecord | null>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
-  listNodes(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
+  list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */
-  transitionNode(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null>;
-  /** Writes what the agent reports; call it only when something changed. */
-  updateNodeReport(id: string, report: NodeReport): Promise<void>;
-  /** One statement for a heartbeat that confirms pods and changes the report: confirmPodsRunning + updateNodeReport. */
-  confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]>;
-  setNodeContainer(id: string, containerId: string | null): Promise<void>;
+  transition(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null>;
+  setContainer(id: string, containerId: string | null, now: number): Promise<void>;
   /** Replaces the node's credential hash (a restarted agent gets a fresh credential). */
-  setNodeCredential(id: string, credentialHash: string): Promise<void>;
-  /** Batch upsert of heartbeat leases in one statement; leases of unknown nodes are ignored. */
-  flushLeases(leases: LeaseInput[]): Promise<void>;
+  setCredential(id: string, credentialHash: string, now: number): Promise<void>;
   /** Hard delete (rolls back a node whose runtime failed to start). ConflictError (field 'pods') while pods reference it. */
-  deleteNode(id: string): Promise<void>;
+  delete(id: string): Promise<void>;
+}
 
-  // pods
-  /** New pod, status Pending. Throws ConflictError (field 'name') on a duplicate name. */
-  createPod(input: CreatePodInput): Promise<PodRecord>;
-  getPod(id: string): Promise<PodRecord | null>;
-  getPodByName(name: string): Promise<PodRecord | null>;
+/** Pod rows (raw SQL), and the node allocation that bound pods reserve. */
+export interface PodRepository {
+  /** New pod, Pending unless `bindTo` reserved room for it. Throws ConflictError (field 'name') on a duplicate name. */
+  create(input: CreatePodInput): Promise<PodRecord>;
+  get(id: string): Promise<PodRecord | null>;
+  getByName(name: string): Promise<PodRecord | null>;
   /** Creation order. */
-  listPods(opts?: ListPodsOptions): Promise<PodRecord[]>;
+  list(opts?: ListPodsOptions): Promise<PodRecord[]>;
   /** Pending pods, FIFO by creation order. */
-  listPendingPods(limit?: number): Promise<PodRecord[]>;
+  listPending(limit?: number): Promise<PodRecord[]>;
   /** Atomically reserves capacity on a Ready node and moves the pod Pending -> Scheduled, or changes nothing. */
-  bindPod(podId: string, nodeId: string, now: number, message: string): Promise<BindResult>;
+  bind(podId: string, nodeId: string, now: number, message: string): Promise<BindResult>;
   /** Requeues a failed/leaving node's Scheduled and Running pods (restarts+1), deletes its Terminating pods, frees its allocation. Returns the requeued pods. */
-  evictNodePods(nodeId: string, reason: string, message: string, now: number): Promise<PodRecord[]>;
-  /** Scheduled -> Running for the given pods bound to nodeId. Returns the updated pods. */
-  confirmPodsRunning(nodeId: string, podIds: string[], now: number): Promise<PodRecord[]>;
-  /** Scheduled/Running -> Terminating (keeps the reservation until deleted). Returns the updated pod or null. */
-  markPodTerminating(id: string, now: number): Promise<PodRecord | null>;
-  /** Scheduled/Running/Terminating -> Succeeded/Failed and releases the reservation. Returns the updated pod or null. */
-  finishPod(id: string, status: FinishedPodStatus, reason: string | null, message: string | null, now: number): Promise<PodRecord | null>;
+  evictFromNode(nodeId: string, reason: string, message: string, now: number): Promise<PodRecord[]>;
+  /** One statement for a heartbeat: Scheduled -> Running for `confirm` (the node's own pods only) and the node's report. Returns the confirmed pods. */
+  confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]>;
   /** Deletes a pod and releases its reservation atomically. Returns the deleted record or null. */
-  deletePod(id: string): Promise<PodRecord | null>;
-  /** Pod ids the node should host: bound to it and Scheduled or Running. */
-  desiredPodIds(nodeId: string): Promise<string[]>;
-  setPodReason(id: string, reason: string | null, message: string | null): Promise<void>;
+  delete(id: string, now: number): Promise<PodRecord | null>;
+  setReason(id: string, reason: string | null, message: string | null, now: number): Promise<void>;
+}
 
-  // events
-  addEvent(e: Omit<EventRecord, "id">): Promise<EventRecord>;
+/** The event log (raw SQL). */
+export interface EventRepository {
   /** Many events in one statement, ids in the given order (the control plane batches its events). */
-  addEvents(events: Array<Omit<EventRecord, "id">>): Promise<EventRecord[]>;
+  add(events: Array<Omit<EventRecord, "id">>): Promise<EventRecord[]>;
   /** Newest last. Without afterId: the latest `limit` events; with it: the first `limit` events after it. */
-  listEvents(opts?: ListEventsOptions): Promise<EventRecord[]>;
+  list(opts?: ListEventsOptions): Promise<EventRecord[]>;
   /** Keeps only the newest `keep` events. */
-  pruneEvents(keep: number): Promise<void>;
+  prune(keep: number): Promise<void>;
+}
+
+/** Heartbeat leases (table node_lease): one row per node, upserted in batches. */
+export interface LeaseRepository {
+  /** Batch upsert in one statement; leases of unknown nodes are ignored and a lease never moves back in time. */
+  flush(leases: LeaseInput[]): Promise<void>;
 }
 
 export interface OpenDatabaseOptions {
@@ -222,7 +217,11 @@ export interface OpenDatabaseOptions {
 
 export interface Database {
   kind: "postgres" | "pglite";
-  store: Store;
+  cluster: ClusterRepository;
+  nodes: NodeRepository;
+  pods: PodRepository;
+  events: EventRepository;
+  leases: LeaseRepository;
   close(): Promise<void>;
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_HEALTH_CONFIG, DEFAULT_POLICY } from "@kube9/core";
 import type { NodeStatus } from "@kube9/core";
 import { ConflictError } from "../src/index.js";
-import type { Database, NodeRecord, PodRecord, Store } from "../src/index.js";
+import type { Database, EventRecord, NodeRecord, PodRecord } from "../src/index.js";
 import { rawSql, schemaDrift } from "../src/testing.js";
 
 /** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
@@ -17,10 +17,9 @@ export interface Backend {
 const T0 = 1_750_000_000_000;
 const GiB = 1024;
 
-/** The Store behaviour every backend must show; run once per backend. */
+/** The repositories' behaviour every backend must show; run once per backend. */
 export function storeSuite(backend: Backend): void {
   let db: Database;
-  let store: Store;
   let n = 0;
   const uniq = (p: string) => `${p}-${++n}`;
 
@@ -28,7 +27,7 @@ export function storeSuite(backend: Backend): void {
     cpuCores: number,
     opts: { status?: NodeStatus; memoryMiB?: number; name?: string; labels?: Record<string, string> } = {},
   ): Promise<NodeRecord> {
-    return store.createNode({
+    return db.nodes.create({
       name: opts.name ?? uniq("node"),
       role: "worker",
       runtime: "hollow",
@@ -40,20 +39,26 @@ export function storeSuite(backend: Backend): void {
     });
   }
 
-  async function pod(cpuMilli: number, memoryMiB = 128, name?: string): Promise<PodRecord> {
-    return store.createPod({
+  /** A new pod: Pending, or created bound to `bindTo` when that node is Ready with room. */
+  async function pod(cpuMilli: number, memoryMiB = 128, name?: string, bindTo?: string): Promise<PodRecord> {
+    return db.pods.create({
       name: name ?? uniq("pod"),
       request: { cpuMilli, memoryMiB },
       labels: { app: "web" },
       nodeSelector: {},
       algorithm: null,
       now: T0,
+      bindTo: bindTo === undefined ? undefined : { nodeId: bindTo, message: "m" },
     });
+  }
+
+  /** Scheduled/Running -> Terminating, keeping the reservation (what a graceful delete starts with). */
+  async function markTerminating(podId: string): Promise<void> {
+    await rawSql(db).rows("update pod set status = 'Terminating' where id = ?::uuid and status in ('Scheduled', 'Running')", [podId]);
   }
 
   beforeAll(async () => {
     db = await backend.open({ poolSize: 16 });
-    store = db.store;
   });
 
   afterAll(async () => {
@@ -72,10 +77,8 @@ export function storeSuite(backend: Backend): void {
       } else {
         await db.close();
         db = await backend.open();
-        store = db.store;
         await db.close();
         db = await backend.open({ poolSize: 16 });
-        store = db.store;
       }
       const rows = await rawSql(db).rows("select name from mikro_orm_migrations");
       expect(rows.map((r) => r.name)).toEqual(["Migration20250601000000Initial"]);
@@ -96,7 +99,7 @@ export function storeSuite(backend: Backend): void {
 
   describe("cluster", () => {
     it("is created with defaults on first read, once, even under concurrent first reads", async () => {
-      const all = await Promise.all(Array.from({ length: 8 }, () => store.getCluster()));
+      const all = await Promise.all(Array.from({ length: 8 }, () => db.cluster.get()));
       const ids = new Set(all.map((c) => c.id));
       expect(ids.size).toBe(1);
       const c = all[0]!;
@@ -109,12 +112,12 @@ export function storeSuite(backend: Backend): void {
     });
 
     it("updates algorithm, health and the admin token hash", async () => {
-      const before = await store.getCluster();
+      const before = await db.cluster.get();
       const health = { ...DEFAULT_HEALTH_CONFIG, suspectAfterMs: 1234 };
-      const after = await store.updateCluster({ algorithm: "worst-fit", health, adminTokenHash: "abc" });
+      const after = await db.cluster.update({ algorithm: "worst-fit", health, adminTokenHash: "abc" });
       expect(after).toEqual({ ...before, algorithm: "worst-fit", health, adminTokenHash: "abc" });
-      expect(await store.getCluster()).toEqual(after);
-      const cleared = await store.updateCluster({ adminTokenHash: null });
+      expect(await db.cluster.get()).toEqual(after);
+      const cleared = await db.cluster.update({ adminTokenHash: null });
       expect(cleared.adminTokenHash).toBeNull();
       expect(cleared.algorithm).toBe("worst-fit");
     });
@@ -122,7 +125,7 @@ export function storeSuite(backend: Backend): void {
 
   describe("nodes", () => {
     it("creates, reads and lists nodes in registration order", async () => {
-      const a = await store.createNode({
+      const a = await db.nodes.create({
         name: "alpha",
         role: "master",
         runtime: "docker",
@@ -156,13 +159,13 @@ export function storeSuite(backend: Backend): void {
       expect(b.seq).toBeGreaterThan(a.seq);
       expect(c.seq).toBeGreaterThan(b.seq);
 
-      expect(await store.getNode(a.id)).toEqual(a);
-      expect(await store.getNodeByName("beta")).toEqual(b);
-      expect(await store.getNode("00000000-0000-0000-0000-000000000000")).toBeNull();
-      expect(await store.getNode("not-a-uuid")).toBeNull();
-      expect(await store.getNodeByName("nope")).toBeNull();
-      expect((await store.listNodes()).map((x) => x.name)).toEqual(["alpha", "beta"]);
-      expect((await store.listNodes({ includeRemoved: true })).map((x) => x.name)).toEqual(["alpha", "beta", "gamma"]);
+      expect(await db.nodes.get(a.id)).toEqual(a);
+      expect(await db.nodes.getByName("beta")).toEqual(b);
+      expect(await db.nodes.get("00000000-0000-0000-0000-000000000000")).toBeNull();
+      expect(await db.nodes.get("not-a-uuid")).toBeNull();
+      expect(await db.nodes.getByName("nope")).toBeNull();
+      expect((await db.nodes.list()).map((x) => x.name)).toEqual(["alpha", "beta"]);
+      expect((await db.nodes.list({ includeRemoved: true })).map((x) => x.name)).toEqual(["alpha", "beta", "gamma"]);
     });
 
     it("rejects a duplicate name with ConflictError(field 'name')", async () => {
@@ -170,56 +173,56 @@ export function storeSuite(backend: Backend): void {
       const err = await node(1, { name: "dup" }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConflictError);
       expect((err as ConflictError).field).toBe("name");
-      expect((await store.listNodes()).length).toBe(1);
+      expect((await db.nodes.list()).length).toBe(1);
     });
 
     it("transitions status as a compare-and-set", async () => {
       const a = await node(1, { status: "Provisioning" });
-      expect(await store.transitionNode(a.id, "Failed", { from: ["Ready"], now: T0 + 1 })).toBeNull();
-      const r = await store.transitionNode(a.id, "Ready", { from: ["Provisioning", "Recovering"], now: T0 + 5, reason: "registered" });
+      expect(await db.nodes.transition(a.id, "Failed", { from: ["Ready"], now: T0 + 1 })).toBeNull();
+      const r = await db.nodes.transition(a.id, "Ready", { from: ["Provisioning", "Recovering"], now: T0 + 5, reason: "registered" });
       expect(r).toMatchObject({ status: "Ready", statusReason: "registered", statusChangedAt: T0 + 5, recoveryAttempts: 0 });
-      const f = await store.transitionNode(a.id, "Recovering", { now: T0 + 9, recoveryAttempts: 2 });
+      const f = await db.nodes.transition(a.id, "Recovering", { now: T0 + 9, recoveryAttempts: 2 });
       expect(f).toMatchObject({ status: "Recovering", statusReason: null, statusChangedAt: T0 + 9, recoveryAttempts: 2 });
-      expect((await store.getNode(a.id))!.status).toBe("Recovering");
-      expect(await store.transitionNode("00000000-0000-0000-0000-000000000000", "Ready", { now: T0 })).toBeNull();
-      expect(await store.transitionNode(a.id, "Ready", { from: [], now: T0 })).toBeNull();
+      expect((await db.nodes.get(a.id))!.status).toBe("Recovering");
+      expect(await db.nodes.transition("00000000-0000-0000-0000-000000000000", "Ready", { now: T0 })).toBeNull();
+      expect(await db.nodes.transition(a.id, "Ready", { from: [], now: T0 })).toBeNull();
     });
 
     it("stores what the agent reports and the container id", async () => {
       const a = await node(1);
-      await store.updateNodeReport(a.id, { podIds: ["p1", "p2"], components: { kubelet: "Healthy" } });
-      await store.updateNodeReport(a.id, { components: { kubelet: "Unhealthy" } });
-      await store.setNodeContainer(a.id, "c0ffee");
-      const got = (await store.getNode(a.id))!;
+      await db.pods.confirmAndReport(a.id, [], { podIds: ["p1", "p2"], components: { kubelet: "Healthy" } }, T0);
+      await db.pods.confirmAndReport(a.id, [], { components: { kubelet: "Unhealthy" } }, T0);
+      await db.nodes.setContainer(a.id, "c0ffee", T0);
+      const got = (await db.nodes.get(a.id))!;
       expect(got.podIds).toEqual(["p1", "p2"]);
       expect(got.components).toEqual({ kubelet: "Unhealthy" });
       expect(got.containerId).toBe("c0ffee");
-      await store.setNodeContainer(a.id, null);
-      expect((await store.getNode(a.id))!.containerId).toBeNull();
+      await db.nodes.setContainer(a.id, null, T0);
+      expect((await db.nodes.get(a.id))!.containerId).toBeNull();
     });
 
     it("flushes heartbeat leases in one batch and exposes lastHeartbeatAt", async () => {
       const a = await node(1);
       const b = await node(1);
-      await store.flushLeases([
+      await db.leases.flush([
         { nodeId: a.id, at: T0 + 1000, usage: { cpuMilli: 100, memoryMiB: 10 } },
         { nodeId: b.id, at: T0 + 1500, usage: null },
         { nodeId: a.id, at: T0 + 2000, usage: { cpuMilli: 200, memoryMiB: 20 } }, // later beat in the same batch wins
         { nodeId: "00000000-0000-0000-0000-000000000000", at: T0, usage: null }, // unknown node: ignored
         { nodeId: "garbage", at: T0, usage: null },
       ]);
-      let ga = (await store.getNode(a.id))!;
+      let ga = (await db.nodes.get(a.id))!;
       expect(ga.lastHeartbeatAt).toBe(T0 + 2000);
       expect(ga.usage).toEqual({ cpuMilli: 200, memoryMiB: 20 });
-      expect((await store.getNode(b.id))!.lastHeartbeatAt).toBe(T0 + 1500);
-      expect((await store.getNode(b.id))!.usage).toBeNull();
+      expect((await db.nodes.get(b.id))!.lastHeartbeatAt).toBe(T0 + 1500);
+      expect((await db.nodes.get(b.id))!.usage).toBeNull();
       // An older beat arriving late does not move the lease back.
-      await store.flushLeases([{ nodeId: a.id, at: T0 + 1200, usage: { cpuMilli: 1, memoryMiB: 1 } }]);
-      ga = (await store.getNode(a.id))!;
+      await db.leases.flush([{ nodeId: a.id, at: T0 + 1200, usage: { cpuMilli: 1, memoryMiB: 1 } }]);
+      ga = (await db.nodes.get(a.id))!;
       expect(ga.lastHeartbeatAt).toBe(T0 + 2000);
-      await store.flushLeases([{ nodeId: a.id, at: T0 + 3000, usage: null }]);
-      expect((await store.listNodes()).find((x) => x.id === a.id)!.lastHeartbeatAt).toBe(T0 + 3000);
-      await store.flushLeases([]);
+      await db.leases.flush([{ nodeId: a.id, at: T0 + 3000, usage: null }]);
+      expect((await db.nodes.list()).find((x) => x.id === a.id)!.lastHeartbeatAt).toBe(T0 + 3000);
+      await db.leases.flush([]);
     });
 
     it("flushes 2,000 leases in one call", async () => {
@@ -230,22 +233,22 @@ export function storeSuite(backend: Backend): void {
         at: T0 + i,
         usage: { cpuMilli: i, memoryMiB: 1 },
       }));
-      await store.flushLeases(leases);
-      const listed = await store.listNodes();
+      await db.leases.flush(leases);
+      const listed = await db.nodes.list();
       expect(listed.every((x) => x.lastHeartbeatAt !== null && x.lastHeartbeatAt >= T0 + 1800)).toBe(true);
     });
 
     it("hard-deletes a node (and its lease) unless pods are bound to it", async () => {
       const a = await node(2);
-      await store.flushLeases([{ nodeId: a.id, at: T0, usage: null }]);
+      await db.leases.flush([{ nodeId: a.id, at: T0, usage: null }]);
       const p = await pod(500);
-      expect(await store.bindPod(p.id, a.id, T0, "bound")).toBe("bound");
-      const err = await store.deleteNode(a.id).catch((e: unknown) => e);
+      expect(await db.pods.bind(p.id, a.id, T0, "bound")).toBe("bound");
+      const err = await db.nodes.delete(a.id).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConflictError);
       expect((err as ConflictError).field).toBe("pods");
-      await store.deletePod(p.id);
-      await store.deleteNode(a.id);
-      expect(await store.getNode(a.id)).toBeNull();
+      await db.pods.delete(p.id, T0);
+      await db.nodes.delete(a.id);
+      expect(await db.nodes.get(a.id)).toBeNull();
       const leases = await rawSql(db).rows("select count(*)::int as c from node_lease");
       expect(leases[0]!.c).toBe(0);
     });
@@ -253,7 +256,7 @@ export function storeSuite(backend: Backend): void {
 
   describe("pods", () => {
     it("creates pods Pending and lists them FIFO", async () => {
-      const a = await store.createPod({
+      const a = await db.pods.create({
         name: "web-1",
         request: { cpuMilli: 250, memoryMiB: 64 },
         labels: { app: "web" },
@@ -283,12 +286,12 @@ export function storeSuite(backend: Backend): void {
       const b = await pod(100);
       const c = await pod(100);
       expect(b.workload).toBeNull();
-      expect(await store.getPod(a.id)).toEqual(a);
-      expect(await store.getPodByName("web-1")).toEqual(a);
-      expect(await store.getPod("nope")).toBeNull();
-      expect((await store.listPendingPods()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
-      expect((await store.listPendingPods(2)).map((p) => p.id)).toEqual([a.id, b.id]);
-      expect((await store.listPods()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
+      expect(await db.pods.get(a.id)).toEqual(a);
+      expect(await db.pods.getByName("web-1")).toEqual(a);
+      expect(await db.pods.get("nope")).toBeNull();
+      expect((await db.pods.listPending()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
+      expect((await db.pods.listPending(2)).map((p) => p.id)).toEqual([a.id, b.id]);
+      expect((await db.pods.list()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
     });
 
     it("rejects a duplicate pod name with ConflictError", async () => {
@@ -301,8 +304,8 @@ export function storeSuite(backend: Backend): void {
     it("binds a pending pod to a Ready node with room", async () => {
       const nd = await node(4, { memoryMiB: 1000 });
       const p = await pod(1500, 300);
-      expect(await store.bindPod(p.id, nd.id, T0 + 10, "Scheduled by best-fit")).toBe("bound");
-      const got = (await store.getPod(p.id))!;
+      expect(await db.pods.bind(p.id, nd.id, T0 + 10, "Scheduled by best-fit")).toBe("bound");
+      const got = (await db.pods.get(p.id))!;
       expect(got).toMatchObject({
         status: "Scheduled",
         nodeId: nd.id,
@@ -311,16 +314,15 @@ export function storeSuite(backend: Backend): void {
         message: "Scheduled by best-fit",
         reason: null,
       });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 300 });
-      expect(await store.desiredPodIds(nd.id)).toEqual([p.id]);
-      expect((await store.listPods({ nodeId: nd.id })).map((x) => x.id)).toEqual([p.id]);
-      expect((await store.listPods({ status: ["Scheduled", "Running"] })).map((x) => x.id)).toEqual([p.id]);
-      expect(await store.listPendingPods()).toEqual([]);
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 300 });
+      expect((await db.pods.list({ nodeId: nd.id })).map((x) => x.id)).toEqual([p.id]);
+      expect((await db.pods.list({ status: ["Scheduled", "Running"] })).map((x) => x.id)).toEqual([p.id]);
+      expect(await db.pods.listPending()).toEqual([]);
       // A bound pod is no longer pending: binding it again changes nothing.
       const other = await node(4);
-      expect(await store.bindPod(p.id, other.id, T0, "again")).toBe("pod-not-pending");
-      expect((await store.getNode(other.id))!.allocated.cpuMilli).toBe(0);
-      expect(await store.bindPod("00000000-0000-0000-0000-000000000000", nd.id, T0, "x")).toBe("pod-not-pending");
+      expect(await db.pods.bind(p.id, other.id, T0, "again")).toBe("pod-not-pending");
+      expect((await db.nodes.get(other.id))!.allocated.cpuMilli).toBe(0);
+      expect(await db.pods.bind("00000000-0000-0000-0000-000000000000", nd.id, T0, "x")).toBe("pod-not-pending");
     });
 
     it("creates a pod already bound in one statement when the node has room, else Pending", async () => {
@@ -335,39 +337,39 @@ export function storeSuite(backend: Backend): void {
         bindTo: { nodeId: nd.id, message: "best-fit chose it" },
       });
       // 1500m fits in 2000m: created Scheduled on the node, reservation taken.
-      const a = await store.createPod(input(uniq("bound"), 1500));
+      const a = await db.pods.create(input(uniq("bound"), 1500));
       expect(a).toMatchObject({ status: "Scheduled", nodeId: nd.id, nodeName: nd.name, scheduledAt: T0 + 5, message: "best-fit chose it" });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
       // 1500m more does not fit in the 500m left: created Pending, nothing reserved.
-      const b = await store.createPod(input(uniq("pending"), 1500));
+      const b = await db.pods.create(input(uniq("pending"), 1500));
       expect(b).toMatchObject({ status: "Pending", nodeId: null, nodeName: null, scheduledAt: null, message: null });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1500, memoryMiB: 100 });
       // A duplicate name fails whole: no reservation is left behind.
-      await expect(store.createPod(input(a.name, 100))).rejects.toBeInstanceOf(ConflictError);
-      expect((await store.getNode(nd.id))!.allocated.cpuMilli).toBe(1500);
+      await expect(db.pods.create(input(a.name, 100))).rejects.toBeInstanceOf(ConflictError);
+      expect((await db.nodes.get(nd.id))!.allocated.cpuMilli).toBe(1500);
       // Not Ready: Pending.
       const down = await node(8, { status: "Failed" });
-      const c = await store.createPod({ ...input(uniq("down"), 100), bindTo: { nodeId: down.id, message: "x" } });
+      const c = await db.pods.create({ ...input(uniq("down"), 100), bindTo: { nodeId: down.id, message: "x" } });
       expect(c.status).toBe("Pending");
-      expect((await store.getNode(down.id))!.allocated.cpuMilli).toBe(0);
+      expect((await db.nodes.get(down.id))!.allocated.cpuMilli).toBe(0);
     });
 
     it("confirms pods and records the node's report in one call", async () => {
       const nd = await node(4);
       const p1 = await pod(500);
       const p2 = await pod(500);
-      expect(await store.bindPod(p1.id, nd.id, T0, "m")).toBe("bound");
-      expect(await store.bindPod(p2.id, nd.id, T0, "m")).toBe("bound");
-      const running = await store.confirmAndReport(nd.id, [p1.id], { podIds: [p1.id], components: { kubelet: "Healthy" } }, T0 + 9);
+      expect(await db.pods.bind(p1.id, nd.id, T0, "m")).toBe("bound");
+      expect(await db.pods.bind(p2.id, nd.id, T0, "m")).toBe("bound");
+      const running = await db.pods.confirmAndReport(nd.id, [p1.id], { podIds: [p1.id], components: { kubelet: "Healthy" } }, T0 + 9);
       expect(running.map((p) => [p.id, p.status, p.startedAt])).toEqual([[p1.id, "Running", T0 + 9]]);
-      expect(await store.getNode(nd.id)).toMatchObject({ podIds: [p1.id], components: { kubelet: "Healthy" } });
-      expect((await store.getPod(p2.id))!.status).toBe("Scheduled");
+      expect(await db.nodes.get(nd.id)).toMatchObject({ podIds: [p1.id], components: { kubelet: "Healthy" } });
+      expect((await db.pods.get(p2.id))!.status).toBe("Scheduled");
       // A report alone (nothing to confirm) still lands; confirming alone leaves the report as it was.
-      expect(await store.confirmAndReport(nd.id, [], { podIds: [p1.id, p2.id] }, T0 + 10)).toEqual([]);
-      expect((await store.getNode(nd.id))!.podIds).toEqual([p1.id, p2.id]);
-      const second = await store.confirmAndReport(nd.id, [p2.id], {}, T0 + 11);
+      expect(await db.pods.confirmAndReport(nd.id, [], { podIds: [p1.id, p2.id] }, T0 + 10)).toEqual([]);
+      expect((await db.nodes.get(nd.id))!.podIds).toEqual([p1.id, p2.id]);
+      const second = await db.pods.confirmAndReport(nd.id, [p2.id], {}, T0 + 11);
       expect(second.map((p) => p.id)).toEqual([p2.id]);
-      expect(await store.getNode(nd.id)).toMatchObject({ podIds: [p1.id, p2.id], components: { kubelet: "Healthy" } });
+      expect(await db.nodes.get(nd.id)).toMatchObject({ podIds: [p1.id, p2.id], components: { kubelet: "Healthy" } });
     });
 
     it("never overcommits CPU or memory, and the CHECK constraint backs it up", async () => {
@@ -376,12 +378,12 @@ export function storeSuite(backend: Backend): void {
       const p2 = await pod(600, 100);
       const p3 = await pod(100, 950);
       const p4 = await pod(400, 900);
-      expect(await store.bindPod(p1.id, nd.id, T0, "m")).toBe("bound");
-      expect(await store.bindPod(p2.id, nd.id, T0, "m")).toBe("node-unavailable"); // cpu
-      expect(await store.bindPod(p3.id, nd.id, T0, "m")).toBe("node-unavailable"); // memory
-      expect(await store.bindPod(p4.id, nd.id, T0, "m")).toBe("bound"); // exactly full
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
-      for (const p of [p2, p3]) expect((await store.getPod(p.id))!.status).toBe("Pending");
+      expect(await db.pods.bind(p1.id, nd.id, T0, "m")).toBe("bound");
+      expect(await db.pods.bind(p2.id, nd.id, T0, "m")).toBe("node-unavailable"); // cpu
+      expect(await db.pods.bind(p3.id, nd.id, T0, "m")).toBe("node-unavailable"); // memory
+      expect(await db.pods.bind(p4.id, nd.id, T0, "m")).toBe("bound"); // exactly full
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
+      for (const p of [p2, p3]) expect((await db.pods.get(p.id))!.status).toBe("Pending");
 
       const sql = rawSql(db);
       await expect(sql.rows("update node set cpu_allocated = cpu_allocated + 1 where id = ?::uuid", [nd.id])).rejects.toMatchObject({
@@ -390,26 +392,26 @@ export function storeSuite(backend: Backend): void {
       await expect(sql.rows("update node set memory_allocated = -1 where id = ?::uuid", [nd.id])).rejects.toMatchObject({
         code: "23514",
       });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 1000 });
     });
 
     it("does not bind onto a node that is not Ready", async () => {
       for (const status of ["Provisioning", "Suspect", "Failed", "Cordoned", "Removed"] as const) {
         const nd = await node(8, { status });
         const p = await pod(100);
-        expect(await store.bindPod(p.id, nd.id, T0, "m")).toBe("node-unavailable");
-        expect((await store.getPod(p.id))!.status).toBe("Pending");
-        expect((await store.getNode(nd.id))!.allocated.cpuMilli).toBe(0);
+        expect(await db.pods.bind(p.id, nd.id, T0, "m")).toBe("node-unavailable");
+        expect((await db.pods.get(p.id))!.status).toBe("Pending");
+        expect((await db.nodes.get(nd.id))!.allocated.cpuMilli).toBe(0);
       }
       const p = await pod(100);
-      expect(await store.bindPod(p.id, "00000000-0000-0000-0000-000000000000", T0, "m")).toBe("node-unavailable");
+      expect(await db.pods.bind(p.id, "00000000-0000-0000-0000-000000000000", T0, "m")).toBe("node-unavailable");
     });
 
     it("50 concurrent binds onto nodes with 20 cores in total bind exactly 20 pods", async () => {
       const nodes = [await node(8), await node(6), await node(4), await node(2)];
       const pods: PodRecord[] = [];
       for (let i = 0; i < 50; i++) pods.push(await pod(1000));
-      const results = await Promise.all(pods.map((p, i) => store.bindPod(p.id, nodes[i % nodes.length]!.id, T0, "m")));
+      const results = await Promise.all(pods.map((p, i) => db.pods.bind(p.id, nodes[i % nodes.length]!.id, T0, "m")));
       expect(results.filter((r) => r === "bound").length).toBe(20);
       expect(results.filter((r) => r === "node-unavailable").length).toBe(30);
       await expectConsistent(nodes, 20);
@@ -419,7 +421,7 @@ export function storeSuite(backend: Backend): void {
       const nd = await node(20);
       const pods: PodRecord[] = [];
       for (let i = 0; i < 50; i++) pods.push(await pod(1000));
-      const results = await Promise.all(pods.map((p) => store.bindPod(p.id, nd.id, T0, "m")));
+      const results = await Promise.all(pods.map((p) => db.pods.bind(p.id, nd.id, T0, "m")));
       expect(results.filter((r) => r === "bound").length).toBe(20);
       await expectConsistent([nd], 20);
     });
@@ -428,7 +430,7 @@ export function storeSuite(backend: Backend): void {
       const nodes: NodeRecord[] = [];
       for (let i = 0; i < 10; i++) nodes.push(await node(4));
       const p = await pod(1000);
-      const results = await Promise.all(nodes.map((nd) => store.bindPod(p.id, nd.id, T0, "m")));
+      const results = await Promise.all(nodes.map((nd) => db.pods.bind(p.id, nd.id, T0, "m")));
       expect(results.filter((r) => r === "bound").length).toBe(1);
       expect(results.filter((r) => r === "pod-not-pending").length).toBe(9);
       await expectConsistent(nodes, 1);
@@ -439,10 +441,10 @@ export function storeSuite(backend: Backend): void {
       const nd = await node(4);
       for (let i = 0; i < 30; i++) {
         const p = await pod(1000);
-        const [bound, deleted] = await Promise.all([store.bindPod(p.id, nd.id, T0, "m"), store.deletePod(p.id)]);
+        const [bound, deleted] = await Promise.all([db.pods.bind(p.id, nd.id, T0, "m"), db.pods.delete(p.id, T0)]);
         expect(["bound", "pod-not-pending"]).toContain(bound);
         expect(deleted?.id).toBe(p.id);
-        expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+        expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
       }
     });
 
@@ -450,14 +452,14 @@ export function storeSuite(backend: Backend): void {
       const nd = await node(8);
       const keep = await node(8);
       const [s, r, t, other] = [await pod(1000, 100), await pod(2000, 200), await pod(500, 50), await pod(700, 70)];
-      for (const p of [s, r, t]) expect(await store.bindPod(p.id, nd.id, T0, "m")).toBe("bound");
-      expect(await store.bindPod(other.id, keep.id, T0, "m")).toBe("bound");
-      await store.confirmPodsRunning(nd.id, [r.id], T0 + 1);
-      expect(await store.markPodTerminating(t.id, T0 + 2)).toMatchObject({ status: "Terminating" });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 3500, memoryMiB: 350 });
+      for (const p of [s, r, t]) expect(await db.pods.bind(p.id, nd.id, T0, "m")).toBe("bound");
+      expect(await db.pods.bind(other.id, keep.id, T0, "m")).toBe("bound");
+      await db.pods.confirmAndReport(nd.id, [r.id], {}, T0 + 1);
+      await markTerminating(t.id);
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 3500, memoryMiB: 350 });
 
-      await store.transitionNode(nd.id, "Failed", { now: T0 + 3 });
-      const moved = await store.evictNodePods(nd.id, "NodeFailed", `node ${nd.name} failed`, T0 + 4);
+      await db.nodes.transition(nd.id, "Failed", { now: T0 + 3 });
+      const moved = await db.pods.evictFromNode(nd.id, "NodeFailed", `node ${nd.name} failed`, T0 + 4);
       expect(moved.map((p) => p.id)).toEqual([s.id, r.id]);
       for (const p of moved) {
         expect(p).toMatchObject({
@@ -471,88 +473,97 @@ export function storeSuite(backend: Backend): void {
           startedAt: null,
         });
       }
-      expect(await store.getPod(t.id)).toBeNull();
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
-      expect((await store.getNode(keep.id))!.allocated).toEqual({ cpuMilli: 700, memoryMiB: 70 });
-      expect((await store.getPod(other.id))!.status).toBe("Scheduled");
-      expect((await store.listPendingPods()).map((p) => p.id)).toEqual([s.id, r.id]);
-      expect(await store.evictNodePods(nd.id, "again", "again", T0)).toEqual([]);
+      expect(await db.pods.get(t.id)).toBeNull();
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect((await db.nodes.get(keep.id))!.allocated).toEqual({ cpuMilli: 700, memoryMiB: 70 });
+      expect((await db.pods.get(other.id))!.status).toBe("Scheduled");
+      expect((await db.pods.listPending()).map((p) => p.id)).toEqual([s.id, r.id]);
+      expect(await db.pods.evictFromNode(nd.id, "again", "again", T0)).toEqual([]);
     });
 
-    it("confirms only the node's own Scheduled pods as Running", async () => {
+    it("confirms only the node's own Scheduled pods as Running (nothing reported)", async () => {
       const nd = await node(8);
       const other = await node(8);
       const [a, b, c, pending] = [await pod(100), await pod(100), await pod(100), await pod(100)];
-      await store.bindPod(a.id, nd.id, T0, "m");
-      await store.bindPod(b.id, nd.id, T0, "m");
-      await store.bindPod(c.id, other.id, T0, "m");
-      const running = await store.confirmPodsRunning(nd.id, [a.id, c.id, pending.id, "junk"], T0 + 50);
+      await db.pods.bind(a.id, nd.id, T0, "m");
+      await db.pods.bind(b.id, nd.id, T0, "m");
+      await db.pods.bind(c.id, other.id, T0, "m");
+      const running = await db.pods.confirmAndReport(nd.id, [a.id, c.id, pending.id, "junk"], {}, T0 + 50);
       expect(running.map((p) => p.id)).toEqual([a.id]);
       expect(running[0]).toMatchObject({ status: "Running", startedAt: T0 + 50, nodeName: nd.name });
-      expect(await store.confirmPodsRunning(nd.id, [a.id], T0 + 60)).toEqual([]); // already Running
-      expect((await store.getPod(b.id))!.status).toBe("Scheduled");
-      expect((await store.getPod(c.id))!.status).toBe("Scheduled");
-      expect(await store.desiredPodIds(nd.id)).toEqual([a.id, b.id]);
-      expect(await store.confirmPodsRunning(nd.id, [], T0)).toEqual([]);
+      expect(await db.pods.confirmAndReport(nd.id, [a.id], {}, T0 + 60)).toEqual([]); // already Running
+      expect((await db.pods.get(b.id))!.status).toBe("Scheduled");
+      expect((await db.pods.get(c.id))!.status).toBe("Scheduled");
+      expect((await db.pods.list({ nodeId: nd.id })).map((p) => [p.id, p.status])).toEqual([
+        [a.id, "Running"],
+        [b.id, "Scheduled"],
+      ]);
+      expect(await db.pods.confirmAndReport(nd.id, [], {}, T0)).toEqual([]);
     });
 
     it("deletes a pod and releases its reservation", async () => {
       const nd = await node(2, { memoryMiB: 500 });
       const a = await pod(1500, 400);
       const b = await pod(1000, 200);
-      await store.bindPod(a.id, nd.id, T0, "m");
-      expect(await store.bindPod(b.id, nd.id, T0, "m")).toBe("node-unavailable");
-      const deleted = await store.deletePod(a.id);
+      await db.pods.bind(a.id, nd.id, T0, "m");
+      expect(await db.pods.bind(b.id, nd.id, T0, "m")).toBe("node-unavailable");
+      const deleted = await db.pods.delete(a.id, T0);
       expect(deleted).toMatchObject({ id: a.id, status: "Scheduled", nodeId: nd.id, nodeName: nd.name });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
-      expect(await store.bindPod(b.id, nd.id, T0, "m")).toBe("bound");
-      expect(await store.deletePod(a.id)).toBeNull();
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
+      expect(await db.pods.bind(b.id, nd.id, T0, "m")).toBe("bound");
+      expect(await db.pods.delete(a.id, T0)).toBeNull();
       const pending = await pod(100);
-      expect((await store.deletePod(pending.id))!.id).toBe(pending.id);
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 200 });
-    });
-
-    it("finishes a pod and releases its reservation once", async () => {
-      const nd = await node(2);
-      const a = await pod(1500, 400);
-      await store.bindPod(a.id, nd.id, T0, "m");
-      await store.confirmPodsRunning(nd.id, [a.id], T0 + 1);
-      const done = await store.finishPod(a.id, "Succeeded", "Completed", "exit 0", T0 + 2);
-      expect(done).toMatchObject({ status: "Succeeded", reason: "Completed", message: "exit 0", finishedAt: T0 + 2, nodeId: nd.id });
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
-      expect(await store.finishPod(a.id, "Failed", null, null, T0 + 3)).toBeNull();
-      // Deleting a finished pod must not release a second time.
-      await store.deletePod(a.id);
-      expect((await store.getNode(nd.id))!.allocated).toEqual({ cpuMilli: 0, memoryMiB: 0 });
-      expect(await store.desiredPodIds(nd.id)).toEqual([]);
+      expect((await db.pods.delete(pending.id, T0))!.id).toBe(pending.id);
+      expect((await db.nodes.get(nd.id))!.allocated).toEqual({ cpuMilli: 1000, memoryMiB: 200 });
     });
 
     it("sets a pod's reason and message", async () => {
       const p = await pod(100);
-      await store.setPodReason(p.id, "FailedScheduling", "Insufficient cpu");
-      expect(await store.getPod(p.id)).toMatchObject({ reason: "FailedScheduling", message: "Insufficient cpu" });
-      await store.setPodReason(p.id, null, null);
-      expect(await store.getPod(p.id)).toMatchObject({ reason: null, message: null });
+      await db.pods.setReason(p.id, "FailedScheduling", "Insufficient cpu", T0);
+      expect(await db.pods.get(p.id)).toMatchObject({ reason: "FailedScheduling", message: "Insufficient cpu" });
+      await db.pods.setReason(p.id, null, null, T0);
+      expect(await db.pods.get(p.id)).toMatchObject({ reason: null, message: null });
     });
 
     it("keeps messages with semicolons, quotes and question marks intact", async () => {
       const nd = await node(2);
       const p = await pod(100, 10, "semi");
       const msg = "placed; 'quoted' \"double\" ? $1 -- not a comment";
-      expect(await store.bindPod(p.id, nd.id, T0, msg)).toBe("bound");
-      expect((await store.getPod(p.id))!.message).toBe(msg);
-      const e = await store.addEvent({ time: T0, type: "Normal", reason: "R", objectKind: "Pod", objectId: p.id, objectName: "semi", message: msg });
-      expect(e.id).toBeGreaterThan(0);
-      expect((await store.listEvents({ objectId: p.id }))[0]).toEqual(e);
-      const odd = await store.addEvent({ ...e, objectId: "x;y'z?", message: "a;b" });
-      expect(await store.listEvents({ objectId: "x;y'z?" })).toEqual([odd]);
-      await store.setPodReason(p.id, "r;1", "m;2");
-      expect(await store.getPod(p.id)).toMatchObject({ reason: "r;1", message: "m;2" });
+      expect(await db.pods.bind(p.id, nd.id, T0, msg)).toBe("bound");
+      expect((await db.pods.get(p.id))!.message).toBe(msg);
+      const [e] = await db.events.add([{ time: T0, type: "Normal", reason: "R", objectKind: "Pod", objectId: p.id, objectName: "semi", message: msg }]);
+      expect(e!.id).toBeGreaterThan(0);
+      expect((await db.events.list({ objectId: p.id }))[0]).toEqual(e);
+      const [odd] = await db.events.add([{ ...e!, objectId: "x;y'z?", message: "a;b" }]);
+      expect(await db.events.list({ objectId: "x;y'z?" })).toEqual([odd]);
+      await db.pods.setReason(p.id, "r;1", "m;2", T0);
+      expect(await db.pods.get(p.id)).toMatchObject({ reason: "r;1", message: "m;2" });
+    });
+  });
+
+  describe("one clock", () => {
+    it("stamps every write with the caller's now, never the database's or the process's clock", async () => {
+      const updatedAt = async (table: "node" | "pod", id: string) =>
+        Number((await rawSql(db).rows(`select extract(epoch from updated_at) * 1000 as t from ${table} where id = ?::uuid`, [id]))[0]!.t);
+      const nd = await node(4);
+      await db.nodes.setContainer(nd.id, "c1", T0 + 1);
+      expect(await updatedAt("node", nd.id)).toBe(T0 + 1);
+      await db.nodes.setCredential(nd.id, "fresh", T0 + 2);
+      expect(await updatedAt("node", nd.id)).toBe(T0 + 2);
+      expect((await db.nodes.get(nd.id))!.credentialHash).toBe("fresh");
+      const p = await pod(100);
+      await db.pods.bind(p.id, nd.id, T0 + 3, "m");
+      await db.pods.confirmAndReport(nd.id, [p.id], { podIds: [p.id] }, T0 + 4);
+      expect([await updatedAt("pod", p.id), await updatedAt("node", nd.id)]).toEqual([T0 + 4, T0 + 4]);
+      await db.pods.setReason(p.id, "r", "m", T0 + 5);
+      expect(await updatedAt("pod", p.id)).toBe(T0 + 5);
+      await db.pods.delete(p.id, T0 + 6);
+      expect(await updatedAt("node", nd.id)).toBe(T0 + 6);
     });
   });
 
   describe("mixed concurrency", () => {
-    it("random concurrent binds, deletes, finishes and evictions keep allocation equal to reservations", async () => {
+    it("random concurrent binds, bound creates, deletes and evictions keep allocation equal to reservations", async () => {
       let seed = 42;
       const rand = (n: number) => {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -569,23 +580,23 @@ export function storeSuite(backend: Backend): void {
           const p = pods[rand(pods.length)]!;
           const nd = nodes[rand(nodes.length)]!;
           const op = rand(10);
-          if (op < 5) ops.push(store.bindPod(p.id, nd.id, T0, "m"));
-          else if (op === 5) ops.push(store.confirmPodsRunning(nd.id, [p.id], T0));
-          else if (op === 6) ops.push(store.markPodTerminating(p.id, T0));
-          else if (op === 7) ops.push(store.finishPod(p.id, "Succeeded", null, null, T0));
+          if (op < 5) ops.push(db.pods.bind(p.id, nd.id, T0, "m"));
+          else if (op === 5) ops.push(db.pods.confirmAndReport(nd.id, [p.id], {}, T0));
+          else if (op === 6) ops.push(markTerminating(p.id));
+          else if (op === 7) ops.push(pod(250, 100, uniq("bound"), nd.id).then((c) => pods.push(c)));
           else if (op === 8)
-            ops.push(store.deletePod(p.id).then((d) => d && deleted.add(d.id)));
+            ops.push(db.pods.delete(p.id, T0).then((d) => d && deleted.add(d.id)));
           else
             ops.push(
-              store
-                .transitionNode(nd.id, "Failed", { from: ["Ready"], now: T0 })
-                .then(() => store.evictNodePods(nd.id, "NodeFailed", "x", T0))
-                .then(() => store.transitionNode(nd.id, "Ready", { from: ["Failed"], now: T0 })),
+              db.nodes
+                .transition(nd.id, "Failed", { from: ["Ready"], now: T0 })
+                .then(() => db.pods.evictFromNode(nd.id, "NodeFailed", "x", T0))
+                .then(() => db.nodes.transition(nd.id, "Ready", { from: ["Failed"], now: T0 })),
             );
         }
         await Promise.all(ops);
       }
-      const left = await store.listPods();
+      const left = await db.pods.list();
       const survivors = pods.filter((p) => !deleted.has(p.id));
       // Terminating pods are also deleted by evictions, so only "at most" can be said of the rest.
       expect(left.length).toBeLessThanOrEqual(survivors.length);
@@ -596,7 +607,7 @@ export function storeSuite(backend: Backend): void {
         if (now.status === "Scheduled" || now.status === "Running") expect(now.nodeId).not.toBeNull();
       }
       for (const nd of nodes) {
-        const fresh = (await store.getNode(nd.id))!;
+        const fresh = (await db.nodes.get(nd.id))!;
         const holding = left.filter((p) => p.nodeId === nd.id && ["Scheduled", "Running", "Terminating"].includes(p.status));
         expect(fresh.allocated.cpuMilli).toBe(holding.reduce((s, p) => s + p.request.cpuMilli, 0));
         expect(fresh.allocated.memoryMiB).toBe(holding.reduce((s, p) => s + p.request.memoryMiB, 0));
@@ -606,10 +617,10 @@ export function storeSuite(backend: Backend): void {
 
   describe("events", () => {
     it("adds, lists (newest last, afterId, objectId) and prunes", async () => {
-      const added = [];
+      const added: EventRecord[] = [];
       for (let i = 0; i < 5; i++) {
-        added.push(
-          await store.addEvent({
+        const [e] = await db.events.add([
+          {
             time: T0 + i,
             type: i % 2 ? "Warning" : "Normal",
             reason: `R${i}`,
@@ -617,25 +628,26 @@ export function storeSuite(backend: Backend): void {
             objectId: i === 4 ? null : `obj-${i % 2}`,
             objectName: `name-${i}`,
             message: `m${i}`,
-          }),
-        );
+          },
+        ]);
+        added.push(e!);
       }
       const ids = added.map((e) => e.id);
       expect([...ids].sort((a, b) => a - b)).toEqual(ids);
       expect(typeof ids[0]).toBe("number");
-      expect(await store.listEvents()).toEqual(added);
-      expect(await store.listEvents({ limit: 2 })).toEqual(added.slice(3));
-      expect(await store.listEvents({ afterId: ids[1] })).toEqual(added.slice(2));
-      expect(await store.listEvents({ afterId: ids[1], limit: 2 })).toEqual(added.slice(2, 4));
-      expect(await store.listEvents({ afterId: ids[4] })).toEqual([]);
-      expect(await store.listEvents({ objectId: "obj-1" })).toEqual([added[1], added[3]]);
+      expect(await db.events.list()).toEqual(added);
+      expect(await db.events.list({ limit: 2 })).toEqual(added.slice(3));
+      expect(await db.events.list({ afterId: ids[1] })).toEqual(added.slice(2));
+      expect(await db.events.list({ afterId: ids[1], limit: 2 })).toEqual(added.slice(2, 4));
+      expect(await db.events.list({ afterId: ids[4] })).toEqual([]);
+      expect(await db.events.list({ objectId: "obj-1" })).toEqual([added[1], added[3]]);
       expect(added[4]).toMatchObject({ objectKind: "Cluster", objectId: null, time: T0 + 4 });
-      await store.pruneEvents(2);
-      expect(await store.listEvents()).toEqual(added.slice(3));
-      await store.pruneEvents(10);
-      expect((await store.listEvents()).length).toBe(2);
-      await store.pruneEvents(0);
-      expect(await store.listEvents()).toEqual([]);
+      await db.events.prune(2);
+      expect(await db.events.list()).toEqual(added.slice(3));
+      await db.events.prune(10);
+      expect((await db.events.list()).length).toBe(2);
+      await db.events.prune(0);
+      expect(await db.events.list()).toEqual([]);
     });
   });
 
@@ -650,13 +662,13 @@ export function storeSuite(backend: Backend): void {
         objectName: `name;${i}'`,
         message: `message ${i}; with 'quotes' and ?`,
       }));
-      const added = await store.addEvents(batch);
+      const added = await db.events.add(batch);
       // ids strictly increase in the order given, so watchers see the batch in order.
       expect(added.map((e) => e.reason)).toEqual(batch.map((e) => e.reason));
       for (let i = 1; i < added.length; i++) expect(added[i]!.id).toBeGreaterThan(added[i - 1]!.id);
-      const listed = await store.listEvents({ afterId: added[0]!.id - 1, limit: 100 });
+      const listed = await db.events.list({ afterId: added[0]!.id - 1, limit: 100 });
       expect(listed).toEqual(added);
-      expect(await store.addEvents([])).toEqual([]);
+      expect(await db.events.add([])).toEqual([]);
     });
   });
 
@@ -704,8 +716,8 @@ export function storeSuite(backend: Backend): void {
         for (let i = 0; i < 50; i++) pods.push(await pod(1000));
         // Both processes try every pod, each on its own node choice, like two schedulers would.
         const results = await Promise.all([
-          ...pods.map((p, i) => db.store.bindPod(p.id, nodes[i % 4]!.id, T0, "a")),
-          ...pods.map((p, i) => second.store.bindPod(p.id, nodes[(i + 1) % 4]!.id, T0, "b")),
+          ...pods.map((p, i) => db.pods.bind(p.id, nodes[i % 4]!.id, T0, "a")),
+          ...pods.map((p, i) => second.pods.bind(p.id, nodes[(i + 1) % 4]!.id, T0, "b")),
         ]);
         expect(results.filter((r) => r === "bound").length).toBe(20);
         await expectConsistent(nodes, 20);
@@ -717,11 +729,11 @@ export function storeSuite(backend: Backend): void {
 
   /** Allocation equals the sum of bound pods' requests, never above capacity, and no pod is lost. */
   async function expectConsistent(nodes: NodeRecord[], boundCount: number): Promise<void> {
-    const pods = await store.listPods();
+    const pods = await db.pods.list();
     const bound = pods.filter((p) => p.nodeId !== null);
     expect(bound.length).toBe(boundCount);
     for (const nd of nodes) {
-      const fresh = (await store.getNode(nd.id))!;
+      const fresh = (await db.nodes.get(nd.id))!;
       const mine = bound.filter((p) => p.nodeId === nd.id);
       expect(fresh.allocated.cpuMilli).toBe(mine.reduce((s, p) => s + p.request.cpuMilli, 0));
       expect(fresh.allocated.memoryMiB).toBe(mine.reduce((s, p) => s + p.request.memoryMiB, 0));

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import type { NodeStatus } from "@kube9/core";
+import { ConflictError, PG_FOREIGN_KEY_VIOLATION, rethrowConflict, sqlState } from "../errors.js";
+import { NODE_FROM, RecordTable, TS, isUuid, nodeColumns, toNodeRecord } from "../sql.js";
+import type { Binding, SqlRunner } from "../sql.js";
+import type { CreateNodeInput, NodeRecord, NodeRepository, TransitionNodeOptions } from "../types.js";
+
+const NODE_SELECT = `select ${nodeColumns(true)} from ${NODE_FROM}`;
+
+/** Node rows in raw SQL; allocation is changed only by the pod repository, together with the pods. */
+export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRepository {
+  constructor(sql: SqlRunner) {
+    super(sql, NODE_SELECT, "n", toNodeRecord);
+  }
+
+  async create(input: CreateNodeInput): Promise<NodeRecord> {
+    const { capacity, now } = input;
+    try {
+      return await this.inserted(
+        `insert into node as n (id, name, role, runtime, status, status_changed_at, cpu_capacity, memory_capacity,
+           labels, pod_ids, components, recovery_attempts, credential_hash, created_at, updated_at)
+         values (?::uuid, ?, ?, ?, ?, ${TS}, ?, ?, ?::jsonb, '[]'::jsonb, '{}'::jsonb, 0, ?, ${TS}, ${TS})
+         returning ${nodeColumns(false)}`,
+        [randomUUID(), input.name, input.role, input.runtime, input.status ?? "Provisioning", now,
+          capacity.cpuMilli, capacity.memoryMiB, JSON.stringify(input.labels), input.credentialHash, now, now],
+      );
+    } catch (err) {
+      rethrowConflict(err, "node", input.name);
+    }
+  }
+
+  async list(opts: { includeRemoved?: boolean } = {}): Promise<NodeRecord[]> {
+    const where = opts.includeRemoved ? "" : "where n.status <> 'Removed'";
+    return this.all(`${NODE_SELECT} ${where} order by n.seq`);
+  }
+
+  async transition(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null> {
+    if (!isUuid(id)) return null;
+    const bindings: Binding[] = [to, opts.reason ?? null, opts.now, opts.now, opts.recoveryAttempts ?? null, id];
+    let guard = "";
+    if (opts.from) {
+      guard = "and status in (select jsonb_array_elements_text(?::jsonb))";
+      bindings.push(JSON.stringify(opts.from));
+    }
+    return this.one(
+      `with n as (
+         update node set status = ?, status_reason = ?, status_changed_at = ${TS}, updated_at = ${TS},
+           recovery_attempts = coalesce(?::int, recovery_attempts)
+         where id = ?::uuid ${guard}
+         returning *
+       )
+       select ${nodeColumns(true)} from n left join node_lease l on l.node_id = n.id`,
+      bindings,
+    );
+  }
+
+  async setContainer(id: string, containerId: string | null, now: number): Promise<void> {
+    if (!isUuid(id)) return;
+    await this.sql.rows(`update node set container_id = ?, updated_at = ${TS} where id = ?::uuid`, [containerId, now, id]);
+  }
+
+  async setCredential(id: string, credentialHash: string, now: number): Promise<void> {
+    if (!isUuid(id)) return;
+    await this.sql.rows(`update node set credential_hash = ?, updated_at = ${TS} where id = ?::uuid`, [credentialHash, now, id]);
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!isUuid(id)) return;
+    try {
+      await this.sql.rows("delete from node where id = ?::uuid", [id]);
+    } catch (err) {
+      if (sqlState(err).code === PG_FOREIGN_KEY_VIOLATION) {
+        throw new ConflictError("pods", `node ${id} still has pods bound to it`, { cause: err });
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from "node:crypto";
+import { rethrowConflict } from "../errors.js";
+import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
+import type { Binding, SqlRunner } from "../sql.js";
+import type { BindResult, CreatePodInput, ListPodsOptions, NodeReport, PodRecord, PodRepository } from "../types.js";
+
+// Statuses in which a bound pod holds a reservation on its node's allocation.
+const RESERVING = "('Scheduled', 'Running', 'Terminating')";
+
+// LOCK_NOTE: every statement that changes a node's allocation first locks the node row with a
+// `select ... for update` CTE (`l`) and computes the new values from that row. A plain
+// `update node set cpu_allocated = cpu_allocated - x` computes the new row from the statement's
+// snapshot and PostgreSQL checks CHECK constraints on it *before* waiting for a concurrent
+// writer, so a release racing a reservation fails with a spurious CHECK violation (and a
+// reservation would judge room from stale numbers). FOR UPDATE waits and returns the latest row.
+// Lock order is always pod rows, then the node row, so these statements cannot deadlock.
+
+const POD_SELECT = `select ${POD_COLUMNS} from ${POD_FROM}`;
+
+/**
+ * Pod rows in raw SQL, and the node allocation their reservations make up. Multi-row invariants
+ * (capacity, binding, eviction) are single statements with data-modifying CTEs: atomic, one round
+ * trip, and on PGlite they cannot interleave with other callers because the one connection serves
+ * one statement at a time.
+ */
+export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepository {
+  constructor(sql: SqlRunner) {
+    super(sql, POD_SELECT, "p", toPodRecord);
+  }
+
+  async create(input: CreatePodInput): Promise<PodRecord> {
+    const { request, now, bindTo } = input;
+    const values = [randomUUID(), input.name, request.cpuMilli, request.memoryMiB, JSON.stringify(input.labels),
+      JSON.stringify(input.nodeSelector), input.algorithm, jsonOrNull(input.workload), now, now];
+    try {
+      if (bindTo && isUuid(bindTo.nodeId)) {
+        // Reserve on the locked node row (`l`, see bind) and insert the pod in the same
+        // statement: bound when the reservation happened, Pending otherwise, never half of it.
+        return await this.inserted(
+          `with l as (
+             select id, name, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
+             where id = ?::uuid for update
+           ), n as (
+             update node set cpu_allocated = l.cpu_allocated + ?, memory_allocated = l.memory_allocated + ?,
+                             updated_at = ${TS}
+             from l
+             where node.id = l.id and l.status = 'Ready'
+               and l.cpu_allocated + ? <= l.cpu_capacity and l.memory_allocated + ? <= l.memory_capacity
+             returning node.id, l.name
+           ), p as (
+             insert into pod (id, name, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
+               workload, restarts, created_at, updated_at, scheduled_at, message)
+             select ?::uuid, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
+               ?::jsonb, 0, ${TS}, ${TS}, case when n.id is null then null else ${TS} end,
+               case when n.id is null then null else ?::text end
+             from (select 1) as one left join n on true
+             returning *
+           )
+           select ${podColumns("(select name from n)")} from p`,
+          [bindTo.nodeId, request.cpuMilli, request.memoryMiB, now, request.cpuMilli, request.memoryMiB, ...values, now, bindTo.message],
+        );
+      }
+      return await this.inserted(
+        `insert into pod as p (id, name, status, cpu_request, memory_request, labels, node_selector, algorithm,
+           workload, restarts, created_at, updated_at)
+         values (?::uuid, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
+         returning ${podColumns("null::text")}`,
+        values,
+      );
+    } catch (err) {
+      rethrowConflict(err, "pod", input.name);
+    }
+  }
+
+  async list(opts: ListPodsOptions = {}): Promise<PodRecord[]> {
+    const conds: string[] = [];
+    const bindings: Binding[] = [];
+    if (opts.status) {
+      conds.push("p.status in (select jsonb_array_elements_text(?::jsonb))");
+      bindings.push(JSON.stringify(opts.status));
+    }
+    if (opts.nodeId !== undefined) {
+      if (!isUuid(opts.nodeId)) return [];
+      conds.push("p.node_id = ?::uuid");
+      bindings.push(opts.nodeId);
+    }
+    const where = conds.length ? `where ${conds.join(" and ")}` : "";
+    return this.all(`${POD_SELECT} ${where} order by p.seq`, bindings);
+  }
+
+  async listPending(limit?: number): Promise<PodRecord[]> {
+    const bindings: Binding[] = [];
+    let lim = "";
+    if (limit !== undefined) {
+      lim = "limit ?";
+      bindings.push(Math.max(0, Math.floor(limit)));
+    }
+    // Pending pods are unbound: no join needed.
+    return this.all(`select ${podColumns("null::text")} from pod p where p.status = 'Pending' order by p.seq ${lim}`, bindings);
+  }
+
+  async bind(podId: string, nodeId: string, now: number, message: string): Promise<BindResult> {
+    if (!isUuid(podId)) return "pod-not-pending";
+    if (!isUuid(nodeId)) return "node-unavailable";
+    // One statement, so one transaction: lock the Pending pod, then lock the node and read its
+    // latest row (`l`), reserve only if it is Ready with room, and bind the pod only if the
+    // reservation happened. Nothing changes unless both succeed. See LOCK_NOTE for why the
+    // node's values come from `l` rather than from the UPDATE's own row.
+    const [r] = await this.sql.rows(
+      `with p as (
+         select id, cpu_request, memory_request from pod where id = ?::uuid and status = 'Pending' for update
+       ), l as (
+         select id, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
+         where id = ?::uuid and exists (select 1 from p) for update
+       ), n as (
+         update node set cpu_allocated = l.cpu_allocated + p.cpu_request,
+                         memory_allocated = l.memory_allocated + p.memory_request,
+                         updated_at = ${TS}
+         from l, p
+         where node.id = l.id and l.status = 'Ready'
+           and l.cpu_allocated + p.cpu_request <= l.cpu_capacity
+           and l.memory_allocated + p.memory_request <= l.memory_capacity
+         returning node.id
+       ), b as (
+         update pod set status = 'Scheduled', node_id = n.id, scheduled_at = ${TS}, updated_at = ${TS},
+                        reason = null, message = ?
+         from n
+         where pod.id = ?::uuid and pod.status = 'Pending'
+         returning pod.id
+       )
+       select (select count(*) from p)::int as pending, (select count(*) from b)::int as bound`,
+      [podId, nodeId, now, now, now, message, podId],
+    );
+    if (!r) throw new Error("statement returned no row");
+    if (Number(r.bound) > 0) return "bound";
+    return Number(r.pending) > 0 ? "node-unavailable" : "pod-not-pending";
+  }
+
+  async evictFromNode(nodeId: string, reason: string, message: string, now: number): Promise<PodRecord[]> {
+    if (!isUuid(nodeId)) return [];
+    return this.all(
+      `with moved as (
+         update pod set status = 'Pending', node_id = null, restarts = restarts + 1, reason = ?, message = ?,
+                        scheduled_at = null, started_at = null, updated_at = ${TS}
+         where node_id = ?::uuid and status in ('Scheduled', 'Running')
+         returning pod.*
+       ), gone as (
+         delete from pod where node_id = ?::uuid and status = 'Terminating'
+         returning cpu_request, memory_request
+       ), freed as (
+         select coalesce(sum(cpu_request), 0)::int as cpu, coalesce(sum(memory_request), 0)::int as mem
+         from (select cpu_request, memory_request from moved
+               union all select cpu_request, memory_request from gone) f
+       ), l as (
+         select id, cpu_allocated, memory_allocated from node
+         where id = ?::uuid and exists (select 1 from freed where cpu > 0 or mem > 0) for update
+       ), released as (
+         update node set cpu_allocated = l.cpu_allocated - freed.cpu,
+                         memory_allocated = l.memory_allocated - freed.mem,
+                         updated_at = ${TS}
+         from l, freed
+         where node.id = l.id
+         returning node.id
+       )
+       select ${podColumns("null::text")} from moved p order by p.seq`,
+      [reason, message, now, nodeId, nodeId, nodeId, now],
+    );
+  }
+
+  async confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]> {
+    if (!isUuid(nodeId)) return [];
+    const ids = confirm.filter(isUuid);
+    const podIds = jsonOrNull(report.podIds);
+    const components = jsonOrNull(report.components);
+    // One round trip for both writes. The node update reads `p`, so pod rows are locked before the
+    // node row, the same order as every other statement here (no deadlocks).
+    return this.all(
+      `with p as (
+         update pod set status = 'Running', started_at = coalesce(started_at, ${TS}), updated_at = ${TS}
+         where node_id = ?::uuid and status = 'Scheduled'
+           and id in (select (jsonb_array_elements_text(?::jsonb))::uuid)
+         returning pod.*
+       ), r as (
+         update node set pod_ids = coalesce(?::jsonb, pod_ids), components = coalesce(?::jsonb, components), updated_at = ${TS}
+         where id = ?::uuid and ?::boolean and (select count(*) from p) >= 0
+         returning id
+       )
+       select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id order by p.seq`,
+      [now, now, nodeId, JSON.stringify(ids), podIds, components, now, nodeId, podIds !== null || components !== null],
+    );
+  }
+
+  async delete(id: string, now: number): Promise<PodRecord | null> {
+    if (!isUuid(id)) return null;
+    // DELETE ... RETURNING yields the latest row version even when it changed concurrently,
+    // so the reservation released is the one the pod really held.
+    return this.one(
+      `with p as (
+         delete from pod where id = ?::uuid returning *
+       ), l as (
+         select id, name, cpu_allocated, memory_allocated from node
+         where id = (select node_id from p where status in ${RESERVING}) for update
+       ), released as (
+         update node set cpu_allocated = l.cpu_allocated - p.cpu_request,
+                         memory_allocated = l.memory_allocated - p.memory_request,
+                         updated_at = ${TS}
+         from l, p where node.id = l.id
+         returning node.id
+       )
+       select ${podColumns("coalesce((select name from l), (select name from node where node.id = p.node_id))")}
+       from p`,
+      [id, now],
+    );
+  }
+
+  async setReason(id: string, reason: string | null, message: string | null, now: number): Promise<void> {
+    if (!isUuid(id)) return;
+    await this.sql.rows(`update pod set reason = ?, message = ?, updated_at = ${TS} where id = ?::uuid`, [reason, message, now, id]);
+  }
+}
