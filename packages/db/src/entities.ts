@@ -2,8 +2,9 @@ import { defineEntity } from "@mikro-orm/core";
 import type { HealthConfig, Labels, Resources } from "@kube9/core";
 
 // MikroORM metadata for the tables the migrations create (a test asserts MikroORM sees no
-// schema difference). Hot paths use hand-written SQL (store.ts) for single round trips; these
-// entities serve the simple CRUD. They never leave this package.
+// schema difference). Node, pod, event and lease rows are read and written with hand-written SQL
+// (repositories/) for single round trips; the cluster row goes through ClusterEntity. Entities never
+// leave this package.
 
 const NODE_ALLOCATION_VALID =
   '"cpu_allocated" >= 0 and "cpu_allocated" <= "cpu_capacity" and "memory_allocated" >= 0 and "memory_allocated" <= "memory_capacity"';
@@ -21,17 +22,24 @@ export const ClusterEntity = defineEntity({
   uniques: [{ name: "cluster_singleton", expression: 'create unique index "cluster_singleton" on "cluster" ((true))' }],
 });
 
+// What node and pod rows share: UUID key, registration order, unique name and lifecycle status.
+function objectColumns(p: typeof defineEntity.properties, table: "node" | "pod") {
+  return {
+    id: p.uuid().primary(),
+    // Identity column: the database assigns it, the ORM never writes it.
+    seq: p.bigint("number").generated("identity").autoincrement().unique(`${table}_seq_unique`),
+    name: p.text().unique(`${table}_name_unique`),
+    status: p.text(),
+  };
+}
+
 export const NodeEntity = defineEntity({
   name: "Node",
   tableName: "node",
   properties: (p) => ({
-    id: p.uuid().primary(),
-    // Identity column: the database assigns it, the ORM never writes it.
-    seq: p.bigint("number").generated("identity").autoincrement().unique("node_seq_unique"),
-    name: p.text().unique("node_name_unique"),
+    ...objectColumns(p, "node"),
     role: p.text(),
     runtime: p.text(),
-    status: p.text(),
     statusReason: p.text().nullable(),
     statusChangedAt: p.datetime().columnType("timestamptz"),
     cpuCapacity: p.integer(),
@@ -66,10 +74,7 @@ export const PodEntity = defineEntity({
   name: "Pod",
   tableName: "pod",
   properties: (p) => ({
-    id: p.uuid().primary(),
-    seq: p.bigint("number").generated("identity").autoincrement().unique("pod_seq_unique"),
-    name: p.text().unique("pod_name_unique"),
-    status: p.text(),
+    ...objectColumns(p, "pod"),
     // No cascade: a node with bound pods cannot disappear (pods are never lost).
     node: () =>
       p
