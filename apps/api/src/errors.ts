@@ -1,16 +1,37 @@
-import { TRPCError } from "@trpc/server";
+/**
+ * Domain errors: what went wrong in the control plane's own terms. The router layer maps each kind
+ * to a tRPC code in one place (trpc.ts); nothing below the routers knows tRPC or HTTP.
+ */
+export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable";
 
-/** A NOT_FOUND error naming the kind and the name that was asked for. */
-export function notFound(kind: "node" | "pod", name: string): TRPCError {
-  return new TRPCError({ code: "NOT_FOUND", message: `${kind} "${name}" not found` });
+/** An error the user caused or can fix, with a message meant for them. */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DomainError";
+  }
 }
 
-/** A CONFLICT error for a name that is taken. */
-export function conflict(kind: "node" | "pod", name: string): TRPCError {
-  return new TRPCError({ code: "CONFLICT", message: `${kind} name "${name}" already exists; choose another --name` });
+/** A named object that does not exist. */
+export function notFound(kind: "node" | "pod", name: string): DomainError {
+  return new DomainError("not-found", `${kind} "${name}" not found`);
 }
 
-/** A PRECONDITION_FAILED error: the request is valid but the object is in the wrong state. */
-export function precondition(message: string): TRPCError {
-  return new TRPCError({ code: "PRECONDITION_FAILED", message });
+/** A name that is taken. */
+export function conflict(kind: "node" | "pod", name: string): DomainError {
+  return new DomainError("conflict", `${kind} name "${name}" already exists; choose another --name`);
+}
+
+/** A valid request for an object in the wrong state. */
+export function precondition(message: string): DomainError {
+  return new DomainError("precondition", message);
+}
+
+/** A request whose values break a rule that input validation cannot see (e.g. settings judged as a whole). */
+export function invalid(message: string): DomainError {
+  return new DomainError("invalid", message);
 }

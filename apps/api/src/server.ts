@@ -68,8 +68,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
   const configPath = join(opts.home, "config.json");
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
   try {
-    const store = db.store;
-    const cluster = await store.getCluster();
+    const cluster = await db.cluster.get();
     const saved = readConfig(configPath);
     let token = opts.adminToken;
     if (!token && saved.token && cluster.adminTokenHash === hashToken(saved.token)) token = saved.token;
@@ -79,7 +78,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       token = newAdminToken();
       log.warn("the admin token in config.json did not match the database; issued a new one");
     }
-    if (cluster.adminTokenHash !== hashToken(token)) await store.updateCluster({ adminTokenHash: hashToken(token) });
+    if (cluster.adminTokenHash !== hashToken(token)) await db.cluster.update({ adminTokenHash: hashToken(token) });
 
     const runtimes: Partial<Record<RuntimeKind, NodeRuntime>> = {};
     const wanted = opts.runtime ?? "auto";
@@ -105,7 +104,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     const createCaller = createCallerFactory(appRouter);
     // Hollow nodes call the same agent procedures as real agents, through an in-process caller.
     runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent);
-    const metrics = new Metrics(() => cp.clusterStatus());
+    const metrics = new Metrics(async () => cp.queries.clusterStatus());
     const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url, metrics });
     // Watch ids start counting now, so every change after start can be resumed from.
     hubFor(cp);
@@ -115,10 +114,13 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     app.get("/healthz", (_req, res) => {
       res.json({ ok: true });
     });
+    // Bodies are bounded before anything reads them; tRPC's own limit catches bodies without a length.
+    app.use("/trpc", refuseLargeBodies);
     app.use(
       "/trpc",
       createExpressMiddleware({
         router: appRouter,
+        maxBodySize: MAX_BODY_BYTES,
         createContext: ({ req }) => createContext(cp, req.headers.authorization),
         onError: ({ error, path }) => {
           if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -167,7 +169,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     if (dockerUp) {
       // Before the controllers start: adopted nodes must not be started a second time.
       try {
-        await dockerRuntime.adopt(await store.listNodes(), url);
+        await dockerRuntime.adopt(await db.nodes.list(), url);
       } catch (err) {
         log.error("adopting node containers failed", { err: String(err) });
       }
@@ -202,6 +204,20 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     await db.close();
     throw err;
   }
+}
+
+/** The largest request body the API reads (1 MiB): every procedure's input fits in a fraction of it. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Answers 413 to a request that announces a body over the limit, and closes its connection instead of reading it. */
+function refuseLargeBodies(req: express.Request, res: express.Response, next: express.NextFunction): void {
+  const length = Number(req.headers["content-length"] ?? 0);
+  if (!(length > MAX_BODY_BYTES)) return next();
+  res.set("connection", "close");
+  res.status(413).json({
+    error: { message: `request body of ${length} bytes is over the limit of ${MAX_BODY_BYTES} bytes`, code: -32600, data: { code: "PAYLOAD_TOO_LARGE", httpStatus: 413 } },
+  });
+  res.on("finish", () => req.destroy());
 }
 
 /** index.html must be revalidated so a rebuilt dashboard is picked up; hashed assets may be cached. */

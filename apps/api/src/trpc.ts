@@ -1,12 +1,10 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError } from "zod";
+import type { Caller } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
+import { DomainError, type DomainErrorKind } from "./errors.js";
 
-/** Who is calling: a person with the admin token, a node agent with its own credential, or nobody. */
-export type Caller =
-  | { kind: "admin" }
-  | { kind: "node"; nodeId: string }
-  | { kind: "anonymous"; why: "missing" | "invalid" };
+export type { Caller } from "./auth.js";
 
 export interface Context {
   cp: ControlPlane;
@@ -16,8 +14,17 @@ export interface Context {
 /** Builds the request context from the bearer token. */
 export async function createContext(cp: ControlPlane, authorization: string | undefined): Promise<Context> {
   const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  return { cp, caller: await cp.identify(token) };
+  return { cp, caller: await cp.auth.identify(token) };
 }
+
+/** The one place where domain errors become API errors. */
+const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
+  "not-found": "NOT_FOUND",
+  conflict: "CONFLICT",
+  precondition: "PRECONDITION_FAILED",
+  invalid: "BAD_REQUEST",
+  unavailable: "SERVICE_UNAVAILABLE",
+};
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = input;
@@ -60,7 +67,7 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-// Validation errors get their readable message here, so in-process callers see it as HTTP clients do.
+// Validation and domain errors get their code and readable message here, so in-process callers see them as HTTP clients do.
 const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   // The HTTP server listens before the control plane has loaded its state (agents need the URL).
   if (!ctx.cp.ready) {
@@ -71,6 +78,10 @@ const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
     const raw = await getRawInput().catch(() => undefined);
     const { message } = describeZodError(result.error.cause, raw);
     return { ...result, error: new TRPCError({ code: "BAD_REQUEST", message, cause: result.error.cause }) };
+  }
+  const cause = result.ok ? undefined : result.error.cause;
+  if (!result.ok && cause instanceof DomainError) {
+    return { ...result, error: new TRPCError({ code: CODE_OF[cause.kind], message: cause.message, cause }) };
   }
   return result;
 });
@@ -93,18 +104,21 @@ export const adminProcedure = base.use(({ ctx, next }) => {
   });
 });
 
-/** Node agents: the node's own credential, valid only for that node's id. */
+/**
+ * Node agents: the node's own credential, valid only for that node. The caller is checked before the
+ * input is read, so nobody without a credential makes the API parse a body; the node id handlers use
+ * is the authenticated one (an id in the input must match it).
+ */
 export const agentProcedure = base.use(async ({ ctx, next, getRawInput }) => {
-  const raw = (await getRawInput()) as { nodeId?: unknown } | undefined;
-  const nodeId = typeof raw?.nodeId === "string" ? raw.nodeId : undefined;
-  if (ctx.caller.kind === "node") {
-    if (nodeId !== undefined && nodeId !== ctx.caller.nodeId) {
-      throw new TRPCError({ code: "FORBIDDEN", message: "this node credential belongs to another node" });
-    }
-    return next({ ctx: { ...ctx, nodeId: ctx.caller.nodeId } });
-  }
   if (ctx.caller.kind === "admin") {
     throw new TRPCError({ code: "FORBIDDEN", message: "agent procedures need a node credential, not the admin token" });
   }
-  throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
+  if (ctx.caller.kind !== "node") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
+  }
+  const raw = (await getRawInput()) as { nodeId?: unknown } | undefined;
+  if (raw?.nodeId !== undefined && raw.nodeId !== ctx.caller.nodeId) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "this node credential belongs to another node" });
+  }
+  return next({ ctx: { ...ctx, nodeId: ctx.caller.nodeId } });
 });

@@ -121,7 +121,7 @@ export class WatchHub {
       let after = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : null;
       if (after !== null) {
         for (;;) {
-          const page = await this.cp.listEvents({ afterId: after, limit: 1000, objectName });
+          const page = await this.cp.queries.listEvents({ afterId: after, limit: 1000, objectName });
           for (const e of page) {
             yield { id: String(e.id), data: e };
             after = e.id;

@@ -124,7 +124,7 @@ for (const backend of backends()) {
       expect(got.fits[0]!.reasons).toContain("Insufficient cpu: requested 2000m, free 1000m of 1000m");
       expect(got.pod.reason).toBe("FailedScheduling");
       await readyNode("large", 4, 4096);
-      await h.cp.runSchedulingPass();
+      await h.cp.scheduler.runPass();
       const placed = await h.admin.pods.get({ name: "big" });
       expect(placed.pod).toMatchObject({ status: "Scheduled", nodeName: "large" });
     });
@@ -135,7 +135,7 @@ for (const backend of backends()) {
       const second = await h.admin.pods.launch({ name: "second", cpu: 1 });
       expect(second.pod.status).toBe("Pending");
       await h.admin.pods.delete({ name: "first" });
-      await h.cp.runSchedulingPass();
+      await h.cp.scheduler.runPass();
       expect((await h.admin.pods.get({ name: "second" })).pod.nodeName).toBe("one");
       expect((await h.admin.nodes.get({ name: "one" })).node.allocated.cpuMilli).toBe(1000);
     });
@@ -207,11 +207,11 @@ for (const backend of backends()) {
       // b keeps beating; a goes silent.
       h.clock.now = t0 + 3100;
       await b.agent.heartbeat({ nodeId: b.nodeId, podIds: [], ...beat });
-      await h.cp.monitorTick();
+      await h.monitorTick();
       expect((await h.admin.nodes.get({ name: "a" })).node.status).toBe("Suspect"); // 3.1 s > 3 s
       h.clock.now = t0 + 5100;
       await b.agent.heartbeat({ nodeId: b.nodeId, podIds: [], ...beat });
-      await h.cp.monitorTick();
+      await h.monitorTick();
       expect((await h.admin.nodes.get({ name: "a" })).node.status).toBe("Failed"); // 5.1 s > 5 s
       const p1 = (await h.admin.pods.get({ name: "p1" })).pod;
       expect(p1).toMatchObject({ nodeName: "b", status: "Scheduled", restarts: 1 });
@@ -219,7 +219,7 @@ for (const backend of backends()) {
       // One heartbeat period later the recovery controller restarts a's agent.
       h.clock.now = t0 + 6200;
       await b.agent.heartbeat({ nodeId: b.nodeId, podIds: [], ...beat });
-      await h.cp.monitorTick();
+      await h.monitorTick();
       const rec = (await h.admin.nodes.get({ name: "a" })).node;
       expect(rec).toMatchObject({ status: "Recovering", recoveryAttempts: 1 });
       // The restarted agent got a fresh credential; the old one no longer works.
@@ -240,7 +240,7 @@ for (const backend of backends()) {
         await waitFor(async () => (await h.admin.nodes.get({ name: "x" })).node.status === "Failed");
         t += 1100; // past one heartbeat period
         h.clock.now = t;
-        await h.cp.monitorTick();
+        await h.monitorTick();
         const node = (await h.admin.nodes.get({ name: "x" })).node;
         if (attempt <= 3) {
           expect(node).toMatchObject({ status: "Recovering", recoveryAttempts: attempt });

@@ -39,14 +39,23 @@ describe.runIf(pgUrl)("concurrent launches on PostgreSQL", () => {
     );
     const results = await Promise.all(launches);
     expect(results.filter((r) => r.scheduled)).toHaveLength(20);
-    const pods = await a.admin.pods.list();
+    // The database is the truth (each API process's cache learns the other's binds on its next resync).
+    const pods = await a.db.pods.list();
     expect(pods.filter((p) => p.status === "Scheduled")).toHaveLength(20);
     expect(pods.filter((p) => p.status === "Pending")).toHaveLength(30);
-    const nodes = await a.admin.nodes.list();
+    const nodes = await a.db.nodes.list();
     for (const n of nodes) {
       expect(n.allocated.cpuMilli).toBeLessThanOrEqual(n.capacity.cpuMilli);
       const onNode = pods.filter((p) => p.nodeId === n.id).reduce((s, p) => s + p.request.cpuMilli, 0);
       expect(n.allocated.cpuMilli).toBe(onNode);
+    }
+    // After a resync, each process's cache agrees with the database.
+    for (const h of [a, b]) {
+      await h.cp.cache.resyncNodes();
+      await h.cp.cache.resyncPods();
+      const listed = await h.admin.pods.list();
+      expect(listed.filter((p) => p.status === "Scheduled")).toHaveLength(20);
+      expect((await h.admin.nodes.list()).map((n) => n.allocated.cpuMilli).sort()).toEqual(nodes.map((n) => n.allocated.cpuMilli).sort());
     }
   });
 });

@@ -57,6 +57,8 @@ export interface Harness {
   admin: ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>;
   as(token: string | undefined): Promise<ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>>;
   agent(nodeName: string): Promise<AgentCaller>;
+  /** One pass of the health controllers (node lifecycle, then recovery), as their loops would run it. */
+  monitorTick(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,6 +161,10 @@ export async function createHarness(opts: { url?: string; db?: Database; start?:
       if (!spec) throw new Error(`no agent spec for ${nodeName}`);
       const caller = await as(spec.token);
       return { nodeId: node.id, token: spec.token, agent: caller.agent, nodes: caller.nodes };
+    },
+    async monitorTick() {
+      await cp.lifecycle.tick();
+      await cp.recovery.tick();
     },
     async close() {
       await cp.stop();

@@ -1,13 +1,14 @@
 import { z } from "zod";
-import { heartbeatInput, nodeIdSchema } from "../schemas.js";
+import { heartbeatInput, nodeIdSchema } from "./schemas.js";
 import { agentProcedure, router } from "../trpc.js";
 
+// The node id comes from the caller's credential (ctx.nodeId); an id in the input is only checked against it.
 export const agentRouter = router({
   register: agentProcedure
-    .input(z.object({ nodeId: nodeIdSchema, agentVersion: z.string().max(64).optional() }))
-    .mutation(({ ctx, input }) => ctx.cp.agentRegister(input.nodeId)),
-  heartbeat: agentProcedure.input(heartbeatInput).mutation(({ ctx, input }) => ctx.cp.agentHeartbeat(input)),
+    .input(z.object({ nodeId: nodeIdSchema.optional(), agentVersion: z.string().max(64).optional() }))
+    .mutation(({ ctx }) => ctx.cp.agents.register(ctx.nodeId)),
+  heartbeat: agentProcedure.input(heartbeatInput).mutation(({ ctx, input }) => ctx.cp.agents.heartbeat(ctx.nodeId, input)),
   leave: agentProcedure
-    .input(z.object({ nodeId: nodeIdSchema, reason: z.string().max(200).optional() }))
-    .mutation(({ ctx, input }) => ctx.cp.agentLeave(input.nodeId, input.reason ?? "agent stopped")),
+    .input(z.object({ nodeId: nodeIdSchema.optional(), reason: z.string().max(200).optional() }))
+    .mutation(({ ctx, input }) => ctx.cp.agents.leave(ctx.nodeId, input.reason ?? "agent stopped")),
 });

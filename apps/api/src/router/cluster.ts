@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { healthPatchInput, policySchema } from "../schemas.js";
+import { healthPatchInput, policySchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 
 export const clusterRouter = router({
-  status: adminProcedure.query(({ ctx }) => ctx.cp.clusterStatus()),
+  status: adminProcedure.query(({ ctx }) => ctx.cp.queries.clusterStatus()),
   setAlgorithm: adminProcedure
     .input(z.object({ algorithm: policySchema }))
-    .mutation(({ ctx, input }) => ctx.cp.setAlgorithm(input.algorithm)),
-  setHealth: adminProcedure.input(healthPatchInput).mutation(({ ctx, input }) => ctx.cp.setHealthConfig(input)),
+    .mutation(({ ctx, input }) => ctx.cp.cluster.setAlgorithm(input.algorithm)),
+  setHealth: adminProcedure.input(healthPatchInput).mutation(({ ctx, input }) => ctx.cp.cluster.setHealth(input)),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { nameSchema } from "../schemas.js";
+import { nameSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -15,7 +15,7 @@ export const eventsRouter = router({
         })
         .optional(),
     )
-    .query(({ ctx, input }) => ctx.cp.listEvents(input ?? {})),
+    .query(({ ctx, input }) => ctx.cp.queries.listEvents(input ?? {})),
   /** Live events (SSE), each tracked by its id; lastEventId replays the stored events after it first. */
   watch: adminProcedure
     .input(z.object({ lastEventId: z.string().max(32).nullish(), objectName: nameSchema.optional() }).optional())

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addNodeInput, byName, nodeStatusSchema, runtimeSchema } from "../schemas.js";
+import { addNodeInput, byName, nodeStatusSchema, runtimeSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -8,26 +8,26 @@ import type { NodeDTO } from "../dto.js";
 export const nodesRouter = router({
   list: adminProcedure
     .input(z.object({ status: z.array(nodeStatusSchema).optional() }).optional())
-    .query(({ ctx, input }) => ctx.cp.listNodes(input?.status)),
-  get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.describeNode(input.name)),
-  add: adminProcedure.input(addNodeInput).mutation(({ ctx, input }) => ctx.cp.addNode(input)),
-  remove: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.removeNode(input.name)),
+    .query(({ ctx, input }) => ctx.cp.queries.listNodes(input?.status)),
+  get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.queries.describeNode(input.name)),
+  add: adminProcedure.input(addNodeInput).mutation(({ ctx, input }) => ctx.cp.nodes.add(input)),
+  remove: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.nodes.remove(input.name)),
   fail: adminProcedure
     .input(byName.extend({ mode: z.enum(["kill", "pause"], { error: "must be kill or pause" }).optional() }))
-    .mutation(({ ctx, input }) => ctx.cp.failNode(input.name, input.mode ?? "kill")),
-  recover: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.recoverNode(input.name)),
+    .mutation(({ ctx, input }) => ctx.cp.nodes.fail(input.name, input.mode ?? "kill")),
+  recover: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.nodes.recover(input.name)),
   runtimeStatus: adminProcedure
     .input(z.object({ runtime: runtimeSchema.optional() }).optional())
-    .query(({ ctx, input }) => ctx.cp.runtimeStatus(input?.runtime)),
+    .query(({ ctx, input }) => ctx.cp.nodes.runtimeStatus(input?.runtime)),
   prepareRuntime: adminProcedure
     .input(z.object({ runtime: runtimeSchema.optional() }).optional())
-    .mutation(({ ctx, input }) => ctx.cp.prepareRuntime(input?.runtime)),
+    .mutation(({ ctx, input }) => ctx.cp.nodes.prepareRuntime(input?.runtime)),
   /** Live node changes (SSE): a snapshot, then each changed node; resumes from lastEventId. */
   watch: adminProcedure
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const hub = hubFor(ctx.cp);
-      for await (const m of hub.watch<NodeDTO>("node", input?.lastEventId, () => ctx.cp.listNodes(), signal)) {
+      for await (const m of hub.watch<NodeDTO>("node", input?.lastEventId, async () => ctx.cp.queries.listNodes(), signal)) {
         yield tracked(m.id, m.data);
       }
     }),

@@ -1,7 +1,11 @@
+// Over 350 lines on purpose: one runtime whose container start/stop, adoption at start-up and
+// Docker event watching all work on the same map of tracked containers; split, they would share it.
 import { isTerminalNodeStatus, type NodeStatus, type RuntimeKind } from "@kube9/core";
 import Docker from "dockerode";
 import type { Logger } from "../logger.js";
 import { agentImageReady, agentImageRef, ensureAgentImage, type AgentImageInfo } from "./docker-image.js";
+import { describeDockerError, dockerReachable, dockerUnreachableMessage, isUnreachable, statusCode } from "./docker-engine.js";
+export { connectDocker, describeDockerError, dockerEndpoint, dockerReachable, dockerUnreachableMessage } from "./docker-engine.js";
 import { RuntimeError, type AgentExit, type AgentSpec, type NodeRuntime } from "./runtime.js";
 
 /** Container labels: every container the docker runtime makes carries them. */
@@ -16,64 +20,6 @@ export const MIN_DOCKER_MEMORY_MIB = 64;
 const MIN_NANO_CPUS = 10_000_000;
 const STOP_GRACE_S = 5;
 const EVENTS_RETRY_MS = 1000;
-
-/** Connects to the engine the way the docker CLI does: $DOCKER_HOST, else /var/run/docker.sock. */
-export function connectDocker(): Docker {
-  return new Docker();
-}
-
-/** Where a client looks for the engine, for messages. */
-export function dockerEndpoint(docker?: Docker): string {
-  const modem = docker?.modem as { socketPath?: unknown; host?: string; port?: number | string } | undefined;
-  if (typeof modem?.socketPath === "string") return modem.socketPath;
-  if (modem?.host) return `${modem.host}:${modem.port ?? ""}`;
-  return process.env.DOCKER_HOST || "/var/run/docker.sock";
-}
-
-/** The one message users see when the engine does not answer. */
-export function dockerUnreachableMessage(err?: unknown, docker?: Docker): string {
-  const cause = err ? ` (${describeDockerError(err)})` : "";
-  return (
-    `the Docker engine is not reachable at ${dockerEndpoint(docker)}${cause}. ` +
-    `Start it (e.g. "sudo systemctl start docker", or "sudo dockerd &"), check that you may use the socket ` +
-    `(group "docker"), or use the process runtime instead (--runtime process)`
-  );
-}
-
-/** The engine's own words for a failed call, without dockerode's "(HTTP code 409) unexpected -" prefix. */
-export function describeDockerError(err: unknown): string {
-  const e = err as { json?: { message?: string } | null; message?: string; code?: string };
-  if (e?.json?.message) return e.json.message;
-  if (e?.code && ["ECONNREFUSED", "ENOENT", "EACCES", "EPERM"].includes(e.code)) return `${e.code}`;
-  return e?.message ?? String(err);
-}
-
-function isUnreachable(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return code !== undefined && ["ECONNREFUSED", "ENOENT", "EACCES", "EPERM", "ECONNRESET", "EPIPE"].includes(code);
-}
-
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-/** Whether the engine answers a ping within the time limit. */
-export async function dockerReachable(docker: Docker, timeoutMs = 1000): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
-      }),
-    ]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface Tracked {
   containerId: string;
@@ -133,7 +79,7 @@ export class DockerRuntime implements NodeRuntime {
     if (!(await dockerReachable(this.docker, 2000))) {
       let cause: unknown;
       await this.docker.ping().catch((err: unknown) => (cause = err));
-      throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(cause, this.docker));
+      throw new RuntimeError("precondition", dockerUnreachableMessage(cause, this.docker));
     }
     await this.watch();
   }
@@ -164,7 +110,7 @@ export class DockerRuntime implements NodeRuntime {
         this.imageReady = true;
         return info;
       } catch (err) {
-        if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err, this.docker));
+        if (isUnreachable(err)) throw new RuntimeError("precondition", dockerUnreachableMessage(err, this.docker));
         throw err;
       } finally {
         this.preparing = null;
@@ -178,12 +124,12 @@ export class DockerRuntime implements NodeRuntime {
     const memoryGiven = this.memoryGiven.get(spec.nodeId) ?? spec.memoryGiven;
     if (memoryGiven && spec.memoryMiB < MIN_DOCKER_MEMORY_MIB) {
       throw new RuntimeError(
-        "BAD_REQUEST",
+        "invalid",
         `memory ${spec.memoryMiB} MiB is too small for a docker node: its agent needs at least ${MIN_DOCKER_MEMORY_MIB} MiB ` +
           `(give more, or omit --memory to run without a memory limit)`,
       );
     }
-    if (!(spec.cpuMilli > 0)) throw new RuntimeError("BAD_REQUEST", `invalid CPU size ${spec.cpuMilli}m for a docker node`);
+    if (!(spec.cpuMilli > 0)) throw new RuntimeError("invalid", `invalid CPU size ${spec.cpuMilli}m for a docker node`);
     try {
       await this.watch();
       await this.prepare();
@@ -234,7 +180,7 @@ export class DockerRuntime implements NodeRuntime {
       return container.id.slice(0, 12);
     } catch (err) {
       if (err instanceof RuntimeError) throw err;
-      if (isUnreachable(err)) throw new RuntimeError("PRECONDITION_FAILED", dockerUnreachableMessage(err, this.docker));
+      if (isUnreachable(err)) throw new RuntimeError("precondition", dockerUnreachableMessage(err, this.docker));
       throw new Error(`docker: ${describeDockerError(err)}`, { cause: err });
     }
   }
@@ -402,7 +348,7 @@ export class DockerRuntime implements NodeRuntime {
     }
     const owner = labels[LABEL_CLUSTER] ? `it belongs to Kube-9 cluster ${labels[LABEL_CLUSTER]}` : "it is not a Kube-9 node container";
     throw new RuntimeError(
-      "CONFLICT",
+      "conflict",
       `a Docker container named "${name}" already exists (${owner}); remove it with "docker rm -f ${name}" or choose another --name`,
     );
   }

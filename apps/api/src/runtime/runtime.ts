@@ -1,3 +1,4 @@
+import { DomainError } from "../errors.js";
 import type { RuntimeKind } from "@kube9/core";
 
 /** What a runtime needs to start one node's agent. */
@@ -45,13 +46,10 @@ export interface NodeRuntime {
   prepare?(): Promise<{ image: string; built: boolean; durationMs: number; sizeBytes: number }>;
 }
 
-/** A runtime failure the API reports with a specific code (not an internal error). */
-export class RuntimeError extends Error {
-  constructor(
-    readonly code: "PRECONDITION_FAILED" | "CONFLICT" | "BAD_REQUEST",
-    message: string,
-  ) {
-    super(message);
+/** A runtime failure the user can act on (engine down, name taken, size refused): a domain error, not an internal one. */
+export class RuntimeError extends DomainError {
+  constructor(kind: "precondition" | "conflict" | "invalid", message: string) {
+    super(kind, message);
     this.name = "RuntimeError";
   }
 }

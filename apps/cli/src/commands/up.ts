@@ -112,10 +112,9 @@ export function registerUpCommand(program: Command): void {
       }
       await stopRequested;
       process.stderr.write("stopping...\n");
-      const dockerNodes = await cp.controlPlane
+      const dockerNodes = cp.controlPlane.queries
         .listNodes()
-        .then((nodes) => nodes.filter((n) => n.runtime === "docker" && n.status !== "Removed" && n.status !== "PermanentlyFailed").length)
-        .catch(() => 0);
+        .filter((n) => n.runtime === "docker" && n.status !== "Removed" && n.status !== "PermanentlyFailed").length;
       if (dockerNodes > 0) {
         process.stderr.write(
           opts.keepNodes

@@ -1,5 +1,5 @@
 import type { Resources } from "@kube9/core";
-import type { Store } from "@kube9/db";
+import type { Database } from "@kube9/db";
 
 /**
  * Heartbeats in memory: the freshest beat per node as this process saw it, and the beats not yet
@@ -9,7 +9,7 @@ export class LeaseBuffer {
   private readonly last = new Map<string, number>();
   private readonly dirty = new Map<string, { at: number; usage: Resources | null }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly db: Database) {}
 
   /** Notes a heartbeat. */
   beat(nodeId: string, at: number, usage: Resources | null): void {
@@ -34,7 +34,7 @@ export class LeaseBuffer {
     const batch = [...this.dirty].map(([nodeId, l]) => ({ nodeId, at: l.at, usage: l.usage }));
     this.dirty.clear();
     try {
-      await this.store.flushLeases(batch);
+      await this.db.leases.flush(batch);
     } catch (err) {
       for (const b of batch) if (!this.dirty.has(b.nodeId)) this.dirty.set(b.nodeId, b);
       throw err;

@@ -1,0 +1,79 @@
+import type { Logger } from "../logger.js";
+
+/**
+ * A controller owns one concern of the control plane and runs while started. The wiring in
+ * control-plane.ts starts each one either always or only while this process leads.
+ */
+export interface Controller {
+  readonly name: string;
+  start(): void;
+  /** Stops the loop and waits for a pass in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A control loop: runs `pass` every `intervalMs` while started, and soon after trigger(). Passes never
+ * overlap; a trigger during a pass asks for one more right after it. stop() waits for the pass in flight.
+ */
+export class Loop {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private started = false;
+  /** Set by stop(): a pass asked for during the last one is not run then. */
+  private stopped = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly intervalMs: number,
+    private readonly pass: () => Promise<void>,
+    private readonly log: Logger,
+  ) {}
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopped = false;
+    this.timer = setInterval(() => this.trigger(), this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.again = false;
+    await this.running;
+  }
+
+  /** Asks for a pass soon; ignored while stopped. */
+  trigger(): void {
+    if (!this.started) return;
+    void this.runOnce();
+  }
+
+  /** Runs a pass now, or joins the one in flight and asks for another after it. */
+  runOnce(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.log.error(`${this.name} pass failed`, { err: String(err) });
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+}

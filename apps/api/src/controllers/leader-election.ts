@@ -1,0 +1,78 @@
+import type { Database } from "@kube9/db";
+import type { Logger } from "../logger.js";
+import { Loop, type Controller } from "./controller.js";
+
+/** How often the lease is taken or confirmed. */
+const LEADER_RETRY_MS = 2000;
+
+export interface LeaderElectionDeps {
+  db: Database;
+  now: () => number;
+  log: Logger;
+  /** Called once each time this process becomes the leader (after the lease is taken). */
+  onElected: () => Promise<void>;
+  /** Called when the lease is lost; the leader-only controllers must stop. */
+  onDeposed: () => Promise<void>;
+}
+
+/**
+ * Leader election: the controllers that change cluster state run in one API process at a time, the
+ * holder of the database's leader lease (a PostgreSQL session advisory lock; PGlite always leads).
+ * A leader asks again every tick too, because the lease lives on a database session that can die.
+ */
+export class LeaderElection implements Controller {
+  readonly name = "leader-election";
+  private readonly loop: Loop;
+  private leading = false;
+  private since = 0;
+
+  constructor(private readonly deps: LeaderElectionDeps) {
+    this.loop = new Loop(this.name, LEADER_RETRY_MS, () => this.tick(), deps.log);
+  }
+
+  /** Whether this process leads now. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** When this process became leader (0 if it does not lead): nodes get a full period from then before being judged. */
+  get leaderSince(): number {
+    return this.leading ? this.since : 0;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Stops asking; the lease is kept until resign(), so no other process leads while this one winds down. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Gives the lease up so another process can lead. */
+  async resign(): Promise<void> {
+    if (this.leading) await this.deps.db.releaseLeadership();
+    this.leading = false;
+  }
+
+  /** Takes or confirms the lease once. */
+  async tick(): Promise<void> {
+    let holds = false;
+    try {
+      holds = await this.deps.db.tryAcquireLeadership();
+    } catch (err) {
+      this.deps.log.warn("leader election failed", { err: String(err) });
+    }
+    if (this.leading && !holds) {
+      this.leading = false;
+      this.deps.log.warn("lost the controllers' leader lease; another API process may lead now");
+      await this.deps.onDeposed();
+      return;
+    }
+    if (this.leading || !holds) return;
+    this.leading = true;
+    this.since = this.deps.now();
+    this.deps.log.info("this API process leads the controllers");
+    await this.deps.onElected();
+  }
+}

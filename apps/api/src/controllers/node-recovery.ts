@@ -1,0 +1,94 @@
+import { decideRecovery, shouldResetRecoveryAttempts, type HealthConfig } from "@kube9/core";
+import type { NodeRecord } from "@kube9/db";
+import type { ClusterCache } from "../cache/cluster-cache.js";
+import type { EventRecorder } from "../event-recorder.js";
+import type { Logger } from "../logger.js";
+import type { NodeAgents } from "../services/node-agents.js";
+import type { NodeStatusService } from "../services/node-status.js";
+import { Loop, type Controller } from "./controller.js";
+
+const TICK_MS = 250;
+
+export interface NodeRecoveryDeps {
+  cache: ClusterCache;
+  events: EventRecorder;
+  status: NodeStatusService;
+  agents: NodeAgents;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * Node recovery: owns Failed -> Recovering -> (Ready | PermanentlyFailed). A Failed node's agent is
+ * restarted (with a fresh credential) up to the configured number of attempts, one heartbeat period
+ * after it failed so users see the failure; then the node is given up and its agent removed. A node
+ * Ready for long enough has its attempts forgotten. Paused nodes are the operator's to recover.
+ */
+export class NodeRecoveryController implements Controller {
+  readonly name = "node-recovery";
+  private readonly loop: Loop;
+
+  constructor(private readonly deps: NodeRecoveryDeps) {
+    this.loop = new Loop(this.name, TICK_MS, () => this.pass(), deps.log);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** One pass now (tests drive the clock and call this). */
+  tick(): Promise<void> {
+    return this.loop.runOnce();
+  }
+
+  private async pass(): Promise<void> {
+    const { cache, status, now: clock } = this.deps;
+    const now = clock();
+    const health = cache.settings.health;
+    for (const node of cache.nodes()) {
+      if (this.deps.agents.stopping) return;
+      if (node.status === "Failed") await this.recover(node, now, health);
+      else if (node.recoveryAttempts > 0 && shouldResetRecoveryAttempts(status.healthInput(node), now, health)) {
+        await status.transition(node.id, node.status, { from: [node.status], now: node.statusChangedAt, recoveryAttempts: 0 });
+      }
+    }
+  }
+
+  private async recover(node: NodeRecord, now: number, health: HealthConfig): Promise<void> {
+    const { agents, status, events } = this.deps;
+    const runtime = agents.runtime(node.runtime);
+    if (!runtime || agents.isPaused(node.id)) return;
+    // Leave a Failed node visible for one heartbeat period before restarting it.
+    if (now - node.statusChangedAt < health.heartbeatIntervalMs) return;
+    const decision = decideRecovery(node, health);
+    if (!decision) return;
+    if (decision.action === "give-up") {
+      const reason = `gave up after ${node.recoveryAttempts} recovery attempts`;
+      const dead = await status.transition(node.id, "PermanentlyFailed", { from: ["Failed"], reason, now });
+      if (!dead) return;
+      await agents.remove(dead);
+      await events.node("Warning", "NodePermanentlyFailed", dead, `${reason}; agent removed`);
+      return;
+    }
+    const recovering = await status.transition(node.id, "Recovering", {
+      from: ["Failed"],
+      reason: `restart attempt ${decision.attempt}/${health.maxRecoveryAttempts}`,
+      now,
+      recoveryAttempts: decision.attempt,
+    });
+    if (!recovering) return;
+    const message = `restarting the agent (attempt ${decision.attempt}/${health.maxRecoveryAttempts})`;
+    await events.node("Normal", "NodeRecovering", recovering, message);
+    try {
+      await agents.start(recovering, runtime, true);
+    } catch (err) {
+      // Shutting down is no failure of the node: the next start restarts its agent.
+      if (agents.stopping) return;
+      await status.fail(recovering, "NodeRecoveryFailed", `restart failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { EventType } from "@kube9/core";
+import type { Database, EventObjectKind, EventRecord } from "@kube9/db";
+
+/** Events wait this long for company, so concurrent requests share one insert. */
+const EVENT_BATCH_MS = 5;
+const BATCH_MAX = 500;
+/** Events kept in the table; older ones are pruned now and then. */
+const EVENTS_KEPT = 50_000;
+
+type NewEvent = Omit<EventRecord, "id">;
+
+/** The named object an event is about. */
+export interface EventSubject {
+  id: string;
+  name: string;
+}
+
+/**
+ * The cluster's event log: queues events and writes those of concurrent requests in one statement.
+ * One batch is written at a time, so ids commit in the order they were handed out and watchers are told
+ * in id order; a watch that skips ids at or below the last it sent then never loses one (see
+ * docs/architecture.md, "Events").
+ */
+export class EventRecorder {
+  private readonly queue: Array<{ e: NewEvent; resolve(): void; reject(err: unknown): void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+    private readonly onStored: (e: EventRecord) => void,
+  ) {}
+
+  /** Queues an event; resolves once it is stored (and watchers were told). */
+  record(e: Omit<NewEvent, "time">): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ e: { ...e, time: this.now() }, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    // While a batch is being written its loop takes what arrives; afterwards the finally below looks again.
+    if (this.timer || this.writing) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, EVENT_BATCH_MS);
+  }
+
+  /** An event about a node. */
+  node(type: EventType, reason: string, node: EventSubject, message: string): Promise<void> {
+    return this.about("Node", type, reason, node, message);
+  }
+
+  /** An event about a pod. */
+  pod(type: EventType, reason: string, pod: EventSubject, message: string): Promise<void> {
+    return this.about("Pod", type, reason, pod, message);
+  }
+
+  /** An event about the cluster as a whole (settings). */
+  cluster(reason: string, message: string): Promise<void> {
+    return this.record({ type: "Normal", reason, objectKind: "Cluster", objectId: null, objectName: "cluster", message });
+  }
+
+  private about(kind: EventObjectKind, type: EventType, reason: string, o: EventSubject, message: string): Promise<void> {
+    return this.record({ type, reason, objectKind: kind, objectId: o.id, objectName: o.name, message });
+  }
+
+  /** Writes everything queued, after any write already under way. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.queue.length === 0) return;
+    this.writing = this.drain().finally(() => {
+      this.writing = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+    await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH_MAX);
+      try {
+        const stored = await this.db.events.add(batch.map((b) => b.e));
+        for (const e of stored) this.onStored(e);
+        const last = stored[stored.length - 1];
+        // Prune when the ids cross a thousand, not on every write.
+        if (last && Math.floor(last.id / 1000) !== Math.floor((last.id - stored.length) / 1000)) {
+          void this.db.events.prune(EVENTS_KEPT).catch(() => undefined);
+        }
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+  }
+}

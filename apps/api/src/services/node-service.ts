@@ -1,0 +1,159 @@
+import { coresToMilli, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
+import { ConflictError, type Database, type NodeRecord } from "@kube9/db";
+import type { ClusterCache } from "../cache/cluster-cache.js";
+import type { NodeDTO, PodDTO } from "../dto.js";
+import { toPodDTO } from "../dto.js";
+import { conflict, DomainError, notFound, precondition } from "../errors.js";
+import type { EventRecorder } from "../event-recorder.js";
+import type { LeaseBuffer } from "../lease-buffer.js";
+import { RuntimeError } from "../runtime/runtime.js";
+import { randomSuffix } from "../tokens.js";
+import type { NodeAgents } from "./node-agents.js";
+import type { NodeStatusService } from "./node-status.js";
+
+/** Node memory when the user gives none: 4 GiB per core, like common cloud shapes. */
+const DEFAULT_MIB_PER_CORE = 4096;
+
+/** What a user gives to add a node (cores as users speak them). */
+export interface AddNodeInput {
+  name?: string;
+  cpu: number;
+  memoryMiB?: number;
+  role?: NodeRole;
+  labels?: Labels;
+  runtime?: RuntimeKind;
+}
+
+export interface NodeServiceDeps {
+  db: Database;
+  cache: ClusterCache;
+  events: EventRecorder;
+  leases: LeaseBuffer;
+  agents: NodeAgents;
+  status: NodeStatusService;
+  now: () => number;
+  view: (n: NodeRecord) => NodeDTO;
+}
+
+/** Node operations users ask for: add, remove (drain first), fault injection, recovery, runtime preparation. */
+export class NodeService {
+  constructor(private readonly deps: NodeServiceDeps) {}
+
+  /** Creates a node and starts its agent; rolls the record back if the agent cannot start. */
+  async add(input: AddNodeInput): Promise<NodeDTO> {
+    const { db, cache, agents, events, now } = this.deps;
+    const runtimeKind = input.runtime ?? agents.defaultRuntime;
+    const runtime = agents.require(runtimeKind);
+    // Before any record exists: an engine that is down is the user's to fix, not a half-created node.
+    await runtime.check?.();
+    const name = input.name ?? `node-${randomSuffix()}`;
+    const memoryMiB = input.memoryMiB ?? Math.round(input.cpu * DEFAULT_MIB_PER_CORE);
+    let node: NodeRecord;
+    try {
+      node = await db.nodes.create({
+        name,
+        role: input.role ?? "worker",
+        runtime: runtimeKind,
+        capacity: { cpuMilli: coresToMilli(input.cpu), memoryMiB },
+        labels: input.labels ?? {},
+        credentialHash: "",
+        now: now(),
+      });
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict("node", name);
+      throw err;
+    }
+    cache.putNode(node, true);
+    try {
+      await agents.start(node, runtime, input.memoryMiB !== undefined);
+    } catch (err) {
+      await db.nodes.delete(node.id);
+      cache.dropNode(node.id);
+      const message = `could not start node "${name}": ${(err as Error).message}`;
+      if (err instanceof RuntimeError) throw new DomainError(err.kind, message, { cause: err });
+      throw new Error(message, { cause: err });
+    }
+    const added = cache.node(node.id) ?? node;
+    await events.node("Normal", "NodeAdded", added, `node added: ${input.cpu} CPU, ${memoryMiB} MiB, runtime ${runtimeKind}`);
+    return this.deps.view(added);
+  }
+
+  /** Whether a runtime can start agents now and whether it must prepare first (the CLI shows progress then). */
+  async runtimeStatus(kind?: RuntimeKind) {
+    const runtimeKind = kind ?? this.deps.agents.defaultRuntime;
+    const runtime = this.deps.agents.runtime(runtimeKind);
+    if (!runtime) return { runtime: runtimeKind, available: false, message: `runtime "${runtimeKind}" is not available on this API`, imageReady: true };
+    const status = runtime.status ? await runtime.status() : { available: true };
+    return { runtime: runtimeKind, imageReady: true, ...status };
+  }
+
+  /** Prepares a runtime for its first node (the docker runtime builds the node image when missing). */
+  async prepareRuntime(kind?: RuntimeKind) {
+    const runtimeKind = kind ?? this.deps.agents.defaultRuntime;
+    const runtime = this.deps.agents.runtime(runtimeKind);
+    if (!runtime) throw precondition(`runtime "${runtimeKind}" is not available on this API`);
+    if (!runtime.prepare) return { runtime: runtimeKind, image: null, built: false, durationMs: 0, sizeBytes: 0 };
+    await runtime.check?.();
+    return { runtime: runtimeKind, ...(await runtime.prepare()) };
+  }
+
+  /** Drains a node (its pods are rescheduled first), stops its agent and deletes it. */
+  async remove(name: string): Promise<{ node: NodeDTO; movedPods: PodDTO[] }> {
+    const { db, cache, agents, events, status, now } = this.deps;
+    const node = await this.byName(name);
+    const removed = await status.transition(node.id, "Removed", { reason: "removed by user", now: now() });
+    if (!removed) throw precondition(`node "${name}" changed while removing it; try again`);
+    const evicted = await status.evict(removed, "NodeRemoved", `node ${name} is being removed`);
+    await agents.stop(node, true);
+    await db.nodes.delete(node.id);
+    cache.dropNode(node.id);
+    this.deps.leases.forget(node.id);
+    await events.node("Normal", "NodeRemoved", removed, `node removed; ${evicted.length} pod(s) moved`);
+    const moved = evicted.map((p) => cache.pod(p.id)).filter((p) => p !== undefined);
+    return { node: this.deps.view(removed), movedPods: moved.map(toPodDTO) };
+  }
+
+  /** Fault injection: kill the agent abruptly, or freeze it so heartbeats stop. */
+  async fail(name: string, mode: "kill" | "pause"): Promise<NodeDTO> {
+    const { agents, cache, events } = this.deps;
+    const node = await this.byName(name);
+    if (!agents.runtime(node.runtime) || !agents.has(node)) {
+      throw precondition(`node "${name}" has no running agent (status ${node.status})`);
+    }
+    if (agents.isPaused(node.id)) throw precondition(`node "${name}" is already paused; use "node recover"`);
+    await events.node("Warning", "NodeFaultInjected", node, `fault injected: ${mode}`);
+    if (mode === "pause") await agents.pause(node);
+    else await agents.kill(node);
+    return this.deps.view(cache.node(node.id) ?? node);
+  }
+
+  /** Brings a node back: unfreezes a paused agent, or restarts a failed one with a fresh credential. */
+  async recover(name: string): Promise<NodeDTO> {
+    const { agents, events, status, now } = this.deps;
+    const node = await this.byName(name);
+    const runtime = agents.require(node.runtime);
+    if (await agents.resume(node)) {
+      await events.node("Normal", "NodeResumed", node, "paused agent resumed");
+      return this.deps.view(node);
+    }
+    if (node.status === "Ready" || node.status === "Cordoned") {
+      throw precondition(`node "${name}" is ${node.status}; there is nothing to recover`);
+    }
+    const recovering = await status.transition(node.id, "Recovering", {
+      from: [node.status],
+      reason: "manual recovery",
+      now: now(),
+      recoveryAttempts: 0,
+    });
+    if (!recovering) throw precondition(`node "${name}" changed while recovering it; try again`);
+    await events.node("Normal", "NodeRecovering", recovering, "manual recovery: restarting the agent");
+    await agents.start(recovering, runtime, true);
+    return this.deps.view(recovering);
+  }
+
+  private async byName(name: string): Promise<NodeRecord> {
+    const node = await this.deps.cache.findNode(name);
+    if (!node) throw notFound("node", name);
+    return node;
+  }
+}
