@@ -3,8 +3,8 @@ import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { EventPrinter } from "../output/events.js";
 import { serialize } from "../output/format.js";
-import { parseOutput } from "../parse.js";
-import { watchUntilInterrupted } from "../watch.js";
+import { parseOutput, type OutputFormat } from "../parse.js";
+import { streamPrinter, watchUntilInterrupted } from "../watch.js";
 import type { EventDTO } from "../types.js";
 
 /** Registers `kube9 events [-w] [--for <name>]`. */
@@ -43,12 +43,7 @@ export function registerEventsCommand(program: Command): void {
 }
 
 /** Printer for a watch: a table that stays aligned, NDJSON, or YAML documents. */
-function streamer(output: ReturnType<typeof parseOutput>): (events: readonly EventDTO[]) => void {
-  if (output === "json") return (evs) => evs.forEach((e) => print(JSON.stringify(e)));
-  if (output === "yaml") return (evs) => evs.forEach((e) => print("---\n" + (serialize("yaml", e) ?? "")));
+function streamer(output: OutputFormat): (events: readonly EventDTO[]) => void {
   const table = new EventPrinter(output === "wide");
-  return (evs) => {
-    const lines = table.lines(evs);
-    if (lines.length) print(lines.join("\n"));
-  };
+  return streamPrinter<EventDTO>(output, (evs) => table.lines(evs), print);
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
+import { CONTROL_PLANE_RUNTIMES, isTerminalNodeStatus } from "@kube9/client";
 import type { Command } from "commander";
 import { kube9Home } from "../config.js";
 import { print } from "../context.js";
 import { CliError, EXIT } from "../errors.js";
 import { parseChoice, parsePort } from "../parse.js";
 
-const UP_RUNTIMES = ["auto", "process", "docker"] as const;
 const DEFAULT_PORT = 7070;
 
 interface UpOptions {
@@ -46,7 +46,7 @@ export function registerUpCommand(program: Command): void {
     .action(async (opts: UpOptions) => {
       // Flags are checked before the (slow) server import so typos fail instantly.
       const flagPort = opts.port !== undefined ? parsePort(opts.port) : undefined;
-      const flagRuntime = opts.runtime !== undefined ? parseChoice(opts.runtime, UP_RUNTIMES, "--runtime") : undefined;
+      const flagRuntime = opts.runtime !== undefined ? parseChoice(opts.runtime, CONTROL_PLANE_RUNTIMES, "--runtime") : undefined;
       // Imported lazily: the server, database and runtimes are heavy, and only `up` needs them.
       const api = await import("@kube9/api");
       let env: ReturnType<typeof api.readEnv>;
@@ -114,7 +114,7 @@ export function registerUpCommand(program: Command): void {
       process.stderr.write("stopping...\n");
       const dockerNodes = await cp.controlPlane
         .listNodes()
-        .then((nodes) => nodes.filter((n) => n.runtime === "docker" && n.status !== "Removed" && n.status !== "PermanentlyFailed").length)
+        .then((nodes) => nodes.filter((n) => n.runtime === "docker" && !isTerminalNodeStatus(n.status)).length)
         .catch(() => 0);
       if (dockerNodes > 0) {
         process.stderr.write(
