@@ -108,6 +108,9 @@ export function parseChoice<T extends string>(raw: string, allowed: readonly T[]
 export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The help text of every -o/--output flag. */
+export const OUTPUT_HELP = `output format: ${OUTPUT_FORMATS.join("|")}`;
+
 /** Parses `-o`; "yml" is accepted because people type it. */
 export function parseOutput(raw: string | undefined): OutputFormat {
   if (raw === undefined) return "table";

@@ -3,7 +3,7 @@ import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { EventPrinter } from "../output/events.js";
 import { serialize } from "../output/format.js";
-import { parseOutput, type OutputFormat } from "../parse.js";
+import { OUTPUT_HELP, parseOutput, type OutputFormat } from "../parse.js";
 import { streamPrinter, watchUntilInterrupted } from "../watch.js";
 import type { EventDTO } from "../types.js";
 
@@ -15,7 +15,7 @@ export function registerEventsCommand(program: Command): void {
     .option("-w, --watch", "keep printing new events")
     .option("--for <name>", "only events about this node or pod")
     .option("--limit <n>", "how many events to list first (1..1000)", "100")
-    .option("-o, --output <format>", "output format: table|wide|json|yaml (with -w, json is one object per line)")
+    .option("-o, --output <format>", `${OUTPUT_HELP} (with -w, json is one object per line)`)
     .action(async (opts: { watch?: boolean; for?: string; limit: string; output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const limit = /^\d+$/.test(opts.limit) ? Number(opts.limit) : NaN;

@@ -1,9 +1,11 @@
+import { NODE_ROLES, RUNTIME_KINDS, type Kube9Client, type NodeStatus, type RuntimeKind } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { serialize } from "../output/format.js";
 import { nodeHeaders, nodeRow, nodeSummary, renderNodeDetail, renderNodeTable } from "../output/nodes.js";
 import {
   collect,
+  OUTPUT_HELP,
   parseChoice,
   parseNewObject,
   parseNodeRuntime,
@@ -14,9 +16,8 @@ import {
 } from "../parse.js";
 import { startSpinner } from "../spinner.js";
 import type { NodeDTO } from "../types.js";
-import type { Kube9Client, NodeStatus, RuntimeKind } from "@kube9/client";
 import { waitForStatus } from "../wait.js";
-import { OUTPUT_HELP, printList, registerNameCommand, type ListView } from "./object-commands.js";
+import { printList, registerNameCommand, type ListView } from "./object-commands.js";
 
 const NODE_LIST: ListView<NodeDTO> = {
   headers: nodeHeaders,
@@ -53,9 +54,9 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption("--cpu <cores>", "CPU size in cores (e.g. 4, 0.5)")
     .option("--memory <MiB>", "memory in MiB (the API picks a default when omitted)")
     .option("--name <name>", "node name (generated when omitted)")
-    .option("--role <role>", "worker|master (default: worker)")
+    .option("--role <role>", `${NODE_ROLES.join("|")} (default: worker)`)
     .option("--label <key=value>", "node label (repeatable)", collect)
-    .option("--runtime <runtime>", "docker|process|hollow (default: the control plane's runtime)")
+    .option("--runtime <runtime>", `${RUNTIME_KINDS.join("|")} (default: the control plane's runtime)`)
     .option("--no-wait", "return as soon as the node is created (status Provisioning)")
     .option("--timeout <seconds>", "how long to wait for Ready", "60")
     .option("-o, --output <format>", OUTPUT_HELP)

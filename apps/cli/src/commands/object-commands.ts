@@ -3,12 +3,10 @@ import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { serialize } from "../output/format.js";
 import { WatchTable } from "../output/table.js";
-import { parseOutput, type OutputFormat } from "../parse.js";
+import { OUTPUT_HELP, parseOutput, type OutputFormat } from "../parse.js";
 import { listWatchPrinter, watchUntilInterrupted, type Handlers } from "../watch.js";
 
 // The parts `kube9 node` and `kube9 pod` share: both list, watch and describe objects the same way.
-
-export const OUTPUT_HELP = "output format: table|wide|json|yaml";
 
 /** How one kind of object is shown in a list; `node list` and `pod list` differ only in this and their source. */
 export interface ListView<T> {

@@ -1,3 +1,4 @@
+import { POLICY_NAMES } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { serialize } from "../output/format.js";
@@ -5,13 +6,14 @@ import { launchSummary, podHeaders, podRow, renderPodDetail, renderPodTable } fr
 import {
   collect,
   parseAlgorithm,
+  OUTPUT_HELP,
   parseLabels,
   parseNewObject,
   parseOutput,
   parsePodStatuses,
   parseSeconds,
 } from "../parse.js";
-import { OUTPUT_HELP, printList, registerNameCommand, type ListView } from "./object-commands.js";
+import { printList, registerNameCommand, type ListView } from "./object-commands.js";
 import type { PodDTO } from "../types.js";
 import { waitForStatus } from "../wait.js";
 
@@ -45,7 +47,7 @@ export function registerPodCommands(program: Command): void {
     .requiredOption("--cpu <cores>", "CPU request in cores (fractions ok: 0.5, 250m)")
     .option("--memory <MiB>", "memory request in MiB (the API picks a default when omitted)")
     .option("--name <name>", "pod name (generated when omitted)")
-    .option("--algorithm <name>", "first-fit|best-fit|worst-fit (default: the cluster's algorithm)")
+    .option("--algorithm <name>", `${POLICY_NAMES.join("|")} (default: the cluster's algorithm)`)
     .option("--label <key=value>", "pod label (repeatable)", collect)
     .option("--selector <key=value>", "only nodes with this label (repeatable)", collect)
     .option("--wait", "wait until the pod is Running")

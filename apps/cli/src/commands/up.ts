@@ -36,7 +36,7 @@ export function registerUpCommand(program: Command): void {
     .description("start the control plane in the foreground (Ctrl-C to stop)")
     .option("--port <port>", "port for the API (default: $KUBE9_PORT, else 7070; 0 = any free port)")
     .option("--host <host>", "address to listen on (default: $KUBE9_HOST, else 127.0.0.1)")
-    .option("--runtime <runtime>", "node runtime: auto|process|docker (default: $KUBE9_RUNTIME, else auto)")
+    .option("--runtime <runtime>", `node runtime: ${CONTROL_PLANE_RUNTIMES.join("|")} (default: $KUBE9_RUNTIME, else auto)`)
     .option("--keep-nodes", "on Ctrl-C leave docker node containers running (the next `kube9 up` adopts them)")
     .addHelpText(
       "after",
