@@ -1,18 +1,13 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { parseConfigFile, type Kube9ConfigFile } from "@kube9/client";
 import { CliError } from "./errors.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7070";
 
 /** Where a setting came from; error messages name it so users know what to fix. */
 export type Source = "flag" | "env" | "config" | "default";
-
-/** The contents of $KUBE9_HOME/config.json written by `kube9 up`. */
-export interface ConfigFile {
-  server?: string;
-  token?: string;
-}
 
 /** How the CLI will talk to the API, and why. */
 export interface Connection {
@@ -31,7 +26,7 @@ export function kube9Home(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Reads config.json; a missing file is normal (undefined), a broken one is an error worth reporting. */
-export function readConfigFile(path: string): ConfigFile | undefined {
+export function readConfigFile(path: string): Kube9ConfigFile | undefined {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -39,20 +34,11 @@ export function readConfigFile(path: string): ConfigFile | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new CliError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new CliError(`${path} is not valid JSON (expected {"server": "...", "token": "..."})`);
+    return parseConfigFile(text, path);
+  } catch (err) {
+    throw new CliError((err as Error).message);
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new CliError(`${path} must hold a JSON object {"server": "...", "token": "..."}`);
-  }
-  const { server, token } = parsed as Record<string, unknown>;
-  return {
-    server: typeof server === "string" && server ? server : undefined,
-    token: typeof token === "string" && token ? token : undefined,
-  };
 }
 
 /** Checks a server URL is http(s) and strips trailing slashes so comparisons are exact. */
@@ -73,7 +59,7 @@ export function normalizeServer(raw: string, label: string): string {
 export function resolveConnection(
   flags: { server?: string; token?: string },
   env: NodeJS.ProcessEnv,
-  readConfig: (path: string) => ConfigFile | undefined = readConfigFile,
+  readConfig: (path: string) => Kube9ConfigFile | undefined = readConfigFile,
 ): Connection {
   const configPath = join(kube9Home(env), "config.json");
   const file = readConfig(configPath) ?? {};

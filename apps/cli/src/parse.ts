@@ -1,5 +1,11 @@
 import {
+  isValidLabelKey,
+  isValidLabelValue,
+  isValidName,
+  LABEL_KEY_RULE,
+  LABEL_VALUE_RULE,
   LIMITS,
+  NAME_RULE,
   NODE_ROLES,
   NODE_STATUSES,
   POD_STATUSES,
@@ -46,19 +52,29 @@ export function parseMemory(raw: string, flag = "--memory"): number {
 
 /** Checks a node or pod name the same way the API does. */
 export function parseName(raw: string, flag = "--name"): string {
-  if (raw.length > LIMITS.maxNameLength || !LIMITS.namePattern.test(raw)) {
-    throw new CliError(
-      `${flag} must be lowercase letters, digits and '-', starting and ending with a letter or digit, ` +
-        `at most ${LIMITS.maxNameLength} characters (got "${raw}")`,
-    );
+  if (!isValidName(raw)) {
+    throw new CliError(`${flag} must be ${NAME_RULE}, at most ${LIMITS.maxNameLength} characters (got "${raw}")`);
   }
   return raw;
 }
 
-// Same rules as the API's label schema (Kubernetes-like), checked here so the message can name the flag.
-const LABEL_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
-const LABEL_MAX = 63;
+/**
+ * The flags `node add` and `pod launch` share, as API input: --cpu always, --memory, --name and --label when
+ * given. Each command adds its own flags after these.
+ */
+export function parseNewObject(opts: { cpu: string; memory?: string; name?: string; label?: string[] }): {
+  cpu: number;
+  memoryMiB?: number;
+  name?: string;
+  labels?: Record<string, string>;
+} {
+  return {
+    cpu: parseCores(opts.cpu),
+    ...(opts.memory !== undefined ? { memoryMiB: parseMemory(opts.memory) } : {}),
+    ...(opts.name !== undefined ? { name: parseName(opts.name) } : {}),
+    ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
+  };
+}
 
 /** Turns repeated `k=v` flags into a record; a key given twice is an error, not a silent overwrite. */
 export function parseLabels(raws: readonly string[], flag = "--label"): Record<string, string> {
@@ -68,17 +84,10 @@ export function parseLabels(raws: readonly string[], flag = "--label"): Record<s
     const key = eq > 0 ? raw.slice(0, eq).trim() : "";
     if (!key) throw new CliError(`${flag} must be key=value (got "${raw}")`);
     const value = raw.slice(eq + 1).trim();
-    if (key.length > LABEL_MAX || !LABEL_KEY.test(key)) {
-      throw new CliError(
-        `${flag} key must be at most ${LABEL_MAX} letters, digits, '-', '_', '.' or '/', ` +
-          `starting and ending with a letter or digit (got "${key}")`,
-      );
-    }
-    if (value.length > LABEL_MAX || !LABEL_VALUE.test(value)) {
-      throw new CliError(
-        `${flag} value must be empty or at most ${LABEL_MAX} letters, digits, '-', '_' or '.', ` +
-          `starting and ending with a letter or digit (got "${value}" for ${key})`,
-      );
+    // The API checks the same rules; checking here lets the message name the flag.
+    if (!isValidLabelKey(key)) throw new CliError(`${flag} key must be ${LABEL_KEY_RULE} (got "${key}")`);
+    if (!isValidLabelValue(value)) {
+      throw new CliError(`${flag} value must be ${LABEL_VALUE_RULE} (got "${value}" for ${key})`);
     }
     if (Object.hasOwn(out, key)) throw new CliError(`${flag} ${key} is given twice`);
     out[key] = value;
@@ -98,6 +107,9 @@ export function parseChoice<T extends string>(raw: string, allowed: readonly T[]
 
 export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The help text of every -o/--output flag. */
+export const OUTPUT_HELP = `output format: ${OUTPUT_FORMATS.join("|")}`;
 
 /** Parses `-o`; "yml" is accepted because people type it. */
 export function parseOutput(raw: string | undefined): OutputFormat {

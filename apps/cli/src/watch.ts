@@ -1,5 +1,7 @@
+import type { WatchMessage } from "@kube9/client";
 import { serialize } from "./output/format.js";
-import type { parseOutput } from "./parse.js";
+import type { WatchTable } from "./output/table.js";
+import type { OutputFormat } from "./parse.js";
 
 /** Resolves on the first SIGINT/SIGTERM (a second one forces exit 130), so a watch can end cleanly with 0. */
 export function onceInterrupted(): { promise: Promise<void>; dispose(): void } {
@@ -22,7 +24,8 @@ export function onceInterrupted(): { promise: Promise<void>; dispose(): void } {
   };
 }
 
-interface Handlers<T> {
+/** The callbacks a tRPC subscription takes (the parts a watch uses). */
+export interface Handlers<T> {
   onData(value: T): void;
   onError(err: unknown): void;
 }
@@ -48,53 +51,31 @@ export async function watchUntilInterrupted<T>(
   }
 }
 
-/** A table whose column widths are fixed by the first batch, so rows printed later line up with the header. */
-export class WatchTable {
-  private widths: number[] | undefined;
-
-  constructor(
-    private readonly headers: readonly string[],
-    private readonly mins: readonly number[] = [],
-  ) {}
-
-  lines(rows: readonly (readonly string[])[]): string[] {
-    const out: string[] = [];
-    if (!this.widths) {
-      this.widths = this.headers.map((h, i) => Math.max(h.length, this.mins[i] ?? 0, ...rows.map((r) => (r[i] ?? "").length)));
-      out.push(this.format(this.headers));
-    }
-    for (const r of rows) out.push(this.format(r));
-    return out;
-  }
-
-  private format(cells: readonly string[]): string {
-    const widths = this.widths ?? [];
-    return cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("   ")
-      .trimEnd();
-  }
+/**
+ * A printer for a stream of objects, like `kubectl get -w`: an aligned table (`tableLines` turns each batch
+ * into lines), or one JSON object per line, or one YAML document per object.
+ */
+export function streamPrinter<T>(
+  output: OutputFormat,
+  tableLines: (items: readonly T[]) => string[],
+  print: (text: string) => void,
+): (items: readonly T[]) => void {
+  return (items) => {
+    if (output === "json") return items.forEach((i) => print(JSON.stringify(i)));
+    if (output === "yaml") return items.forEach((i) => print("---\n" + (serialize("yaml", i) ?? "")));
+    const lines = tableLines(items);
+    if (lines.length) print(lines.join("\n"));
+  };
 }
 
-/** What a nodes/pods watch sends: the list first, then one changed object at a time. */
-export type WatchMessage<T> = { type: "snapshot"; items: T[] } | { type: "change"; item: T };
-
-/**
- * Prints a nodes/pods watch like `kubectl get -w`: the current list as a table, then one row per change
- * (json: one object per line; yaml: one document per object). `keep` filters rows (e.g. --status).
- */
+/** Prints a nodes/pods watch: the current list, then one row per change. `keep` filters rows (e.g. --status). */
 export function listWatchPrinter<T>(
-  output: ReturnType<typeof parseOutput>,
+  output: OutputFormat,
   table: WatchTable,
   row: (item: T) => string[],
   keep: (item: T) => boolean,
   print: (text: string) => void,
 ): (m: WatchMessage<T>) => void {
-  const emit = (items: T[]) => {
-    if (output === "json") return items.forEach((i) => print(JSON.stringify(i)));
-    if (output === "yaml") return items.forEach((i) => print("---\n" + (serialize("yaml", i) ?? "")));
-    const lines = table.lines(items.map(row));
-    if (lines.length) print(lines.join("\n"));
-  };
+  const emit = streamPrinter<T>(output, (items) => table.lines(items.map(row)), print);
   return (m) => emit((m.type === "snapshot" ? m.items : [m.item]).filter(keep));
 }

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Kube9ConfigFile } from "@kube9/client";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_SERVER, readConfigFile, resolveConnection, type ConfigFile } from "../src/config.js";
+import { DEFAULT_SERVER, readConfigFile, resolveConnection } from "../src/config.js";
 
 const HOME = "/tmp/k9home";
-const fileWith = (cfg: ConfigFile | undefined) => () => cfg;
+const fileWith = (cfg: Kube9ConfigFile | undefined) => () => cfg;
 const SAVED = { server: "http://127.0.0.1:7171", token: "file-token" };
 
 describe("resolveConnection precedence (flag > env > config file > default)", () => {
@@ -13,7 +14,7 @@ describe("resolveConnection precedence (flag > env > config file > default)", ()
     why: string;
     flags: { server?: string; token?: string };
     env: Record<string, string>;
-    file: ConfigFile | undefined;
+    file: Kube9ConfigFile | undefined;
     want: { url: string; token: string | undefined; urlSource: string; tokenSource: string };
   }[] = [
     {

@@ -1,3 +1,4 @@
+import { LABEL_KEY_RULE } from "@kube9/client";
 import { describe, expect, it } from "vitest";
 import {
   parseAlgorithm,
@@ -5,6 +6,7 @@ import {
   parseLabels,
   parseMemory,
   parseName,
+  parseNewObject,
   parseOutput,
   parsePodStatuses,
   parsePort,
@@ -116,6 +118,13 @@ describe("choices and small values", () => {
     ["timeout", () => parseSeconds("1.5"), 1500, "seconds to ms"],
     ["port 0", () => parsePort("0"), 0, "0 lets the OS choose"],
     ["name", () => parseName("node-a"), "node-a", "a valid DNS-style name"],
+    ["new object, cpu only", () => parseNewObject({ cpu: "2" }), { cpu: 2 }, "absent flags stay absent so the API picks defaults"],
+    [
+      "new object, every shared flag",
+      () => parseNewObject({ cpu: "500m", memory: "1Gi", name: "web", label: ["app=web"] }),
+      { cpu: 0.5, memoryMiB: 1024, name: "web", labels: { app: "web" } },
+      "the fields node add and pod launch share",
+    ],
   ];
   it.each(cases)("%s (%s)", (_label, fn, want) => expect(fn()).toEqual(want));
 
@@ -127,6 +136,8 @@ describe("choices and small values", () => {
     ["port out of range", () => parsePort("70000"), '--port must be a whole number from 0 to 65535 (got "70000")'],
     ["upper-case name", () => parseName("Node_A"), '--name must be lowercase letters, digits and'],
     ["name too long", () => parseName("a".repeat(64)), "at most 63 characters"],
+    ["label key uses the shared rule text", () => parseLabels(["-a=b"]), `--label key must be ${LABEL_KEY_RULE} (got "-a")`],
+    ["new object with a bad name", () => parseNewObject({ cpu: "1", name: "Web" }), '--name must be lowercase letters, digits and "-"'],
   ];
   it.each(bad)("%s", (_label, fn, message) => expect(fn).toThrow(message));
 });

@@ -11,7 +11,16 @@ export type PodStatus = PodDTO["status"];
 export type Policy = ClusterStatus["algorithm"];
 export type { Kube9Client };
 
-export { NODE_STATUSES, POD_STATUSES, POLICY_NAMES as POLICIES } from "@kube9/client";
+export {
+  isTerminalNodeStatus,
+  NODE_ROLES,
+  NODE_STATUSES,
+  POD_STATUSES,
+  POLICY_NAMES as POLICIES,
+  RUNTIME_KINDS,
+  type NodeRole,
+  type RuntimeKind,
+} from "@kube9/client";
 
 /** Where the token lives in the browser (the /docs page reads the same key). */
 export const TOKEN_KEY = "kube9.token";
@@ -30,11 +39,6 @@ export function errorMessage(err: unknown): string {
 export function isAuthError(err: unknown): boolean {
   const code = errorCode(err);
   return code === "UNAUTHORIZED" || code === "FORBIDDEN";
-}
-
-/** Nodes whose capacity no longer counts (as the API's cluster status). */
-export function isTerminal(status: NodeStatus): boolean {
-  return status === "PermanentlyFailed" || status === "Removed";
 }
 
 export function cores(milli: number): string {

@@ -1,8 +1,8 @@
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import type { WatchMessage } from "@kube9/client";
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
-import { isAuthError, isTerminal, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
+import { isAuthError, isTerminalNodeStatus, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
 
-type WatchMessage<T> = { type: "snapshot"; items: T[] } | { type: "change"; item: T };
 
 export interface AllocationPoint {
   t: number;
@@ -38,7 +38,7 @@ function apply<T extends { id: string }>(old: T[] | undefined, m: WatchMessage<T
 function totals(nodes: NodeDTO[]): Omit<AllocationPoint, "t"> {
   const p = { cpuAllocated: 0, cpuCapacity: 0, memAllocated: 0, memCapacity: 0 };
   for (const n of nodes) {
-    if (isTerminal(n.status)) continue;
+    if (isTerminalNodeStatus(n.status)) continue;
     p.cpuAllocated += n.allocated.cpuMilli;
     p.cpuCapacity += n.capacity.cpuMilli;
     p.memAllocated += n.allocated.memoryMiB;

@@ -43,3 +43,19 @@ export function useAction(): { run(fn: () => Promise<unknown>): Promise<void>; b
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
+
+/** A page title with a button that opens and closes the page's create form; `form` gets the function that closes it. */
+export function PageHeadWithForm(props: { title: string; openLabel: string; testid: string; form(close: () => void): ReactNode }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <div className="page-head">
+        <h1>{props.title}</h1>
+        <button onClick={() => setOpen(!open)} data-testid={props.testid}>
+          {open ? "Close" : props.openLabel}
+        </button>
+      </div>
+      {open && props.form(() => setOpen(false))}
+    </>
+  );
+}

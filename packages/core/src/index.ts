@@ -1,5 +1,6 @@
 export * from "./types.js";
 export * from "./config.js";
+export * from "./contracts.js";
 export * from "./scheduler/index.js";
 export * from "./health.js";
 export * from "./reschedule.js";

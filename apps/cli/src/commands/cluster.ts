@@ -1,8 +1,9 @@
+import { POLICY_NAMES } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { renderClusterStatus } from "../output/cluster.js";
 import { serialize } from "../output/format.js";
-import { parseAlgorithm, parseOutput } from "../parse.js";
+import { OUTPUT_HELP, parseAlgorithm, parseOutput } from "../parse.js";
 
 /** Registers `kube9 cluster status|algorithm`. */
 export function registerClusterCommands(program: Command): void {
@@ -11,7 +12,7 @@ export function registerClusterCommands(program: Command): void {
   cluster
     .command("status")
     .description("nodes and pods by status, capacity vs allocated, algorithm, health timings")
-    .option("-o, --output <format>", "output format: table|wide|json|yaml")
+    .option("-o, --output <format>", OUTPUT_HELP)
     .action(async (opts: { output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
       await withClient(cmd, async ({ client }) => {
@@ -22,7 +23,7 @@ export function registerClusterCommands(program: Command): void {
 
   cluster
     .command("algorithm")
-    .argument("[name]", "first-fit|best-fit|worst-fit; omit to show the current one")
+    .argument("[name]", `${POLICY_NAMES.join("|")}; omit to show the current one`)
     .description("show or set the default scheduling algorithm")
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
       const algorithm = name !== undefined ? parseAlgorithm(name, "algorithm") : undefined;

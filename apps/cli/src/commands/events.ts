@@ -3,8 +3,8 @@ import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { EventPrinter } from "../output/events.js";
 import { serialize } from "../output/format.js";
-import { parseOutput } from "../parse.js";
-import { watchUntilInterrupted } from "../watch.js";
+import { OUTPUT_HELP, parseOutput, type OutputFormat } from "../parse.js";
+import { streamPrinter, watchUntilInterrupted } from "../watch.js";
 import type { EventDTO } from "../types.js";
 
 /** Registers `kube9 events [-w] [--for <name>]`. */
@@ -15,7 +15,7 @@ export function registerEventsCommand(program: Command): void {
     .option("-w, --watch", "keep printing new events")
     .option("--for <name>", "only events about this node or pod")
     .option("--limit <n>", "how many events to list first (1..1000)", "100")
-    .option("-o, --output <format>", "output format: table|wide|json|yaml (with -w, json is one object per line)")
+    .option("-o, --output <format>", `${OUTPUT_HELP} (with -w, json is one object per line)`)
     .action(async (opts: { watch?: boolean; for?: string; limit: string; output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const limit = /^\d+$/.test(opts.limit) ? Number(opts.limit) : NaN;
@@ -43,12 +43,7 @@ export function registerEventsCommand(program: Command): void {
 }
 
 /** Printer for a watch: a table that stays aligned, NDJSON, or YAML documents. */
-function streamer(output: ReturnType<typeof parseOutput>): (events: readonly EventDTO[]) => void {
-  if (output === "json") return (evs) => evs.forEach((e) => print(JSON.stringify(e)));
-  if (output === "yaml") return (evs) => evs.forEach((e) => print("---\n" + (serialize("yaml", e) ?? "")));
+function streamer(output: OutputFormat): (events: readonly EventDTO[]) => void {
   const table = new EventPrinter(output === "wide");
-  return (evs) => {
-    const lines = table.lines(evs);
-    if (lines.length) print(lines.join("\n"));
-  };
+  return streamPrinter<EventDTO>(output, (evs) => table.lines(evs), print);
 }

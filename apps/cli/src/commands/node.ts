@@ -1,16 +1,13 @@
+import { NODE_ROLES, RUNTIME_KINDS, type Kube9Client, type NodeStatus, type RuntimeKind } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
-import { CliError } from "../errors.js";
 import { serialize } from "../output/format.js";
 import { nodeHeaders, nodeRow, nodeSummary, renderNodeDetail, renderNodeTable } from "../output/nodes.js";
-import { listWatchPrinter, watchUntilInterrupted, WatchTable, type WatchMessage } from "../watch.js";
 import {
   collect,
+  OUTPUT_HELP,
   parseChoice,
-  parseCores,
-  parseLabels,
-  parseMemory,
-  parseName,
+  parseNewObject,
   parseNodeRuntime,
   parseNodeStatuses,
   parseOutput,
@@ -19,15 +16,20 @@ import {
 } from "../parse.js";
 import { startSpinner } from "../spinner.js";
 import type { NodeDTO } from "../types.js";
-import type { Kube9Client } from "@kube9/client";
-import type { RuntimeKind } from "@kube9/client";
-import { pollUntil } from "../wait.js";
+import { waitForStatus } from "../wait.js";
+import { printList, registerNameCommand, type ListView } from "./object-commands.js";
 
-const OUTPUT_HELP = "output format: table|wide|json|yaml";
+const NODE_LIST: ListView<NodeDTO> = {
+  headers: nodeHeaders,
+  minWidths: [12, 17, 6, 9, 11, 4, 4],
+  row: nodeRow,
+  render: renderNodeTable,
+  empty: "No nodes. Add one with: kube9 node add --cpu 4",
+};
 // Terminal states a waiting `node add` should stop at instead of spinning until the timeout.
-const GIVE_UP = new Set(["Failed", "PermanentlyFailed", "Removed"]);
+const GIVE_UP: ReadonlySet<NodeStatus> = new Set(["Failed", "PermanentlyFailed", "Removed"]);
 /** A recovering node starts out Failed (or paused and Failed), so only these end the wait. */
-const GIVE_UP_RECOVERING = new Set(["PermanentlyFailed", "Removed"]);
+const GIVE_UP_RECOVERING: ReadonlySet<NodeStatus> = new Set(["PermanentlyFailed", "Removed"]);
 const FAIL_MODES = ["kill", "pause"] as const;
 
 interface AddOptions {
@@ -52,20 +54,17 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption("--cpu <cores>", "CPU size in cores (e.g. 4, 0.5)")
     .option("--memory <MiB>", "memory in MiB (the API picks a default when omitted)")
     .option("--name <name>", "node name (generated when omitted)")
-    .option("--role <role>", "worker|master (default: worker)")
+    .option("--role <role>", `${NODE_ROLES.join("|")} (default: worker)`)
     .option("--label <key=value>", "node label (repeatable)", collect)
-    .option("--runtime <runtime>", "docker|process|hollow (default: the control plane's runtime)")
+    .option("--runtime <runtime>", `${RUNTIME_KINDS.join("|")} (default: the control plane's runtime)`)
     .option("--no-wait", "return as soon as the node is created (status Provisioning)")
     .option("--timeout <seconds>", "how long to wait for Ready", "60")
     .option("-o, --output <format>", OUTPUT_HELP)
     .action(async (opts: AddOptions, cmd: Command) => {
       const output = parseOutput(opts.output);
       const input = {
-        cpu: parseCores(opts.cpu),
-        ...(opts.memory !== undefined ? { memoryMiB: parseMemory(opts.memory) } : {}),
-        ...(opts.name !== undefined ? { name: parseName(opts.name) } : {}),
+        ...parseNewObject(opts),
         ...(opts.role !== undefined ? { role: parseRole(opts.role) } : {}),
-        ...(opts.label ? { labels: parseLabels(opts.label) } : {}),
         ...(opts.runtime !== undefined ? { runtime: parseNodeRuntime(opts.runtime) } : {}),
       };
       const timeoutMs = parseSeconds(opts.timeout);
@@ -87,67 +86,41 @@ export function registerNodeCommands(program: Command): void {
     .action(async (opts: { status?: string; output?: string; watch?: boolean }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const status = opts.status !== undefined ? parseNodeStatuses(opts.status) : undefined;
-      await withClient(cmd, async ({ client }) => {
-        if (opts.watch) {
-          const wide = output === "wide";
-          const show = listWatchPrinter<NodeDTO>(
-            output,
-            new WatchTable(nodeHeaders(wide), [12, 17, 6, 9, 11, 4, 4]),
-            (n) => nodeRow(n, wide),
-            (n) => !status || status.includes(n.status),
-            print,
-          );
-          return watchUntilInterrupted<{ id: string; data: WatchMessage<NodeDTO> }>(
-            (h) => client.nodes.watch.subscribe(undefined, h),
-            (m) => show(m.data),
-          );
-        }
-        const nodes = await client.nodes.list.query(status ? { status } : {});
-        if (nodes.length === 0 && (output === "table" || output === "wide")) {
-          print("No nodes. Add one with: kube9 node add --cpu 4");
-          return;
-        }
-        print(serialize(output, nodes) ?? renderNodeTable(nodes, output === "wide"));
-      });
+      await withClient(cmd, ({ client }) =>
+        printList(output, opts.watch, NODE_LIST, {
+          list: () => client.nodes.list.query(status ? { status } : {}),
+          watch: (h) => client.nodes.watch.subscribe(undefined, h),
+          keep: (n) => !status || status.includes(n.status),
+        }),
+      );
     });
 
-  node
-    .command("get")
-    .alias("describe")
-    .argument("<name>", "node name")
-    .description("describe a node: fields, components, hosted pods, recent events")
-    .option("-o, --output <format>", OUTPUT_HELP + " (json/yaml print {node, pods, events})")
-    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
-      const output = parseOutput(opts.output);
-      await withClient(cmd, async ({ client }) => {
-        const detail = await client.nodes.get.query({ name });
-        print(serialize(output, detail) ?? renderNodeDetail(detail, output === "wide"));
-      });
-    });
+  registerNameCommand(node, {
+    command: "get",
+    alias: "describe",
+    kind: "node",
+    description: "describe a node: fields, components, hosted pods, recent events",
+    shape: "{node, pods, events}",
+    run: (client, name) => client.nodes.get.query({ name }),
+    text: renderNodeDetail,
+  });
 
-  node
-    .command("remove")
-    .alias("rm")
-    .argument("<name>", "node name")
-    .description("drain a node (its pods are rescheduled first) and remove it")
-    .option("-o, --output <format>", OUTPUT_HELP)
-    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
-      const output = parseOutput(opts.output);
-      await withClient(cmd, async ({ client }) => {
-        const res = await client.nodes.remove.mutate({ name });
-        const serialized = serialize(output, res);
-        if (serialized !== undefined) return print(serialized);
-        const lines = [`node/${res.node.name} removed`];
-        for (const p of res.movedPods) {
-          lines.push(
-            p.nodeName
-              ? `  pod/${p.name} moved to node/${p.nodeName} (${p.status})`
-              : `  pod/${p.name} is ${p.status}${p.message ? `: ${p.message}` : ""}`,
-          );
-        }
-        print(lines.join("\n"));
-      });
-    });
+  registerNameCommand(node, {
+    command: "remove",
+    alias: "rm",
+    kind: "node",
+    description: "drain a node (its pods are rescheduled first) and remove it",
+    run: (client, name) => client.nodes.remove.mutate({ name }),
+    text: (res) =>
+      [
+        `node/${res.node.name} removed`,
+        ...res.movedPods.map((p) =>
+          p.nodeName
+            ? `  pod/${p.name} moved to node/${p.nodeName} (${p.status})`
+            : `  pod/${p.name} is ${p.status}${p.message ? `: ${p.message}` : ""}`,
+        ),
+      ].join("\n"),
+  });
 
   node
     .command("fail")
@@ -216,37 +189,20 @@ async function prepareRuntime(client: Kube9Client, runtime: RuntimeKind | undefi
   }
 }
 
-/** Polls a new node every 100 ms until Ready; stops early on a terminal status so failures surface fast. */
-async function waitReady(
+/** Waits until a node is Ready; stops early on a give-up status so failures surface fast. */
+function waitReady(
   created: NodeDTO,
   timeoutMs: number,
   get: (name: string) => Promise<{ node: NodeDTO }>,
-  giveUp: ReadonlySet<string> = GIVE_UP,
+  giveUp: ReadonlySet<NodeStatus> = GIVE_UP,
 ): Promise<NodeDTO> {
-  const label = `node/${created.name}`;
-  const spinner = startSpinner(`waiting for ${label} to be Ready (${created.status})`);
-  try {
-    return await pollUntil(
-      async () => {
-        const { node } = await get(created.name);
-        if (node.status === "Ready") return { done: true, value: node };
-        if (giveUp.has(node.status)) {
-          throw new CliError(
-            `${label} (${node.id}) is ${node.status} instead of Ready${node.reason ? `: ${node.reason}` : ""}`,
-          );
-        }
-        return { done: false, status: node.status };
-      },
-      {
-        intervalMs: 100,
-        timeoutMs,
-        timeoutMessage: (last, s) =>
-          `${label} (${created.id}) did not become Ready within ${s} s (still ${last}); ` +
-          `see "kube9 node get ${created.name}"`,
-        onStatus: (s) => spinner.update(`waiting for ${label} to be Ready (${s})`),
-      },
-    );
-  } finally {
-    spinner.stop();
-  }
+  return waitForStatus(created, {
+    kind: "node",
+    want: "Ready",
+    timeoutMs,
+    get: async (name) => (await get(name)).node,
+    giveUp: (status) => giveUp.has(status),
+    reason: (n) => n.reason,
+    errorName: `node/${created.name} (${created.id})`,
+  });
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
+import { CONTROL_PLANE_RUNTIMES, isTerminalNodeStatus } from "@kube9/client";
 import type { Command } from "commander";
 import { kube9Home } from "../config.js";
 import { print } from "../context.js";
 import { CliError, EXIT } from "../errors.js";
 import { parseChoice, parsePort } from "../parse.js";
 
-const UP_RUNTIMES = ["auto", "process", "docker"] as const;
 const DEFAULT_PORT = 7070;
 
 interface UpOptions {
@@ -36,7 +36,7 @@ export function registerUpCommand(program: Command): void {
     .description("start the control plane in the foreground (Ctrl-C to stop)")
     .option("--port <port>", "port for the API (default: $KUBE9_PORT, else 7070; 0 = any free port)")
     .option("--host <host>", "address to listen on (default: $KUBE9_HOST, else 127.0.0.1)")
-    .option("--runtime <runtime>", "node runtime: auto|process|docker (default: $KUBE9_RUNTIME, else auto)")
+    .option("--runtime <runtime>", `node runtime: ${CONTROL_PLANE_RUNTIMES.join("|")} (default: $KUBE9_RUNTIME, else auto)`)
     .option("--keep-nodes", "on Ctrl-C leave docker node containers running (the next `kube9 up` adopts them)")
     .addHelpText(
       "after",
@@ -46,7 +46,7 @@ export function registerUpCommand(program: Command): void {
     .action(async (opts: UpOptions) => {
       // Flags are checked before the (slow) server import so typos fail instantly.
       const flagPort = opts.port !== undefined ? parsePort(opts.port) : undefined;
-      const flagRuntime = opts.runtime !== undefined ? parseChoice(opts.runtime, UP_RUNTIMES, "--runtime") : undefined;
+      const flagRuntime = opts.runtime !== undefined ? parseChoice(opts.runtime, CONTROL_PLANE_RUNTIMES, "--runtime") : undefined;
       // Imported lazily: the server, database and runtimes are heavy, and only `up` needs them.
       const api = await import("@kube9/api");
       let env: ReturnType<typeof api.readEnv>;
@@ -114,7 +114,7 @@ export function registerUpCommand(program: Command): void {
       process.stderr.write("stopping...\n");
       const dockerNodes = cp.controlPlane.queries
         .listNodes()
-        .filter((n) => n.runtime === "docker" && n.status !== "Removed" && n.status !== "PermanentlyFailed").length;
+        .filter((n) => n.runtime === "docker" && !isTerminalNodeStatus(n.status)).length;
       if (dockerNodes > 0) {
         process.stderr.write(
           opts.keepNodes

@@ -1,4 +1,5 @@
 import type { EventDTO } from "../types.js";
+import { WatchTable } from "./table.js";
 
 /** Local wall-clock time of an event (HH:MM:SS); a scrolling watch needs times, not ages that go stale. */
 export function formatClock(iso: string): string {
@@ -23,34 +24,19 @@ function cells(e: EventDTO, wide: boolean): string[] {
 }
 
 /**
- * A table whose column widths are fixed by the first batch (with sensible minimums), so rows printed
+ * An event table whose column widths are fixed by the first batch (with sensible minimums), so rows printed
  * later by `events -w` line up with the header printed at the start.
  */
 export class EventPrinter {
-  private widths: number[] | undefined;
+  private readonly table: WatchTable;
 
-  constructor(private readonly wide: boolean) {}
+  constructor(private readonly wide: boolean) {
+    this.table = new WatchTable(wide ? WIDE_HEADERS : HEADERS, wide ? [4, 24, 7, 18, 20, 0] : [8, 7, 18, 20, 0]);
+  }
 
   /** Lines for a batch of events; the first call also returns the header. */
   lines(events: readonly EventDTO[]): string[] {
-    const headers = this.wide ? WIDE_HEADERS : HEADERS;
-    const rows = events.map((e) => cells(e, this.wide));
-    const out: string[] = [];
-    if (!this.widths) {
-      const mins = this.wide ? [4, 24, 7, 18, 20, 0] : [8, 7, 18, 20, 0];
-      this.widths = headers.map((h, i) => Math.max(h.length, mins[i] ?? 0, ...rows.map((r) => (r[i] ?? "").length)));
-      out.push(this.format(headers));
-    }
-    for (const r of rows) out.push(this.format(r));
-    return out;
-  }
-
-  private format(cellsRow: readonly string[]): string {
-    const widths = this.widths ?? [];
-    return cellsRow
-      .map((c, i) => (i === cellsRow.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("   ")
-      .trimEnd();
+    return this.table.lines(events.map((e) => cells(e, this.wide)));
   }
 }
 

@@ -26,3 +26,32 @@ export function indent(block: string, prefix = "  "): string {
     .map((l) => (l ? prefix + l : l))
     .join("\n");
 }
+
+/** A table whose column widths are fixed by the first batch, so rows printed later line up with the header. */
+export class WatchTable {
+  private widths: number[] | undefined;
+
+  constructor(
+    private readonly headers: readonly string[],
+    private readonly mins: readonly number[] = [],
+  ) {}
+
+  /** Lines for a batch of rows; the first call also returns the header. */
+  lines(rows: readonly (readonly string[])[]): string[] {
+    const out: string[] = [];
+    if (!this.widths) {
+      this.widths = this.headers.map((h, i) => Math.max(h.length, this.mins[i] ?? 0, ...rows.map((r) => (r[i] ?? "").length)));
+      out.push(this.format(this.headers));
+    }
+    for (const r of rows) out.push(this.format(r));
+    return out;
+  }
+
+  private format(cells: readonly string[]): string {
+    const widths = this.widths ?? [];
+    return cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("   ")
+      .trimEnd();
+  }
+}

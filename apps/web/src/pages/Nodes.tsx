@@ -1,20 +1,14 @@
 import { useState } from "react";
-import { ago, cores, mib, parseLabels, type NodeDTO } from "../api";
+import { ago, cores, mib, NODE_ROLES, RUNTIME_KINDS, type NodeDTO, type NodeRole, type RuntimeKind } from "../api";
 import { useClusterStatus, useLive, useNodes, useNow, usePods } from "../live";
-import { Bar, Empty, StatusBadge, useAction } from "../ui";
+import { FormActions, objectInput, SizeFields, TextField, useObjectFields } from "../object-form";
+import { Bar, Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
 
 export function NodesPage() {
   const nodes = useNodes();
-  const [adding, setAdding] = useState(false);
   return (
     <div className="page">
-      <div className="page-head">
-        <h1>Nodes</h1>
-        <button onClick={() => setAdding(!adding)} data-testid="toggle-add-node">
-          {adding ? "Close" : "+ Add node"}
-        </button>
-      </div>
-      {adding && <AddNodeForm onDone={() => setAdding(false)} />}
+      <PageHeadWithForm title="Nodes" openLabel="+ Add node" testid="toggle-add-node" form={(close) => <AddNodeForm onDone={close} />} />
       {nodes.length === 0 ? (
         <Empty>No nodes yet. Add one to start placing pods.</Empty>
       ) : (
@@ -31,25 +25,19 @@ export function NodesPage() {
 function AddNodeForm({ onDone }: { onDone(): void }) {
   const { client } = useLive();
   const status = useClusterStatus();
-  const [name, setName] = useState("");
-  const [cpu, setCpu] = useState("4");
-  const [memory, setMemory] = useState("");
-  const [role, setRole] = useState<"worker" | "master">("worker");
-  const [labels, setLabels] = useState("");
+  const form = useObjectFields({ cpu: "4", memory: "" });
+  const [role, setRole] = useState<NodeRole>("worker");
   const [runtime, setRuntime] = useState("");
   const action = useAction();
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
     void action.run(async () => {
       await client.nodes.add.mutate({
-        cpu: Number(cpu),
-        ...(name.trim() ? { name: name.trim() } : {}),
-        ...(memory.trim() ? { memoryMiB: Number(memory) } : {}),
+        ...objectInput(form.fields),
         role,
-        ...(labels.trim() ? { labels: parseLabels(labels) } : {}),
-        ...(runtime ? { runtime: runtime as NodeDTO["runtime"] } : {}),
+        ...(runtime ? { runtime: runtime as RuntimeKind } : {}),
       });
-      setName("");
+      form.set("name")("");
       onDone();
     });
   };
@@ -57,41 +45,29 @@ function AddNodeForm({ onDone }: { onDone(): void }) {
     <form className="card form" onSubmit={submit} data-testid="add-node-form">
       <h2>Add a node</h2>
       <div className="fields">
-        <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" data-testid="node-name" />
-        </label>
-        <label>
-          CPU (cores) <input value={cpu} onChange={(e) => setCpu(e.target.value)} inputMode="decimal" data-testid="node-cpu" />
-        </label>
-        <label>
-          Memory (MiB) <input value={memory} onChange={(e) => setMemory(e.target.value)} placeholder="4096 per core" data-testid="node-memory" />
-        </label>
+        <SizeFields kind="node" form={form} memoryPlaceholder="4096 per core" />
         <label>
           Role
-          <select value={role} onChange={(e) => setRole(e.target.value as "worker" | "master")}>
-            <option>worker</option>
-            <option>master</option>
+          <select value={role} onChange={(e) => setRole(e.target.value as NodeRole)}>
+            {NODE_ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
           </select>
         </label>
-        <label>
-          Labels <input value={labels} onChange={(e) => setLabels(e.target.value)} placeholder="zone=a,disk=ssd" />
-        </label>
+        <TextField label="Labels" value={form.fields.labels} onChange={form.set("labels")} placeholder="zone=a,disk=ssd" />
         <label>
           Runtime
           <select value={runtime} onChange={(e) => setRuntime(e.target.value)} data-testid="node-runtime">
             <option value="">default ({status.data?.runtime ?? "…"})</option>
-            <option value="process">process</option>
-            <option value="docker">docker</option>
-            <option value="hollow">hollow (simulated)</option>
+            {RUNTIME_KINDS.map((r) => (
+              <option key={r} value={r}>
+                {r === "hollow" ? "hollow (simulated)" : r}
+              </option>
+            ))}
           </select>
         </label>
       </div>
-      <div className="actions">
-        <button disabled={action.busy} data-testid="add-node-submit">
-          {action.busy ? "Adding…" : "Add node"}
-        </button>
-        {action.error && <span className="error">{action.error}</span>}
-      </div>
+      <FormActions action={action} label="Add node" busyLabel="Adding…" testid="add-node-submit" />
     </form>
   );
 }

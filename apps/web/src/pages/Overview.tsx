@@ -1,4 +1,4 @@
-import { cores, isTerminal, mib, NODE_STATUSES, POD_STATUSES } from "../api";
+import { cores, isTerminalNodeStatus, mib, NODE_STATUSES, POD_STATUSES } from "../api";
 import { useEvents, useLive, useNodes, usePods, type AllocationPoint } from "../live";
 import { Bar, StatusBadge } from "../ui";
 import { EventRow } from "./Events";
@@ -8,7 +8,7 @@ export function OverviewPage() {
   const pods = usePods();
   const events = useEvents();
   const { history } = useLive();
-  const live = nodes.filter((n) => !isTerminal(n.status));
+  const live = nodes.filter((n) => !isTerminalNodeStatus(n.status));
   const cap = { cpu: 0, mem: 0 };
   const alloc = { cpu: 0, mem: 0 };
   for (const n of live) {

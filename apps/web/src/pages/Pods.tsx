@@ -1,7 +1,8 @@
 import { useMemo, useState } from "react";
 import { ago, cores, parseLabels, POD_STATUSES, POLICIES, type Policy } from "../api";
 import { useLive, useNodes, useNow, usePods } from "../live";
-import { Empty, StatusBadge, useAction } from "../ui";
+import { FormActions, objectInput, SizeFields, TextField, useObjectFields } from "../object-form";
+import { Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
 
 export function PodsPage() {
   const pods = usePods();
@@ -11,7 +12,6 @@ export function PodsPage() {
   const [status, setStatus] = useState("");
   const [node, setNode] = useState("");
   const [text, setText] = useState("");
-  const [launching, setLaunching] = useState(false);
   const del = useAction();
   const shown = useMemo(() => {
     const q = text.trim().toLowerCase();
@@ -24,13 +24,7 @@ export function PodsPage() {
   }, [pods, status, node, text]);
   return (
     <div className="page">
-      <div className="page-head">
-        <h1>Pods</h1>
-        <button onClick={() => setLaunching(!launching)} data-testid="toggle-launch">
-          {launching ? "Close" : "+ Launch pod"}
-        </button>
-      </div>
-      {launching && <LaunchForm onDone={() => setLaunching(false)} />}
+      <PageHeadWithForm title="Pods" openLabel="+ Launch pod" testid="toggle-launch" form={(close) => <LaunchForm onDone={close} />} />
       <div className="toolbar">
         <select value={status} onChange={(e) => setStatus(e.target.value)} data-testid="pod-status-filter">
           <option value="">all statuses</option>
@@ -108,11 +102,8 @@ export function PodsPage() {
 
 function LaunchForm({ onDone }: { onDone(): void }) {
   const { client } = useLive();
-  const [name, setName] = useState("");
-  const [cpu, setCpu] = useState("0.5");
-  const [memory, setMemory] = useState("256");
+  const form = useObjectFields({ cpu: "0.5", memory: "256" });
   const [algorithm, setAlgorithm] = useState("");
-  const [labels, setLabels] = useState("");
   const [selector, setSelector] = useState("");
   const [result, setResult] = useState("");
   const action = useAction();
@@ -121,15 +112,12 @@ function LaunchForm({ onDone }: { onDone(): void }) {
     setResult("");
     void action.run(async () => {
       const r = await client.pods.launch.mutate({
-        cpu: Number(cpu),
-        ...(name.trim() ? { name: name.trim() } : {}),
-        ...(memory.trim() ? { memoryMiB: Number(memory) } : {}),
+        ...objectInput(form.fields),
         ...(algorithm ? { algorithm: algorithm as Policy } : {}),
-        ...(labels.trim() ? { labels: parseLabels(labels) } : {}),
         ...(selector.trim() ? { nodeSelector: parseLabels(selector) } : {}),
       });
       setResult(r.scheduled ? `${r.pod.name} placed on ${r.pod.nodeName}: ${r.message}` : `${r.pod.name} is Pending: ${r.message}`);
-      setName("");
+      form.set("name")("");
       if (r.scheduled) onDone();
     });
   };
@@ -137,15 +125,7 @@ function LaunchForm({ onDone }: { onDone(): void }) {
     <form className="card form" onSubmit={submit} data-testid="launch-form">
       <h2>Launch a pod</h2>
       <div className="fields">
-        <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="generated" data-testid="pod-name" />
-        </label>
-        <label>
-          CPU (cores) <input value={cpu} onChange={(e) => setCpu(e.target.value)} inputMode="decimal" data-testid="pod-cpu" />
-        </label>
-        <label>
-          Memory (MiB) <input value={memory} onChange={(e) => setMemory(e.target.value)} data-testid="pod-memory" />
-        </label>
+        <SizeFields kind="pod" form={form} />
         <label>
           Algorithm
           <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value)} data-testid="pod-algorithm">
@@ -155,20 +135,12 @@ function LaunchForm({ onDone }: { onDone(): void }) {
             ))}
           </select>
         </label>
-        <label>
-          Labels <input value={labels} onChange={(e) => setLabels(e.target.value)} placeholder="app=web" />
-        </label>
-        <label>
-          Node selector <input value={selector} onChange={(e) => setSelector(e.target.value)} placeholder="zone=a" />
-        </label>
+        <TextField label="Labels" value={form.fields.labels} onChange={form.set("labels")} placeholder="app=web" />
+        <TextField label="Node selector" value={selector} onChange={setSelector} placeholder="zone=a" />
       </div>
-      <div className="actions">
-        <button disabled={action.busy} data-testid="launch-submit">
-          {action.busy ? "Launching…" : "Launch"}
-        </button>
-        {action.error && <span className="error">{action.error}</span>}
+      <FormActions action={action} label="Launch" busyLabel="Launching…" testid="launch-submit">
         {result && <span className="muted">{result}</span>}
-      </div>
+      </FormActions>
     </form>
   );
 }

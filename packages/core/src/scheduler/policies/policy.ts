@@ -1,4 +1,5 @@
 import type { PolicyName, SchedNode, SchedPod } from "../../types.js";
+import { formatCpu, formatMemory } from "../format.js";
 
 /** A feasible node with what it would have left after the pod is placed. */
 export interface Candidate {
@@ -36,4 +37,20 @@ export interface Policy {
 export function compareRegistration(a: SchedNode, b: SchedNode): number {
   if (a.order !== b.order) return a.order - b.order;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The ranking of the free-space policies: free CPU after placement (ascending for best-fit, descending for
+ * worst-fit); ties always by less free memory, then registration order.
+ */
+export function compareByFreeCpu(cpuOrder: "ascending" | "descending"): (a: Candidate, b: Candidate) => number {
+  const sign = cpuOrder === "ascending" ? 1 : -1;
+  return (a, b) =>
+    sign * (a.freeCpuAfter - b.freeCpuAfter) || a.freeMemoryAfter - b.freeMemoryAfter || compareRegistration(a.node, b.node);
+}
+
+/** The Scheduled-event text of a free-space policy: what the chosen node has left and how that ranks. */
+export function describeFreeAfter(policy: PolicyName, rankWord: "least" | "most", chosen: Candidate, feasibleCount: number): string {
+  const rank = feasibleCount === 1 ? "the only feasible node" : `${rankWord} of ${feasibleCount} feasible nodes`;
+  return `${policy} chose ${chosen.node.name}: ${formatCpu(chosen.freeCpuAfter)} CPU and ${formatMemory(chosen.freeMemoryAfter)} memory free after placement, ${rank}`;
 }
