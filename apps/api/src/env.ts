@@ -1,3 +1,4 @@
+import { CONTROL_PLANE_RUNTIMES } from "@kube9/core";
 import { z } from "zod";
 
 // Empty strings in the environment mean "unset", as in most shells' `VAR= cmd`.
@@ -9,7 +10,7 @@ const envSchema = z.object({
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")),
   KUBE9_PORT: optional(z.coerce.number().int().min(0).max(65535)),
   KUBE9_HOST: optional(z.string()),
-  KUBE9_RUNTIME: optional(z.enum(["auto", "process", "docker"])),
+  KUBE9_RUNTIME: optional(z.enum(CONTROL_PLANE_RUNTIMES)),
   KUBE9_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   KUBE9_LOG_LEVEL: optional(z.enum(["error", "warn", "info", "debug"])),
   KUBE9_AGENT_ENTRY: optional(z.string()),

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { RuntimeKind } from "@kube9/core";
+import { parseConfigFile, type ControlPlaneRuntime, type Kube9ConfigFile, type RuntimeKind } from "@kube9/core";
 import { openDatabase } from "@kube9/db";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express from "express";
@@ -23,7 +23,7 @@ import { createCallerFactory, createContext } from "./trpc.js";
 export interface ControlPlaneStartOptions {
   port: number;
   host?: string;
-  runtime?: "auto" | "process" | "docker";
+  runtime?: ControlPlaneRuntime;
   /** KUBE9_HOME: data folder, config.json, agent logs. */
   home: string;
   /** PostgreSQL URL; the embedded database in home/data when absent. */
@@ -46,15 +46,11 @@ export interface RunningControlPlane {
   close(opts?: { keepNodes?: boolean }): Promise<void>;
 }
 
-interface ConfigFile {
-  server?: string;
-  token?: string;
-}
-
-function readConfig(path: string): ConfigFile {
+/** The saved config.json, if it is there and readable; a broken one is replaced on start. */
+function readConfig(path: string): Kube9ConfigFile {
   if (!existsSync(path)) return {};
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as ConfigFile;
+    return parseConfigFile(readFileSync(path, "utf8"), path);
   } catch {
     return {};
   }

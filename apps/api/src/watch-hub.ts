@@ -1,5 +1,6 @@
 import { EventEmitter, on } from "node:events";
 import { randomBytes } from "node:crypto";
+import type { WatchMessage } from "@kube9/core";
 import type { ControlPlane } from "./control-plane.js";
 import type { EventDTO, NodeDTO, PodDTO } from "./dto.js";
 
@@ -14,8 +15,7 @@ interface Change {
   data: NodeDTO | PodDTO;
 }
 
-/** What a nodes/pods watch yields: the whole list first (or after a gap), then one changed object at a time. */
-export type WatchMessage<T> = { type: "snapshot"; items: T[] } | { type: "change"; item: T };
+export type { WatchMessage };
 
 /**
  * Node and pod changes numbered in one in-memory sequence, with the last WATCH_BUFFER_SIZE kept in a

@@ -37,7 +37,7 @@ describe("docker engine", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(RuntimeError);
-    expect((err as RuntimeError).code).toBe("PRECONDITION_FAILED");
+    expect((err as RuntimeError).kind).toBe("precondition");
     expect((err as Error).message).toContain("/nonexistent/kube9-test-docker.sock");
     expect((err as Error).message).toContain("--runtime process");
   });

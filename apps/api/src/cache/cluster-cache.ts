@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { ClusterIndex, type Resources, type SchedNode } from "@kube9/core";
 import type { ClusterRecord, Database, NodeRecord, PodRecord } from "@kube9/db";
 import { nodeKey, podKey, sameResources, settingsKey } from "./change-keys.js";
+import { NamedTable } from "./named-table.js";
 
 /** What the cache tells its listeners: an object was added or changed, or a pod is gone. */
 export interface CacheEvents {
@@ -23,11 +24,8 @@ const SETTINGS_KEY = "cluster";
 export class ClusterCache {
   readonly changes = new EventEmitter<CacheEvents>();
   private settingsRecord: ClusterRecord | null = null;
-  private readonly nodesById = new Map<string, NodeRecord>();
-  private readonly nodeIdByName = new Map<string, string>();
-  private ordered: NodeRecord[] | null = null;
-  private readonly podsById = new Map<string, PodRecord>();
-  private readonly podIdByName = new Map<string, string>();
+  private readonly nodeTable = new NamedTable<NodeRecord>();
+  private readonly podTable = new NamedTable<PodRecord>();
   private readonly podsByNode = new Map<string, Set<string>>();
   private readonly pendingIds = new Set<string>();
   private index = new ClusterIndex();
@@ -50,15 +48,12 @@ export class ClusterCache {
   async load(): Promise<void> {
     const [settings, nodes, pods] = await Promise.all([this.db.cluster.get(), this.db.nodes.list(), this.db.pods.list()]);
     this.settingsRecord = settings;
-    this.nodesById.clear();
-    this.nodeIdByName.clear();
-    this.ordered = null;
-    this.podsById.clear();
-    this.podIdByName.clear();
+    this.nodeTable.clear();
+    this.podTable.clear();
     this.podsByNode.clear();
     this.pendingIds.clear();
     this.assumed.clear();
-    for (const n of nodes) this.storeNode(n);
+    for (const n of nodes) this.nodeTable.set(n);
     this.index = new ClusterIndex(nodes.map((n) => this.sched(n)));
     for (const p of pods) this.storePod(p);
   }
@@ -76,72 +71,54 @@ export class ClusterCache {
     return this.index;
   }
 
-  node(id: string): NodeRecord | undefined {
-    return this.nodesById.get(id);
-  }
-
-  nodeByName(name: string): NodeRecord | undefined {
-    const id = this.nodeIdByName.get(name);
-    return id === undefined ? undefined : this.nodesById.get(id);
-  }
-
   /** Nodes in registration order (Removed ones included until their row is deleted). */
   nodes(): NodeRecord[] {
-    this.ordered ??= [...this.nodesById.values()].sort((a, b) => a.seq - b.seq);
-    return this.ordered;
+    return this.nodeTable.all();
+  }
+
+  node(id: string): NodeRecord | undefined {
+    return this.nodeTable.get(id);
   }
 
   pod(id: string): PodRecord | undefined {
-    return this.podsById.get(id);
-  }
-
-  podByName(name: string): PodRecord | undefined {
-    const id = this.podIdByName.get(name);
-    return id === undefined ? undefined : this.podsById.get(id);
-  }
-
-  /** Pods in creation order. */
-  pods(): PodRecord[] {
-    return [...this.podsById.values()].sort((a, b) => a.seq - b.seq);
+    return this.podTable.get(id);
   }
 
   /** Pods bound to a node, in creation order. */
   podsOn(nodeId: string): PodRecord[] {
-    const ids = this.podsByNode.get(nodeId);
-    if (!ids) return [];
-    const out: PodRecord[] = [];
-    for (const id of ids) {
-      const p = this.podsById.get(id);
-      if (p) out.push(p);
-    }
-    return out.sort((a, b) => a.seq - b.seq);
+    return this.podTable.pick(this.podsByNode.get(nodeId) ?? []);
+  }
+
+  /** Pods in creation order. */
+  pods(): PodRecord[] {
+    return this.podTable.all();
   }
 
   /** Pending pods, oldest first: the scheduler's queue. */
   pendingPods(): PodRecord[] {
-    const out: PodRecord[] = [];
-    for (const id of this.pendingIds) {
-      const p = this.podsById.get(id);
-      if (p) out.push(p);
-    }
-    return out.sort((a, b) => a.seq - b.seq);
+    return this.podTable.pick(this.pendingIds);
   }
 
   /** A node by name, asking the database when this process has not seen it yet (another API process made it). */
-  async findNode(name: string): Promise<NodeRecord | undefined> {
-    const cached = this.nodeByName(name);
-    if (cached) return cached;
-    const row = await this.db.nodes.getByName(name);
-    if (row) this.putNode(row, true);
-    return row ?? undefined;
+  findNode(name: string): Promise<NodeRecord | undefined> {
+    return this.find(this.nodeTable, name, () => this.db.nodes.getByName(name), (row) => this.putNode(row, true));
   }
 
   /** A pod by name, asking the database when this process has not seen it yet. */
-  async findPod(name: string): Promise<PodRecord | undefined> {
-    const cached = this.podByName(name);
+  findPod(name: string): Promise<PodRecord | undefined> {
+    return this.find(this.podTable, name, () => this.db.pods.getByName(name), (row) => this.putPod(row, true));
+  }
+
+  private async find<T extends { id: string; name: string; seq: number }>(
+    table: NamedTable<T>,
+    name: string,
+    read: () => Promise<T | null>,
+    keep: (row: T) => void,
+  ): Promise<T | undefined> {
+    const cached = table.byName(name);
     if (cached) return cached;
-    const row = await this.db.pods.getByName(name);
-    if (row) this.putPod(row, true);
+    const row = await read();
+    if (row) keep(row);
     return row ?? undefined;
   }
 
@@ -157,7 +134,7 @@ export class ClusterCache {
   /** Records the committed state of a node and (unless quiet: nothing a watcher sees changed) tells listeners. */
   putNode(node: NodeRecord, quiet = false): void {
     this.touch(node.id);
-    this.storeNode(node);
+    this.nodeTable.set(node);
     this.index.upsert(this.sched(node));
     if (!quiet) this.changes.emit("node", node);
   }
@@ -165,11 +142,7 @@ export class ClusterCache {
   /** Forgets a node whose row is gone (it was Removed; listeners were told then). */
   dropNode(id: string): void {
     this.touch(id);
-    const node = this.nodesById.get(id);
-    if (!node) return;
-    this.nodesById.delete(id);
-    if (this.nodeIdByName.get(node.name) === id) this.nodeIdByName.delete(node.name);
-    this.ordered = null;
+    if (!this.nodeTable.delete(id)) return;
     this.index.remove(id);
     this.assumed.delete(id);
   }
@@ -190,7 +163,7 @@ export class ClusterCache {
 
   /** Changes a cached node's allocation by a committed reservation (+1) or release (-1). */
   addAllocation(nodeId: string, request: Resources, sign: 1 | -1): void {
-    const node = this.nodesById.get(nodeId);
+    const node = this.nodeTable.get(nodeId);
     if (!node) return;
     this.putNode({
       ...node,
@@ -218,7 +191,7 @@ export class ClusterCache {
       if (left.cpuMilli <= 0 && left.memoryMiB <= 0) this.assumed.delete(nodeId);
       else this.assumed.set(nodeId, left);
     }
-    const node = this.nodesById.get(nodeId);
+    const node = this.nodeTable.get(nodeId);
     if (node) this.index.upsert(this.sched(node));
   }
 
@@ -249,19 +222,18 @@ export class ClusterCache {
     for (const row of rows) {
       seen.add(row.id);
       if (this.writtenSince(row.id, mark)) continue;
-      const known = this.nodesById.get(row.id);
+      const known = this.nodeTable.get(row.id);
       if (known && nodeKey(known) === nodeKey(row)) {
         // Only the heartbeat time or usage moved: keep the record fresh, nothing to index or announce.
-        this.nodesById.set(row.id, row);
-        this.ordered = null;
+        this.nodeTable.set(row);
         continue;
       }
       if (known && !sameResources(known.allocated, row.allocated)) moved.push(row.id);
-      this.storeNode(row);
+      this.nodeTable.set(row);
       this.index.upsert(this.sched(row));
       this.changes.emit("node", row);
     }
-    for (const id of [...this.nodesById.keys()]) {
+    for (const id of this.nodeTable.ids()) {
       if (!seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
     }
     for (const id of moved) await this.resyncPodsOf(id);
@@ -271,7 +243,7 @@ export class ClusterCache {
   async resyncPods(): Promise<void> {
     const mark = this.writeSeq;
     const rows = await this.db.pods.list();
-    this.applyPods(rows, [...this.podsById.keys()], mark);
+    this.applyPods(rows, this.podTable.ids(), mark);
   }
 
   private async resyncPodsOf(nodeId: string): Promise<void> {
@@ -289,7 +261,7 @@ export class ClusterCache {
     for (const row of rows) {
       seen.add(row.id);
       if (this.writtenSince(row.id, mark)) continue;
-      const known = this.podsById.get(row.id);
+      const known = this.podTable.get(row.id);
       if (known && podKey(known) === podKey(row)) continue;
       this.storePod(row);
       this.changes.emit("pod", row);
@@ -311,18 +283,9 @@ export class ClusterCache {
     return (this.writtenAt.get(id) ?? 0) > mark;
   }
 
-  private storeNode(node: NodeRecord): void {
-    const old = this.nodesById.get(node.id);
-    if (old && old.name !== node.name && this.nodeIdByName.get(old.name) === node.id) this.nodeIdByName.delete(old.name);
-    this.nodesById.set(node.id, node);
-    this.nodeIdByName.set(node.name, node.id);
-    this.ordered = null;
-  }
-
   private storePod(pod: PodRecord): void {
     this.unstorePod(pod.id);
-    this.podsById.set(pod.id, pod);
-    this.podIdByName.set(pod.name, pod.id);
+    this.podTable.set(pod);
     if (pod.nodeId) {
       let set = this.podsByNode.get(pod.nodeId);
       if (!set) this.podsByNode.set(pod.nodeId, (set = new Set()));
@@ -332,10 +295,8 @@ export class ClusterCache {
   }
 
   private unstorePod(id: string): PodRecord | undefined {
-    const old = this.podsById.get(id);
+    const old = this.podTable.delete(id);
     if (!old) return undefined;
-    this.podsById.delete(id);
-    if (this.podIdByName.get(old.name) === id) this.podIdByName.delete(old.name);
     if (old.nodeId) {
       const set = this.podsByNode.get(old.nodeId);
       set?.delete(id);

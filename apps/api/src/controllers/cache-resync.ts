@@ -1,6 +1,6 @@
 import type { ClusterCache } from "../cache/cluster-cache.js";
 import type { Logger } from "../logger.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController } from "./controller.js";
 
 const NODES_EVERY_MS = 1000;
 /** Pods change through this process's own writes; a full re-read only catches other processes' changes. */
@@ -10,27 +10,17 @@ const PODS_EVERY = 5;
  * Cache resync: re-reads settings and nodes every second and every pod every five seconds, so the
  * cache (and the watchers it feeds) see what other API processes changed. Runs in every process.
  */
-export class CacheResync implements Controller {
-  readonly name = "cache-resync";
-  private readonly loop: Loop;
+export class CacheResync extends LoopController {
   private passes = 0;
 
   constructor(
     private readonly cache: ClusterCache,
     log: Logger,
   ) {
-    this.loop = new Loop(this.name, NODES_EVERY_MS, () => this.pass(), log);
+    super("cache-resync", NODES_EVERY_MS, log);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     await this.cache.resyncNodes();
     if (++this.passes % PODS_EVERY === 0) await this.cache.resyncPods();
   }

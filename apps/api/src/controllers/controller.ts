@@ -1,3 +1,5 @@
+import type { ClusterCache } from "../cache/cluster-cache.js";
+import type { EventRecorder } from "../event-recorder.js";
 import type { Logger } from "../logger.js";
 
 /**
@@ -76,4 +78,45 @@ export class Loop {
     })();
     return this.running;
   }
+}
+
+/** What every controller reads and records with. */
+export interface ControllerContext {
+  cache: ClusterCache;
+  events: EventRecorder;
+  now: () => number;
+  log: Logger;
+}
+
+/** A controller that is one Loop: subclasses give the pass; start, stop and tick come from here. */
+export abstract class LoopController implements Controller {
+  private readonly loop: Loop;
+
+  constructor(
+    readonly name: string,
+    intervalMs: number,
+    log: Logger,
+  ) {
+    this.loop = new Loop(name, intervalMs, () => this.pass(), log);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** One pass now, or joins the one in flight (tests drive the clock and call this). */
+  tick(): Promise<void> {
+    return this.loop.runOnce();
+  }
+
+  /** Asks for a pass soon; ignored while stopped. */
+  protected trigger(): void {
+    this.loop.trigger();
+  }
+
+  protected abstract pass(): Promise<void>;
 }

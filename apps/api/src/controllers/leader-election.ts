@@ -1,6 +1,6 @@
 import type { Database } from "@kube9/db";
 import type { Logger } from "../logger.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController } from "./controller.js";
 
 /** How often the lease is taken or confirmed. */
 const LEADER_RETRY_MS = 2000;
@@ -20,14 +20,12 @@ export interface LeaderElectionDeps {
  * holder of the database's leader lease (a PostgreSQL session advisory lock; PGlite always leads).
  * A leader asks again every tick too, because the lease lives on a database session that can die.
  */
-export class LeaderElection implements Controller {
-  readonly name = "leader-election";
-  private readonly loop: Loop;
+export class LeaderElection extends LoopController {
   private leading = false;
   private since = 0;
 
   constructor(private readonly deps: LeaderElectionDeps) {
-    this.loop = new Loop(this.name, LEADER_RETRY_MS, () => this.tick(), deps.log);
+    super("leader-election", LEADER_RETRY_MS, deps.log);
   }
 
   /** Whether this process leads now. */
@@ -40,23 +38,14 @@ export class LeaderElection implements Controller {
     return this.leading ? this.since : 0;
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Stops asking; the lease is kept until resign(), so no other process leads while this one winds down. */
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
   /** Gives the lease up so another process can lead. */
   async resign(): Promise<void> {
     if (this.leading) await this.deps.db.releaseLeadership();
     this.leading = false;
   }
 
-  /** Takes or confirms the lease once. */
-  async tick(): Promise<void> {
+  /** Takes or confirms the lease once. stop() keeps the lease until resign(), so no other process leads while this one winds down. */
+  protected async pass(): Promise<void> {
     let holds = false;
     try {
       holds = await this.deps.db.tryAcquireLeadership();

@@ -1,6 +1,6 @@
 import type { LeaseBuffer } from "../lease-buffer.js";
 import type { Logger } from "../logger.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController } from "./controller.js";
 
 const FLUSH_MS = 500;
 
@@ -8,29 +8,22 @@ const FLUSH_MS = 500;
  * Lease writer: heartbeats are kept in memory (the hot path writes no row) and written to the lease
  * table twice a second in one statement, so other processes and restarts see them. Runs in every process.
  */
-export class LeaseWriter implements Controller {
-  readonly name = "lease-writer";
-  private readonly loop: Loop;
-
+export class LeaseWriter extends LoopController {
   constructor(
     private readonly leases: LeaseBuffer,
     private readonly log: Logger,
   ) {
-    this.loop = new Loop(this.name, FLUSH_MS, () => this.flush(), log);
-  }
-
-  start(): void {
-    this.loop.start();
+    super("lease-writer", FLUSH_MS, log);
   }
 
   /** Stops and writes what is buffered. */
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await this.flush();
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.pass();
   }
 
   /** Writes buffered beats now; a failure keeps them for the next flush. */
-  async flush(): Promise<void> {
+  protected async pass(): Promise<void> {
     try {
       await this.leases.flush();
     } catch (err) {

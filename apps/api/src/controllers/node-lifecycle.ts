@@ -1,20 +1,13 @@
 import { evaluateNodeHealth, isTerminalNodeStatus } from "@kube9/core";
-import type { ClusterCache } from "../cache/cluster-cache.js";
-import type { EventRecorder } from "../event-recorder.js";
-import type { Logger } from "../logger.js";
 import type { AgentExit } from "../runtime/runtime.js";
 import type { NodeStatusService } from "../services/node-status.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController, type ControllerContext } from "./controller.js";
 
 /** How often every node's heartbeat age is judged. */
 const TICK_MS = 250;
 
-export interface NodeLifecycleDeps {
-  cache: ClusterCache;
-  events: EventRecorder;
+export interface NodeLifecycleDeps extends ControllerContext {
   status: NodeStatusService;
-  now: () => number;
-  log: Logger;
   /** True while the process shuts down: agents ending then are not failures. */
   stopping: () => boolean;
 }
@@ -25,25 +18,9 @@ export interface NodeLifecycleDeps {
  * agent exits unexpectedly, and evicts a failed node's pods so they are placed elsewhere (the
  * node lifecycle controller's eviction in Kubernetes).
  */
-export class NodeLifecycleController implements Controller {
-  readonly name = "node-lifecycle";
-  private readonly loop: Loop;
-
+export class NodeLifecycleController extends LoopController {
   constructor(private readonly deps: NodeLifecycleDeps) {
-    this.loop = new Loop(this.name, TICK_MS, () => this.pass(), deps.log);
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** One pass now (tests drive the clock and call this). */
-  tick(): Promise<void> {
-    return this.loop.runOnce();
+    super("node-lifecycle", TICK_MS, deps.log);
   }
 
   /** An agent ended without being asked to: its node is Failed now, not after the heartbeat timeout. */
@@ -54,7 +31,7 @@ export class NodeLifecycleController implements Controller {
     await this.deps.status.fail(node, "NodeFailed", exit.description);
   }
 
-  private async pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { cache, status, events, now: clock } = this.deps;
     const now = clock();
     const health = cache.settings.health;

@@ -1,21 +1,14 @@
 import { decideRecovery, shouldResetRecoveryAttempts, type HealthConfig } from "@kube9/core";
 import type { NodeRecord } from "@kube9/db";
-import type { ClusterCache } from "../cache/cluster-cache.js";
-import type { EventRecorder } from "../event-recorder.js";
-import type { Logger } from "../logger.js";
 import type { NodeAgents } from "../services/node-agents.js";
 import type { NodeStatusService } from "../services/node-status.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController, type ControllerContext } from "./controller.js";
 
 const TICK_MS = 250;
 
-export interface NodeRecoveryDeps {
-  cache: ClusterCache;
-  events: EventRecorder;
+export interface NodeRecoveryDeps extends ControllerContext {
   status: NodeStatusService;
   agents: NodeAgents;
-  now: () => number;
-  log: Logger;
 }
 
 /**
@@ -24,28 +17,12 @@ export interface NodeRecoveryDeps {
  * after it failed so users see the failure; then the node is given up and its agent removed. A node
  * Ready for long enough has its attempts forgotten. Paused nodes are the operator's to recover.
  */
-export class NodeRecoveryController implements Controller {
-  readonly name = "node-recovery";
-  private readonly loop: Loop;
-
+export class NodeRecoveryController extends LoopController {
   constructor(private readonly deps: NodeRecoveryDeps) {
-    this.loop = new Loop(this.name, TICK_MS, () => this.pass(), deps.log);
+    super("node-recovery", TICK_MS, deps.log);
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** One pass now (tests drive the clock and call this). */
-  tick(): Promise<void> {
-    return this.loop.runOnce();
-  }
-
-  private async pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { cache, status, now: clock } = this.deps;
     const now = clock();
     const health = cache.settings.health;

@@ -1,22 +1,15 @@
 import { schedule, type Labels, type PolicyName, type Resources } from "@kube9/core";
 import type { CreatePodInput, Database, PodRecord } from "@kube9/db";
-import type { ClusterCache } from "../cache/cluster-cache.js";
-import type { EventRecorder } from "../event-recorder.js";
-import type { Logger } from "../logger.js";
 import type { ControlPlaneMetrics } from "../metrics.js";
-import { Loop, type Controller } from "./controller.js";
+import { LoopController, type ControllerContext } from "./controller.js";
 
 /** Pending pods are retried this often even when nothing tells the scheduler that room appeared. */
 const PENDING_RETRY_MS = 1000;
 /** A pick that loses its node to another scheduler is retried on a refreshed node this many times. */
 const BIND_ATTEMPTS = 5;
 
-export interface SchedulerDeps {
+export interface SchedulerDeps extends ControllerContext {
   db: Database;
-  cache: ClusterCache;
-  events: EventRecorder;
-  now: () => number;
-  log: Logger;
   metrics?: ControlPlaneMetrics;
 }
 
@@ -41,37 +34,35 @@ export interface NewPodSpec {
  * refreshes the node and tries again. Runs a pass on every kick and every second while leading;
  * launches place their own pod at once on any API process.
  */
-export class SchedulerController implements Controller {
-  readonly name = "scheduler";
-  private readonly loop: Loop;
+export class SchedulerController extends LoopController {
   private halted = false;
 
   constructor(private readonly deps: SchedulerDeps) {
-    this.loop = new Loop(this.name, PENDING_RETRY_MS, () => this.pass(), deps.log);
+    super("scheduler", PENDING_RETRY_MS, deps.log);
   }
 
-  start(): void {
+  override start(): void {
     this.halted = false;
-    this.loop.start();
-    this.loop.trigger();
+    super.start();
+    this.trigger();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.halted = true;
-    await this.loop.stop();
+    await super.stop();
   }
 
   /** Asks for a pass soon (ignored while not running). */
   kick(): void {
-    this.loop.trigger();
+    this.trigger();
   }
 
   /** One pass over the Pending queue now (or joins the one in flight). */
   runPass(): Promise<void> {
-    return this.loop.runOnce();
+    return this.tick();
   }
 
-  private async pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     for (const pod of this.deps.cache.pendingPods()) {
       if (this.halted) return;
       // The queue is a snapshot: a pod placed or deleted meanwhile is skipped.

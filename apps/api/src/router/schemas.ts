@@ -1,3 +1,4 @@
+import { LABEL_KEY_PATTERN, LABEL_KEY_RULE, LABEL_VALUE_PATTERN, LABEL_VALUE_RULE, MAX_LABEL_LENGTH, NAME_RULE } from "@kube9/core";
 import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_STATUSES, POLICY_NAMES, RUNTIME_KINDS } from "@kube9/core";
 import { z } from "zod";
 
@@ -6,7 +7,7 @@ export const nameSchema = z
   .string()
   .min(1, "must not be empty")
   .max(LIMITS.maxNameLength, `must be at most ${LIMITS.maxNameLength} characters`)
-  .regex(LIMITS.namePattern, 'must be lowercase letters, digits and "-", starting and ending with a letter or digit');
+  .regex(LIMITS.namePattern, `must be ${NAME_RULE}`);
 
 /** CPU as users speak it: cores, fractions allowed down to one millicore. */
 export const cpuSchema = z
@@ -23,12 +24,12 @@ export const memorySchema = z
 
 const labelKey = z
   .string()
-  .max(63, "label keys must be at most 63 characters")
-  .regex(/^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?$/, "label keys must be alphanumeric with - _ . /, starting and ending alphanumeric");
+  .max(MAX_LABEL_LENGTH, `label keys must be ${LABEL_KEY_RULE}`)
+  .regex(LABEL_KEY_PATTERN, `label keys must be ${LABEL_KEY_RULE}`);
 const labelValue = z
   .string()
-  .max(63, "label values must be at most 63 characters")
-  .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "label values must be alphanumeric with - _ . , starting and ending alphanumeric");
+  .max(MAX_LABEL_LENGTH, `label values must be ${LABEL_VALUE_RULE}`)
+  .regex(LABEL_VALUE_PATTERN, `label values must be ${LABEL_VALUE_RULE}`);
 
 /** key=value labels, bounded in count. */
 export const labelsSchema = z

@@ -1,5 +1,6 @@
 import { componentsForRole, type NodeRole, type Resources } from "@kube9/core";
-import type { AgentExit, AgentSpec, NodeRuntime } from "./runtime.js";
+import { LocalAgents } from "./local-agents.js";
+import type { AgentSpec, NodeRuntime } from "./runtime.js";
 
 /** The agent procedures a hollow node calls: the same tRPC procedures a real agent calls over HTTP. */
 export interface AgentApi {
@@ -76,17 +77,16 @@ class HollowAgent {
 }
 
 /** Many simulated nodes inside the API process, for scale tests and benchmarks. */
-export class HollowRuntime implements NodeRuntime {
+export class HollowRuntime extends LocalAgents<HollowAgent> implements NodeRuntime {
   readonly kind = "hollow" as const;
-  private readonly agents = new Map<string, HollowAgent>();
-  private readonly listeners: Array<(exit: AgentExit) => void> = [];
   private seq = 0;
-  private closed = false;
 
-  constructor(private readonly connect: (token: string) => Promise<AgentApi>) {}
+  constructor(private readonly connect: (token: string) => Promise<AgentApi>) {
+    super();
+  }
 
   async start(spec: AgentSpec): Promise<string> {
-    if (this.closed) throw new Error("the hollow runtime is shutting down");
+    this.refuseAfterShutdown("hollow");
     await this.stop(spec.nodeId, false);
     const agent = new HollowAgent(spec, await this.connect(spec.token));
     this.agents.set(spec.nodeId, agent);
@@ -102,17 +102,14 @@ export class HollowRuntime implements NodeRuntime {
   }
 
   async kill(nodeId: string): Promise<void> {
-    const agent = this.agents.get(nodeId);
-    if (!agent) throw new Error("the node has no running agent");
+    const agent = this.live(nodeId);
     this.agents.delete(nodeId);
     await agent.stop(false);
-    for (const l of this.listeners) l({ nodeId, description: "hollow agent killed" });
+    this.exited(nodeId, "hollow agent killed");
   }
 
   async pause(nodeId: string): Promise<void> {
-    const agent = this.agents.get(nodeId);
-    if (!agent) throw new Error("the node has no running agent");
-    agent.paused = true;
+    this.live(nodeId).paused = true;
   }
 
   async resume(nodeId: string): Promise<void> {
@@ -120,16 +117,8 @@ export class HollowRuntime implements NodeRuntime {
     if (agent) agent.paused = false;
   }
 
-  has(nodeId: string): boolean {
-    return this.agents.has(nodeId);
-  }
-
-  onUnexpectedExit(listener: (exit: AgentExit) => void): void {
-    this.listeners.push(listener);
-  }
-
-  async stopAll(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.agents.keys()].map((id) => this.stop(id, false)));
+  /** Hollow agents have nobody to say goodbye to on shutdown. */
+  override stopAll(): Promise<void> {
+    return super.stopAll(false);
   }
 }

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AgentExit, AgentSpec, NodeRuntime } from "./runtime.js";
+import { LocalAgents } from "./local-agents.js";
+import type { AgentSpec, NodeRuntime } from "./runtime.js";
 
 interface Child {
   proc: ChildProcess;
@@ -18,21 +19,18 @@ export function resolveAgentEntry(explicit?: string): string {
 }
 
 /** Runs each node's agent as a child process of the API (the embedded default). */
-export class ProcessRuntime implements NodeRuntime {
+export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
   readonly kind = "process" as const;
-  private readonly children = new Map<string, Child>();
-  private readonly listeners: Array<(exit: AgentExit) => void> = [];
-  private closed = false;
 
   constructor(
     private readonly opts: { agentEntry: string; logDir: string; logLevel?: string },
   ) {
+    super();
     mkdirSync(opts.logDir, { recursive: true });
   }
 
   async start(spec: AgentSpec): Promise<string> {
-    // After stopAll nothing may start: a late start would outlive the API as an orphan.
-    if (this.closed) throw new Error("the process runtime is shutting down");
+    this.refuseAfterShutdown("process");
     await this.stop(spec.nodeId, false);
     const log = createWriteStream(join(this.opts.logDir, `${spec.name}.log`), { flags: "a" });
     const proc = spawn(process.execPath, [this.opts.agentEntry], {
@@ -56,16 +54,16 @@ export class ProcessRuntime implements NodeRuntime {
       exited: new Promise((resolve) => {
         proc.once("exit", (code, signal) => {
           log.end();
-          if (this.children.get(spec.nodeId) === child) this.children.delete(spec.nodeId);
+          if (this.agents.get(spec.nodeId) === child) this.agents.delete(spec.nodeId);
           if (!child.stopping) {
             const description = signal ? `agent process killed by ${signal}` : `agent process exited with code ${code}`;
-            for (const l of this.listeners) l({ nodeId: spec.nodeId, description });
+            this.exited(spec.nodeId, description);
           }
           resolve();
         });
       }),
     };
-    this.children.set(spec.nodeId, child);
+    this.agents.set(spec.nodeId, child);
     await new Promise<void>((resolve, reject) => {
       proc.once("spawn", () => resolve());
       proc.once("error", (err) => reject(new Error(`cannot start the node agent: ${err.message}`)));
@@ -74,7 +72,7 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async stop(nodeId: string, graceful: boolean): Promise<void> {
-    const child = this.children.get(nodeId);
+    const child = this.agents.get(nodeId);
     if (!child) return;
     child.stopping = true;
     child.proc.kill("SIGCONT");
@@ -85,32 +83,16 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async kill(nodeId: string): Promise<void> {
-    const child = this.children.get(nodeId);
-    if (!child) throw new Error("the node has no running agent");
+    const child = this.live(nodeId);
     child.proc.kill("SIGKILL");
     await child.exited;
   }
 
   async pause(nodeId: string): Promise<void> {
-    const child = this.children.get(nodeId);
-    if (!child) throw new Error("the node has no running agent");
-    child.proc.kill("SIGSTOP");
+    this.live(nodeId).proc.kill("SIGSTOP");
   }
 
   async resume(nodeId: string): Promise<void> {
-    this.children.get(nodeId)?.proc.kill("SIGCONT");
-  }
-
-  has(nodeId: string): boolean {
-    return this.children.has(nodeId);
-  }
-
-  onUnexpectedExit(listener: (exit: AgentExit) => void): void {
-    this.listeners.push(listener);
-  }
-
-  async stopAll(): Promise<void> {
-    this.closed = true;
-    await Promise.all([...this.children.keys()].map((id) => this.stop(id, true)));
+    this.agents.get(nodeId)?.proc.kill("SIGCONT");
   }
 }
