@@ -4,3 +4,4 @@ export * from "./contracts.js";
 export * from "./scheduler/index.js";
 export * from "./health.js";
 export * from "./reschedule.js";
+export * from "./pods/index.js";
