@@ -1,6 +1,12 @@
-// End to end: the real built CLI (dist/main.js) against a real control plane started by `kube9 up`
-// with the process runtime and the embedded database in a throwaway KUBE9_HOME.
+// End to end: the real built CLI (dist/main.js) against real control planes started by `kube9 up`
+// with the process runtime and the embedded database, each in a throwaway KUBE9_HOME.
 // Build first: `npm run build` at the repo root (turbo builds the dependencies too).
+//
+// Every case stands alone (`it.only` works on any of them): it adds its own uniquely named nodes
+// (withNodes), launches its own uniquely named pods (pinned to its nodes with a node selector), and
+// removes them when it ends. One `kube9 up` is shared by the file; the cases whose assertions are
+// about the whole cluster (the scheduling algorithms over "every node", cluster totals, stopping `up`)
+// start a fresh `kube9 up` of their own (withCluster).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "../dist/main.js");
-const home = mkdtempSync(join(tmpdir(), "kube9-cli-e2e-"));
 
 interface Result {
   code: number | null;
@@ -18,8 +23,8 @@ interface Result {
   stderr: string;
 }
 
-/** The environment every CLI run gets: our home, and none of the caller's Kube-9 settings. */
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** The environment every CLI run gets: the cluster's home, and none of the caller's Kube-9 settings. */
+function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, NO_COLOR: "1", ...extra };
   for (const k of ["KUBE9_URL", "KUBE9_TOKEN", "DATABASE_URL", "KUBE9_PORT", "KUBE9_HOST", "KUBE9_RUNTIME"]) {
     if (!(k in extra)) delete env[k];
@@ -27,32 +32,10 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Every child process we start, so afterAll can be sure none survives. */
 const running = new Set<ChildProcess>();
-
-/** Runs `kube9 <args>` to completion and returns its exit code and output. */
-function kube9(args: string[], extra: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(extra), stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      running.delete(child);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs a command that must succeed and parses its -o json output. */
-async function json<T>(args: string[]): Promise<T> {
-  const r = await kube9([...args, "-o", "json"]);
-  expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
+/** Every agent pid we saw, for the same reason. */
+const seenAgentPids = new Set<number>();
 
 function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
@@ -78,17 +61,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Processes whose environment points at this test's API (how node agents are told where the API is). */
-function agentPidsFor(url: string): number[] {
+/**
+ * Processes whose environment points at this API (how node agents are told where the API is);
+ * with nodeIds, only the agents of those nodes.
+ */
+function agentPidsFor(url: string, nodeIds?: string[]): number[] {
   if (!existsSync("/proc")) return [];
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (environ.includes(`KUBE9_URL=${url}`) && environ.some((e) => e.startsWith("KUBE9_NODE_ID="))) {
-        pids.push(Number(entry));
-      }
+      if (!environ.includes(`KUBE9_URL=${url}`)) continue;
+      const nodeId = environ.find((e) => e.startsWith("KUBE9_NODE_ID="))?.slice("KUBE9_NODE_ID=".length);
+      if (nodeId && (!nodeIds || nodeIds.includes(nodeId))) pids.push(Number(entry));
     } catch {
       // Processes come and go, and some are not ours to read.
     }
@@ -107,12 +93,20 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => Promi
   }
 }
 
+let serial = 0;
+/** A name prefix no other case (and no earlier run) uses: lowercase, DNS-label safe. */
+function uniqueTag(): string {
+  serial += 1;
+  return `t${Date.now().toString(36).slice(-5)}${serial}`;
+}
+
 interface NodeJson {
   id: string;
   name: string;
   status: string;
   role: string;
   runtime: string;
+  labels: Record<string, string>;
   capacity: { cpuMilli: number; memoryMiB: number };
   allocated: { cpuMilli: number; memoryMiB: number };
   podIds: string[];
@@ -126,176 +120,359 @@ interface PodJson {
   nodeId: string | null;
 }
 
-let up: ChildProcess | undefined;
-let upExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
-let upOut = "";
-let url = "";
-let port = 0;
-const seenAgentPids = new Set<number>();
+/** One control plane started by `kube9 up` in its own KUBE9_HOME, and the CLI pointed at it. */
+interface Cluster {
+  home: string;
+  port: number;
+  url: string;
+  up: ChildProcess;
+  upExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What `kube9 up` printed so far. */
+  out(): string;
+  /** Runs `kube9 <args>` to completion and returns its exit code and output. */
+  kube9(args: string[], extra?: Record<string, string>): Promise<Result>;
+  /** Runs a command that must succeed and parses its -o json output. */
+  json<T>(args: string[]): Promise<T>;
+  /** Starts a long-running `kube9 <args>` (a watch) and collects its output. */
+  watch(args: string[]): { out: () => string; child: ChildProcess; exited: Promise<number | null> };
+  /** SIGTERM to `up` (SIGKILL after 15 s), then no agent of this cluster may survive; removes the home. */
+  stop(): Promise<void>;
+}
 
-beforeAll(async () => {
+async function startCluster(): Promise<Cluster> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-  port = await freePort();
-  up = spawn(process.execPath, [CLI, "up", "--port", String(port), "--runtime", "process"], {
-    env: cliEnv(),
+  const home = mkdtempSync(join(tmpdir(), "kube9-cli-e2e-"));
+  const port = await freePort();
+  const up = spawn(process.execPath, [CLI, "up", "--port", String(port), "--runtime", "process"], {
+    env: cliEnv(home),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const child = up;
-  upExit = new Promise((r) => child.on("exit", (code, signal) => r({ code, signal })));
+  running.add(up);
+  const upExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    up.on("exit", (code, signal) => {
+      running.delete(up);
+      r({ code, signal });
+    }),
+  );
+  let upOut = "";
   let upErr = "";
-  child.stderr!.on("data", (d: Buffer) => (upErr += d.toString()));
+  up.stderr!.on("data", (d: Buffer) => (upErr += d.toString()));
+  up.stdout!.on("data", (d: Buffer) => (upOut += d.toString()));
   await new Promise<void>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`kube9 up did not start within 60 s:\n${upOut}\n${upErr}`)), 60_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      upOut += d.toString();
+    const onData = () => {
       if (upOut.includes("Press Ctrl-C to stop")) {
         clearTimeout(timer);
+        up.stdout!.off("data", onData);
         resolvePromise();
       }
-    });
-    child.once("exit", (code) => {
+    };
+    up.stdout!.on("data", onData);
+    up.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`kube9 up exited early with ${code}:\n${upOut}\n${upErr}`));
     });
   });
-  url = /API:\s+(\S+)/.exec(upOut)?.[1] ?? "";
+  const url = /API:\s+(\S+)/.exec(upOut)?.[1] ?? "";
+
+  const kube9 = (args: string[], extra: Record<string, string> = {}): Promise<Result> =>
+    new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home, extra), stdio: ["ignore", "pipe", "pipe"] });
+      running.add(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        running.delete(child);
+        resolvePromise({ code, stdout, stderr });
+      });
+    });
+  const json = async <T>(args: string[]): Promise<T> => {
+    const r = await kube9([...args, "-o", "json"]);
+    expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as T;
+  };
+  const watch = (args: string[]) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home), stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) =>
+      child.on("exit", (code) => {
+        running.delete(child);
+        r(code);
+      }),
+    );
+    return { out: () => out, child, exited };
+  };
+  const stop = async () => {
+    if (up.exitCode === null && up.signalCode === null) {
+      up.kill("SIGTERM");
+      const done = await Promise.race([upExit, sleep(15_000).then(() => "timeout" as const)]);
+      if (done === "timeout") up.kill("SIGKILL");
+    }
+    // Whatever happened above, no agent of this cluster may outlive it.
+    for (const pid of url ? agentPidsFor(url) : []) {
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+  return { home, port, url, up, upExit, out: () => upOut, kube9, json, watch, stop };
+}
+
+/** Runs `fn` on a fresh `kube9 up` of its own, stopped (with all its agents) when `fn` ends. */
+async function withCluster<T>(fn: (c: Cluster) => Promise<T>): Promise<T> {
+  const c = await startCluster();
+  try {
+    return await fn(c);
+  } finally {
+    await c.stop();
+  }
+}
+
+interface CaseNodes {
+  /** This case's prefix: its node and pod names start with `${tag}-`; its nodes carry the label case=<tag>. */
+  tag: string;
+  /** The node's full name for a short name given to withNodes (e.g. "n4" -> "tk3j9x2-n4"). */
+  name(short: string): string;
+  /** A pod name of this case (removed when the case ends). */
+  pod(short: string): string;
+  /** The node records as `node add -o json` returned them, in registration order. */
+  nodes: NodeJson[];
+  /** `--selector case=<tag>`: pods that may only go to this case's nodes. */
+  selector: string[];
+}
+
+/**
+ * Adds this case's own nodes in the given order (registration order matters to first-fit), each
+ * labelled case=<tag> and size=<cores>, runs `fn`, then deletes the case's pods and removes its nodes.
+ */
+async function withNodes<T>(c: Cluster, specs: [short: string, cpu: number][], fn: (n: CaseNodes) => Promise<T>): Promise<T> {
+  const tag = uniqueTag();
+  const ctx: CaseNodes = {
+    tag,
+    name: (short) => `${tag}-${short}`,
+    pod: (short) => `${tag}-${short}`,
+    nodes: [],
+    selector: ["--selector", `case=${tag}`],
+  };
+  try {
+    for (const [short, cpu] of specs) {
+      const node = await c.json<NodeJson>([
+        "node", "add", "--cpu", String(cpu), "--name", ctx.name(short), "--label", `case=${tag}`, "--label", `size=${cpu}`,
+      ]);
+      ctx.nodes.push(node);
+    }
+    for (const pid of agentPidsFor(c.url, ctx.nodes.map((n) => n.id))) seenAgentPids.add(pid);
+    return await fn(ctx);
+  } finally {
+    await cleanUpCase(c, tag, ctx.nodes);
+  }
+}
+
+/** Deletes a case's pods and removes its nodes; none of its agents may survive. */
+async function cleanUpCase(c: Cluster, tag: string, nodes: NodeJson[]): Promise<void> {
+  if (c.up.exitCode !== null || c.up.signalCode !== null) return;
+  const pods = await c.json<PodJson[]>(["pod", "list"]).catch(() => [] as PodJson[]);
+  for (const p of pods.filter((p) => p.name.startsWith(`${tag}-`))) await c.kube9(["pod", "delete", p.name]);
+  for (const n of nodes) {
+    const r = await c.kube9(["node", "remove", n.name]);
+    if (r.code !== 0) console.warn(`cleanup: kube9 node remove ${n.name}: ${r.stderr.trim()}`);
+  }
+  await sleep(200);
+  for (const pid of agentPidsFor(c.url, nodes.map((n) => n.id))) {
+    console.warn(`cleanup: the agent of a removed node (pid ${pid}) was still running; killed it`);
+    process.kill(pid, "SIGKILL");
+  }
+}
+
+/** The shared control plane: the cases that only need their own nodes run on it. */
+let main: Cluster;
+
+beforeAll(async () => {
+  main = await startCluster();
 }, 90_000);
 
 afterAll(async () => {
   for (const c of running) c.kill("SIGKILL");
-  if (up && up.exitCode === null && up.signalCode === null) {
-    up.kill("SIGTERM");
-    const done = await Promise.race([upExit, sleep(15_000).then(() => "timeout" as const)]);
-    if (done === "timeout") up.kill("SIGKILL");
-  }
+  await main?.stop();
   // Whatever happened above, no agent we saw may outlive the test.
-  for (const pid of [...seenAgentPids, ...(url ? agentPidsFor(url) : [])]) {
+  for (const pid of seenAgentPids) {
     if (alive(pid)) process.kill(pid, "SIGKILL");
   }
-  rmSync(home, { recursive: true, force: true });
 }, 30_000);
+
+/** The three sizes of the scheduling scenarios, added in this order so first-fit walks n4, n2, n8. */
+const SIZES: [string, number][] = [
+  ["n4", 4],
+  ["n2", 2],
+  ["n8", 8],
+];
 
 describe("kube9 CLI end to end (process runtime, embedded database)", () => {
   it("up prints the URL, database, runtime and config path, and writes config.json", () => {
-    expect(url).toBe(`http://127.0.0.1:${port}`);
-    expect(upOut).toMatch(/Database:\s+pglite/);
-    expect(upOut).toMatch(/Runtime:\s+process/);
-    expect(upOut).toContain(join(home, "config.json"));
-    const cfg = JSON.parse(readFileSync(join(home, "config.json"), "utf8")) as { server: string; token: string };
-    expect(cfg.server).toBe(url);
+    const out = main.out();
+    expect(main.url).toBe(`http://127.0.0.1:${main.port}`);
+    expect(out).toMatch(/Database:\s+pglite/);
+    expect(out).toMatch(/Runtime:\s+process/);
+    expect(out).toContain(join(main.home, "config.json"));
+    const cfg = JSON.parse(readFileSync(join(main.home, "config.json"), "utf8")) as { server: string; token: string };
+    expect(cfg.server).toBe(main.url);
     expect(cfg.token.length).toBeGreaterThan(10);
   });
 
-  const sizes: [string, number, number][] = [
-    // Added in this order so registration order is n4, n2, n8 (first-fit walks it).
-    ["n4", 4, 4 * 4096],
-    ["n2", 2, 2 * 4096],
-    ["n8", 8, 8 * 4096],
-  ];
-  it.each(sizes)("node add %s waits until Ready and prints name, full id and size", async (name, cpu, mib) => {
-    const r = await kube9(["node", "add", "--cpu", String(cpu), "--name", name, "--label", `size=${cpu}`]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(
-      new RegExp(`^node/${name} \\([0-9a-f-]{36}\\) Ready: ${cpu} CPU, ${mib} MiB$`),
-    );
+  it.each(SIZES)("node add %s waits until Ready and prints name, full id and size", async (short, cpu) => {
+    const name = `${uniqueTag()}-${short}`;
+    const mib = cpu * 4096;
+    try {
+      const r = await main.kube9(["node", "add", "--cpu", String(cpu), "--name", name, "--label", `size=${cpu}`]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toMatch(new RegExp(`^node/${name} \\([0-9a-f-]{36}\\) Ready: ${cpu} CPU, ${mib} MiB$`));
+      const got = await main.json<{ node: NodeJson }>(["node", "get", name]);
+      for (const pid of agentPidsFor(main.url, [got.node.id])) seenAgentPids.add(pid);
+    } finally {
+      await cleanUpCase(main, name, (await main.json<NodeJson[]>(["node", "list"])).filter((n) => n.name === name));
+    }
   });
 
   it("node list -o json prints the NodeDTOs exactly", async () => {
-    const nodes = await json<NodeJson[]>(["node", "list"]);
-    expect(nodes.map((n) => n.name)).toEqual(["n4", "n2", "n8"]);
-    for (const n of nodes) {
-      expect(Object.keys(n).sort()).toEqual(
-        [
-          "allocated", "capacity", "components", "containerId", "createdAt", "id", "labels", "lastHeartbeatAt",
-          "name", "podIds", "reason", "recoveryAttempts", "role", "runtime", "status", "usage",
-        ].sort(),
-      );
-      expect(n).toMatchObject({ status: "Ready", role: "worker", runtime: "process", allocated: { cpuMilli: 0 } });
-      expect(n.lastHeartbeatAt).not.toBeNull();
-    }
-    expect(nodes.map((n) => n.capacity.cpuMilli)).toEqual([4000, 2000, 8000]);
-    // Every agent we started is tracked so afterAll can be sure none survives.
-    for (const pid of agentPidsFor(url)) seenAgentPids.add(pid);
-    expect(seenAgentPids.size).toBe(3);
+    await withNodes(main, SIZES, async (c) => {
+      const nodes = (await main.json<NodeJson[]>(["node", "list"])).filter((n) => n.labels.case === c.tag);
+      expect(nodes.map((n) => n.name)).toEqual(["n4", "n2", "n8"].map(c.name));
+      for (const n of nodes) {
+        expect(Object.keys(n).sort()).toEqual(
+          [
+            "allocated", "capacity", "components", "containerId", "createdAt", "id", "labels", "lastHeartbeatAt",
+            "name", "podIds", "reason", "recoveryAttempts", "role", "runtime", "status", "usage",
+          ].sort(),
+        );
+        expect(n).toMatchObject({ status: "Ready", role: "worker", runtime: "process", allocated: { cpuMilli: 0 } });
+        expect(n.lastHeartbeatAt).not.toBeNull();
+      }
+      expect(nodes.map((n) => n.capacity.cpuMilli)).toEqual([4000, 2000, 8000]);
+      // One agent process per node.
+      expect(agentPidsFor(main.url, nodes.map((n) => n.id))).toHaveLength(3);
+    });
   });
 
   it("node list shows cores, not millicores", async () => {
-    const r = await kube9(["node", "list"]);
-    expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^NAME\s+STATUS\s+ROLE\s+CPU\s+MEMORY\s+PODS\s+AGE$/);
-    expect(lines[1]).toMatch(/^n4\s+Ready\s+worker\s+0\/4\s+0\/16384\s+0\s+\d+s$/);
-    const wide = await kube9(["node", "list", "-o", "wide"]);
-    expect(wide.stdout.split("\n")[0]).toMatch(/AGE\s+ID\s+RUNTIME\s+CONTAINER\s+LABELS$/);
-    expect(wide.stdout).toContain("size=4");
+    await withNodes(main, [["n4", 4]], async (c) => {
+      const r = await main.kube9(["node", "list"]);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(/^NAME\s+STATUS\s+ROLE\s+CPU\s+MEMORY\s+PODS\s+AGE$/);
+      const mine = lines.filter((l) => l.startsWith(`${c.name("n4")} `));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatch(new RegExp(`^${c.name("n4")}\\s+Ready\\s+worker\\s+0/4\\s+0/16384\\s+0\\s+\\d+s$`));
+      const wide = await main.kube9(["node", "list", "-o", "wide"]);
+      expect(wide.stdout.split("\n")[0]).toMatch(/AGE\s+ID\s+RUNTIME\s+CONTAINER\s+LABELS$/);
+      const wideMine = wide.stdout.split("\n").find((l) => l.startsWith(`${c.name("n4")} `));
+      expect(wideMine).toContain("size=4");
+    });
   });
 
   const placements: [string, string, string][] = [
-    // 1-core pods on empty 4, 2, 8-core nodes.
+    // A 1-core pod on empty 4, 2, 8-core nodes.
     ["first-fit", "n4", "the first registered node that fits"],
-    ["best-fit", "n2", "the node left with the least free CPU (n4 has 3 free, n2 has 2)"],
+    ["best-fit", "n2", "the node left with the least free CPU (n4 would have 3 free, n2 1)"],
     ["worst-fit", "n8", "the node left with the most free CPU"],
   ];
-  it.each(placements)("pod launch --algorithm %s picks %s (%s)", async (algorithm, node) => {
-    const name = `p-${algorithm}`;
-    const r = await kube9(["pod", "launch", "--cpu", "1", "--name", name, "--algorithm", algorithm]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(new RegExp(`^pod/${name} \\(\\S+\\) scheduled on node/${node}: .+`));
-    const detail = await json<{ pod: PodJson; fits: { nodeName: string; chosen: boolean }[] }>(["pod", "get", name]);
-    expect(detail.pod.nodeName).toBe(node);
-    expect(detail.fits.filter((f) => f.chosen).map((f) => f.nodeName)).toEqual([node]);
-    expect(detail.fits).toHaveLength(3);
-  });
+  // On a fresh cluster of its own: the decision is explained for every node, so exactly these three.
+  it.each(placements)(
+    "pod launch --algorithm %s picks %s (%s)",
+    async (algorithm, node) => {
+      await withCluster(async (cluster) => {
+        await withNodes(cluster, SIZES, async (c) => {
+          const name = c.pod(`p-${algorithm}`);
+          const r = await cluster.kube9(["pod", "launch", "--cpu", "1", "--name", name, "--algorithm", algorithm]);
+          expect(r.stderr).toBe("");
+          expect(r.code).toBe(0);
+          expect(r.stdout.trim()).toMatch(new RegExp(`^pod/${name} \\(\\S+\\) scheduled on node/${c.name(node)}: .+`));
+          const detail = await cluster.json<{ pod: PodJson; fits: { nodeName: string; chosen: boolean }[] }>(["pod", "get", name]);
+          expect(detail.pod.nodeName).toBe(c.name(node));
+          expect(detail.fits.filter((f) => f.chosen).map((f) => f.nodeName)).toEqual([c.name(node)]);
+          expect(detail.fits).toHaveLength(3);
+        });
+      });
+    },
+    60_000,
+  );
 
   it("pod launch --wait waits until Running", async () => {
-    const r = await kube9(["pod", "launch", "--cpu", "0.5", "--name", "waiter", "--wait", "--timeout", "20"]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^pod\/waiter Running on node\/n\d$/m);
+    await withNodes(main, SIZES, async (c) => {
+      const name = c.pod("waiter");
+      const r = await main.kube9(["pod", "launch", "--cpu", "0.5", "--name", name, ...c.selector, "--wait", "--timeout", "20"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^pod/${name} Running on node/${c.tag}-n\\d$`, "m"));
+    });
   });
 
   it("pod get explains the scheduling decision for every node", async () => {
-    const r = await kube9(["pod", "get", "p-best-fit"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Scheduling \(best-fit\):\n\s+NODE\s+FEASIBLE\s+CHOSEN\s+FREE AFTER\s+REASONS/);
-    // The chosen node must read as feasible: its own pod must not count against it in the explanation.
-    expect(r.stdout).toMatch(/n2\s+yes\s+\*/);
+    await withNodes(main, SIZES, async (c) => {
+      const name = c.pod("p-best-fit");
+      const launched = await main.kube9(["pod", "launch", "--cpu", "1", "--name", name, "--algorithm", "best-fit", ...c.selector]);
+      expect(launched.code).toBe(0);
+      const r = await main.kube9(["pod", "get", name]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Scheduling \(best-fit\):\n\s+NODE\s+FEASIBLE\s+CHOSEN\s+FREE AFTER\s+REASONS/);
+      // The chosen node must read as feasible: its own pod must not count against it in the explanation.
+      expect(r.stdout).toMatch(new RegExp(`${c.name("n2")}\\s+yes\\s+\\*`));
+    });
   });
 
   it("a pod that fits nowhere is Pending, says why, and exits 0", async () => {
-    const r = await kube9(["pod", "launch", "--cpu", "64", "--name", "huge"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^pod\/huge \(\S+\) is Pending: .+/);
-    const del = await kube9(["pod", "delete", "huge"]);
-    expect(del.code).toBe(0);
-    expect(del.stdout.trim()).toBe("pod/huge deleted");
+    const name = `${uniqueTag()}-huge`;
+    try {
+      const r = await main.kube9(["pod", "launch", "--cpu", "64", "--name", name]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toMatch(new RegExp(`^pod/${name} \\(\\S+\\) is Pending: .+`));
+      const del = await main.kube9(["pod", "delete", name]);
+      expect(del.code).toBe(0);
+      expect(del.stdout.trim()).toBe(`pod/${name} deleted`);
+    } finally {
+      await main.kube9(["pod", "delete", name]);
+    }
   });
 
   it("pod list shows pods with their nodes; --node filters", async () => {
-    const r = await kube9(["pod", "list"]);
-    expect(r.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+NODE\s+CPU\s+MEMORY\s+AGE$/);
-    expect(r.stdout).toMatch(/p-best-fit\s+\w+\s+n2\s+1\s/);
-    const onN8 = await json<PodJson[]>(["pod", "list", "--node", "n8"]);
-    expect(onN8.map((p) => p.name)).toContain("p-worst-fit");
-    expect(onN8.every((p) => p.nodeName === "n8")).toBe(true);
+    await withNodes(main, SIZES, async (c) => {
+      for (const algorithm of ["best-fit", "worst-fit"]) {
+        const r = await main.kube9(["pod", "launch", "--cpu", "1", "--name", c.pod(`p-${algorithm}`), "--algorithm", algorithm, ...c.selector]);
+        expect(r.code).toBe(0);
+      }
+      const r = await main.kube9(["pod", "list"]);
+      expect(r.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+NODE\s+CPU\s+MEMORY\s+AGE$/);
+      expect(r.stdout).toMatch(new RegExp(`${c.pod("p-best-fit")}\\s+\\w+\\s+${c.name("n2")}\\s+1\\s`));
+      const onN8 = await main.json<PodJson[]>(["pod", "list", "--node", c.name("n8")]);
+      expect(onN8.map((p) => p.name)).toContain(c.pod("p-worst-fit"));
+      expect(onN8.every((p) => p.nodeName === c.name("n8"))).toBe(true);
+    });
   });
 
-  const badInputs: [string, string[], string][] = [
-    ["--cpu that is not a number", ["node", "add", "--cpu", "abc"], 'error: --cpu must be a number of cores > 0 and <= 1024 (got "abc")'],
-    ["zero cores", ["node", "add", "--cpu", "0"], 'error: --cpu must be a number of cores > 0 and <= 1024 (got "0")'],
-    ["a label without =", ["node", "add", "--cpu", "1", "--label", "foo"], 'error: --label must be key=value (got "foo")'],
-    ["an unknown role", ["node", "add", "--cpu", "1", "--role", "boss"], 'error: --role must be one of worker, master (got "boss")'],
-    ["a duplicate name (CONFLICT from the API)", ["node", "add", "--cpu", "1", "--name", "n4"], 'error: node name "n4" already exists'],
+  const badInputs: [string, (existing: string) => string[], (existing: string) => string][] = [
+    ["--cpu that is not a number", () => ["node", "add", "--cpu", "abc"], () => 'error: --cpu must be a number of cores > 0 and <= 1024 (got "abc")'],
+    ["zero cores", () => ["node", "add", "--cpu", "0"], () => 'error: --cpu must be a number of cores > 0 and <= 1024 (got "0")'],
+    ["a label without =", () => ["node", "add", "--cpu", "1", "--label", "foo"], () => 'error: --label must be key=value (got "foo")'],
+    ["an unknown role", () => ["node", "add", "--cpu", "1", "--role", "boss"], () => 'error: --role must be one of worker, master (got "boss")'],
+    ["a duplicate name (CONFLICT from the API)", (existing) => ["node", "add", "--cpu", "1", "--name", existing],
+      (existing) => `error: node name "${existing}" already exists`],
   ];
   it.each(badInputs)("node add with %s exits 1 with one line and adds nothing", async (_why, args, message) => {
-    const r = await kube9(args);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.startsWith(message)).toBe(true);
-    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(await json<NodeJson[]>(["node", "list"])).toHaveLength(3);
+    // An existing node of this case's own, for the duplicate name.
+    await withNodes(main, [["n4", 4]], async (c) => {
+      const before = (await main.json<NodeJson[]>(["node", "list"])).map((n) => n.name);
+      const r = await main.kube9(args(c.name("n4")));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.startsWith(message(c.name("n4")))).toBe(true);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect((await main.json<NodeJson[]>(["node", "list"])).map((n) => n.name)).toEqual(before);
+    });
   });
 
   const apiErrors: [string, string[], Record<string, string>, RegExp][] = [
@@ -310,164 +487,198 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
     ["an unknown option is commander's one line", ["node", "list", "--stauts", "Ready"], {}, /^error: unknown option '--stauts' \(Did you mean --status\?\)\n$/],
   ];
   it.each(apiErrors)("%s", async (_why, args, env, pattern) => {
-    const r = await kube9(args, env);
+    const r = await main.kube9(args, env);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(pattern);
     expect(r.stdout).toBe("");
   });
 
+  // On a fresh cluster of its own: the totals are the whole cluster's.
   it("cluster status shows nodes, capacity vs allocated and the algorithm", async () => {
-    const r = await kube9(["cluster", "status"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Nodes:\s+3 \(Ready 3\)/);
-    expect(r.stdout).toMatch(/CPU:\s+3\.5 \/ 14 cores allocated \(25%\)/);
-    expect(r.stdout).toMatch(/Algorithm:\s+best-fit/);
-    expect(r.stdout).toMatch(/Health:\s+heartbeat every \d+ ms/);
-    const s = await json<{ capacity: { cpuMilli: number }; nodes: { total: number } }>(["cluster", "status"]);
-    expect(s.capacity.cpuMilli).toBe(14000);
-    expect(s.nodes.total).toBe(3);
-  });
+    await withCluster(async (cluster) => {
+      await withNodes(cluster, SIZES, async (c) => {
+        // 3.5 cores in all: three 1-core pods and a half-core one.
+        for (const [short, cpu] of [["a", "1"], ["b", "1"], ["c", "1"], ["d", "0.5"]]) {
+          const r = await cluster.kube9(["pod", "launch", "--cpu", cpu!, "--name", c.pod(short!)]);
+          expect(r.stdout).toMatch(/scheduled on node\//);
+        }
+        const r = await cluster.kube9(["cluster", "status"]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/Nodes:\s+3 \(Ready 3\)/);
+        expect(r.stdout).toMatch(/CPU:\s+3\.5 \/ 14 cores allocated \(25%\)/);
+        expect(r.stdout).toMatch(/Algorithm:\s+best-fit/);
+        expect(r.stdout).toMatch(/Health:\s+heartbeat every \d+ ms/);
+        const s = await cluster.json<{ capacity: { cpuMilli: number }; nodes: { total: number } }>(["cluster", "status"]);
+        expect(s.capacity.cpuMilli).toBe(14000);
+        expect(s.nodes.total).toBe(3);
+      });
+    });
+  }, 60_000);
 
   it("cluster algorithm shows and sets the default", async () => {
-    expect((await kube9(["cluster", "algorithm"])).stdout.trim()).toBe("best-fit");
-    expect((await kube9(["cluster", "algorithm", "worst-fit"])).stdout.trim()).toBe("algorithm changed: best-fit -> worst-fit");
-    expect((await kube9(["cluster", "algorithm", "best-fit"])).stdout.trim()).toBe("algorithm changed: worst-fit -> best-fit");
-  });
-
-  it("events lists what happened; --for filters by object", async () => {
-    const r = await kube9(["events"]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/NodeReady\s+node\/n4/);
-    const forN2 = await json<{ objectName: string }[]>(["events", "--for", "n2"]);
-    expect(forN2.length).toBeGreaterThan(0);
-    expect(forN2.every((e) => e.objectName === "n2")).toBe(true);
-  });
-
-  it("events -w prints new events and exits 0 on Ctrl-C", async () => {
-    const child = spawn(process.execPath, [CLI, "events", "-w"], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    running.add(child);
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    await eventually("the watch header", 10_000, async () => (out.includes("REASON") ? true : undefined));
-    await kube9(["pod", "launch", "--cpu", "0.1", "--name", "w1"]);
-    await eventually("the new pod's event", 10_000, async () => (/pod\/w1/.test(out) ? true : undefined));
-    child.kill("SIGINT");
-    expect(await exited).toBe(0);
-    running.delete(child);
-    await kube9(["pod", "delete", "w1"]);
-  });
-
-  it("pod list -w and node list -w follow changes live (subscriptions) and exit 0 on Ctrl-C", async () => {
-    const start = (args: string[]) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
-      running.add(child);
-      const state = { out: "", child, exited: new Promise<number | null>((r) => child.on("exit", (code) => r(code))) };
-      child.stdout.on("data", (d: Buffer) => (state.out += d.toString()));
-      return state;
-    };
-    const pods = start(["pod", "list", "-w"]);
-    const nodes = start(["node", "list", "-w", "-o", "json"]);
-    await eventually("the pod table header", 10_000, async () => (pods.out.includes("STATUS") ? true : undefined));
-    await eventually("the node list", 10_000, async () => (nodes.out.includes('"name"') ? true : undefined));
-    const listed = nodes.out.trim().split("\n").length;
-    await kube9(["pod", "launch", "--cpu", "0.1", "--name", "w2"]);
-    await eventually("the new pod's row", 10_000, async () => (/^w2\s+(Scheduled|Running)/m.test(pods.out) ? true : undefined));
-    await kube9(["pod", "delete", "w2"]);
-    await eventually("the deleted pod's row", 10_000, async () => (/^w2\s+Terminating/m.test(pods.out) ? true : undefined));
-    // The pod's node reports it, and its podIds change: one JSON line per change.
-    await eventually("a node change line", 10_000, async () => (nodes.out.trim().split("\n").length > listed ? true : undefined));
-    for (const w of [pods, nodes]) {
-      w.child.kill("SIGINT");
-      expect(await w.exited).toBe(0);
-      running.delete(w.child);
+    try {
+      expect((await main.kube9(["cluster", "algorithm"])).stdout.trim()).toBe("best-fit");
+      expect((await main.kube9(["cluster", "algorithm", "worst-fit"])).stdout.trim()).toBe("algorithm changed: best-fit -> worst-fit");
+      expect((await main.kube9(["cluster", "algorithm", "best-fit"])).stdout.trim()).toBe("algorithm changed: worst-fit -> best-fit");
+    } finally {
+      // The shared cluster keeps its default whatever happened above.
+      await main.kube9(["cluster", "algorithm", "best-fit"]);
     }
   });
 
+  it("events lists what happened; --for filters by object", async () => {
+    await withNodes(main, [["n4", 4], ["n2", 2]], async (c) => {
+      const r = await main.kube9(["events"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`NodeReady\\s+node/${c.name("n4")}`));
+      const forN2 = await main.json<{ objectName: string }[]>(["events", "--for", c.name("n2")]);
+      expect(forN2.length).toBeGreaterThan(0);
+      expect(forN2.every((e) => e.objectName === c.name("n2"))).toBe(true);
+    });
+  });
+
+  it("events -w prints new events and exits 0 on Ctrl-C", async () => {
+    await withNodes(main, [["n4", 4]], async (c) => {
+      const w = main.watch(["events", "-w"]);
+      try {
+        await eventually("the watch header", 10_000, async () => (w.out().includes("REASON") ? true : undefined));
+        await main.kube9(["pod", "launch", "--cpu", "0.1", "--name", c.pod("w1"), ...c.selector]);
+        await eventually("the new pod's event", 10_000, async () => (w.out().includes(`pod/${c.pod("w1")}`) ? true : undefined));
+        w.child.kill("SIGINT");
+        expect(await w.exited).toBe(0);
+      } finally {
+        w.child.kill("SIGKILL");
+      }
+    });
+  });
+
+  it("pod list -w and node list -w follow changes live (subscriptions) and exit 0 on Ctrl-C", async () => {
+    await withNodes(main, [["n4", 4]], async (c) => {
+      const pods = main.watch(["pod", "list", "-w"]);
+      const nodes = main.watch(["node", "list", "-w", "-o", "json"]);
+      try {
+        await eventually("the pod table header", 10_000, async () => (pods.out().includes("STATUS") ? true : undefined));
+        await eventually("the node list", 10_000, async () => (nodes.out().includes('"name"') ? true : undefined));
+        const myNodeLines = () => nodes.out().trim().split("\n").filter((l) => l.includes(`"name":"${c.name("n4")}"`)).length;
+        const listed = myNodeLines();
+        expect(listed).toBeGreaterThan(0);
+        const w2 = c.pod("w2");
+        await main.kube9(["pod", "launch", "--cpu", "0.1", "--name", w2, ...c.selector]);
+        await eventually("the new pod's row", 10_000, async () => (new RegExp(`^${w2}\\s+(Scheduled|Running)`, "m").test(pods.out()) ? true : undefined));
+        await main.kube9(["pod", "delete", w2]);
+        await eventually("the deleted pod's row", 10_000, async () => (new RegExp(`^${w2}\\s+Terminating`, "m").test(pods.out()) ? true : undefined));
+        // The pod's node reports it, and its podIds change: one JSON line per change.
+        await eventually("a node change line", 10_000, async () => (myNodeLines() > listed ? true : undefined));
+        for (const w of [pods, nodes]) {
+          w.child.kill("SIGINT");
+          expect(await w.exited).toBe(0);
+        }
+      } finally {
+        for (const w of [pods, nodes]) w.child.kill("SIGKILL");
+      }
+    });
+  });
+
   it("node fail: within 10 s the node is Failed and its pods run on other nodes", async () => {
-    const before = await json<PodJson[]>(["pod", "list", "--node", "n8"]);
-    expect(before.length).toBeGreaterThan(0);
-    const started = Date.now();
-    const r = await kube9(["node", "fail", "n8"]);
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    // The recovery controller may already be restarting it, so the event log is the evidence of Failed.
-    await eventually("n8 to be Failed", 10_000 - (Date.now() - started), async () => {
-      const evs = await json<{ reason: string }[]>(["events", "--for", "n8"]);
-      return evs.some((e) => e.reason === "NodeFailed") ? true : undefined;
+    await withNodes(main, SIZES, async (c) => {
+      const n8 = c.name("n8");
+      // Worst-fit puts both on n8, the node with the most free CPU.
+      for (const [short, cpu] of [["a", "1"], ["b", "0.5"]]) {
+        const r = await main.kube9(["pod", "launch", "--cpu", cpu!, "--name", c.pod(short!), "--algorithm", "worst-fit", ...c.selector, "--wait", "--timeout", "20"]);
+        expect(r.code).toBe(0);
+      }
+      const before = await main.json<PodJson[]>(["pod", "list", "--node", n8]);
+      expect(before.length).toBeGreaterThan(0);
+      const started = Date.now();
+      const r = await main.kube9(["node", "fail", n8]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      // The recovery controller may already be restarting it, so the event log is the evidence of Failed.
+      await eventually("n8 to be Failed", 10_000 - (Date.now() - started), async () => {
+        const evs = await main.json<{ reason: string }[]>(["events", "--for", n8]);
+        return evs.some((e) => e.reason === "NodeFailed") ? true : undefined;
+      });
+      const moved = await eventually("n8's pods to run elsewhere", Math.max(1000, 10_000 - (Date.now() - started)), async () => {
+        const pods = await main.json<PodJson[]>(["pod", "list"]);
+        const mine = pods.filter((p) => before.some((b) => b.id === p.id));
+        return mine.length === before.length && mine.every((p) => p.status === "Running" && p.nodeName && p.nodeName !== n8)
+          ? mine
+          : undefined;
+      });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(moved.map((p) => p.nodeName)).not.toContain(n8);
     });
-    const moved = await eventually("n8's pods to run elsewhere", Math.max(1000, 10_000 - (Date.now() - started)), async () => {
-      const pods = await json<PodJson[]>(["pod", "list"]);
-      const mine = pods.filter((p) => before.some((b) => b.id === p.id));
-      return mine.length === before.length && mine.every((p) => p.status === "Running" && p.nodeName && p.nodeName !== "n8")
-        ? mine
-        : undefined;
-    });
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(moved.map((p) => p.nodeName)).not.toContain("n8");
   });
 
   it("node fail --mode pause: Failed after the heartbeat timeout; node recover waits until Ready again", async () => {
-    // n8 was killed by the previous test; the recovery controller brings it back first.
-    await eventually("n8 to be Ready again", 15_000, async () => {
-      const got = await json<{ node: { status: string } }>(["node", "get", "n8"]);
-      return got.node.status === "Ready" ? true : undefined;
+    await withNodes(main, [["n8", 8]], async (c) => {
+      const n8 = c.name("n8");
+      const r = await main.kube9(["node", "fail", n8, "--mode", "pause"]);
+      expect(r.code).toBe(0);
+      // Heartbeats stop: Suspect after 3 s, Failed after 5 s.
+      await eventually("n8 to be Failed", 9000, async () => {
+        const got = await main.json<{ node: { status: string } }>(["node", "get", n8]);
+        return got.node.status === "Failed" ? true : undefined;
+      });
+      const rec = await main.kube9(["node", "recover", n8]);
+      expect(rec.stderr).toBe("");
+      expect(rec.code).toBe(0);
+      expect(rec.stdout).toBe(`node/${n8} recovered: Ready\n`);
     });
-    const r = await kube9(["node", "fail", "n8", "--mode", "pause"]);
-    expect(r.code).toBe(0);
-    // Heartbeats stop: Suspect after 3 s, Failed after 5 s.
-    await eventually("n8 to be Failed", 9000, async () => {
-      const got = await json<{ node: { status: string } }>(["node", "get", "n8"]);
-      return got.node.status === "Failed" ? true : undefined;
-    });
-    const rec = await kube9(["node", "recover", "n8"]);
-    expect(rec.stderr).toBe("");
-    expect(rec.code).toBe(0);
-    expect(rec.stdout).toBe("node/n8 recovered: Ready\n");
   });
 
   it("SIGTERM to an agent: it leaves, and its pods are rescheduled at once", async () => {
-    const pods = await json<PodJson[]>(["pod", "list"]);
-    const victim = ["n4", "n2"].find((n) => pods.some((p) => p.nodeName === n && p.status === "Running"));
-    expect(victim, "a node other than n8 hosting a running pod").toBeDefined();
-    const mine = pods.filter((p) => p.nodeName === victim);
-    const node = await json<{ node: { containerId: string | null } }>(["node", "get", victim!]);
-    // The process runtime shows the agent's pid as the node's container id: "pid-<n>".
-    const pid = Number(node.node.containerId?.replace(/^pid-/, ""));
-    expect(pid).toBeGreaterThan(0);
-    const started = Date.now();
-    process.kill(pid, "SIGTERM");
-    await eventually(`${victim}'s pods to be rebound`, 3000, async () => {
-      const now = await json<PodJson[]>(["pod", "list"]);
-      const moved = now.filter((p) => mine.some((m) => m.id === p.id));
-      return moved.length === mine.length && moved.every((p) => p.nodeName && p.nodeName !== victim) ? true : undefined;
-    });
-    const rebound = Date.now() - started;
-    const evs = await json<{ reason: string; message: string }[]>(["events", "--for", victim!]);
-    expect(evs.some((e) => e.reason === "NodeLeft" && e.message.includes("SIGTERM"))).toBe(true);
-    // "At once": each poll here starts a CLI process (~0.3 s), yet this stays well under the 5 s a silent node needs to be Failed.
-    expect(rebound).toBeLessThan(3000);
-    await eventually(`${victim}'s pods to run elsewhere`, 5000, async () => {
-      const now = await json<PodJson[]>(["pod", "list"]);
-      const moved = now.filter((p) => mine.some((m) => m.id === p.id));
-      return moved.every((p) => p.status === "Running" && p.nodeName !== victim) ? true : undefined;
+    await withNodes(main, [["n4", 4], ["n2", 2]], async (c) => {
+      const victim = c.name("n4");
+      // First-fit puts it on n4, the first registered node that fits.
+      const launched = await main.kube9(["pod", "launch", "--cpu", "1", "--name", c.pod("p"), "--algorithm", "first-fit", ...c.selector, "--wait", "--timeout", "20"]);
+      expect(launched.code).toBe(0);
+      const pods = await main.json<PodJson[]>(["pod", "list"]);
+      const mine = pods.filter((p) => p.nodeName === victim && p.status === "Running");
+      expect(mine.length, "a running pod on the victim").toBeGreaterThan(0);
+      const node = await main.json<{ node: { containerId: string | null } }>(["node", "get", victim]);
+      // The process runtime shows the agent's pid as the node's container id: "pid-<n>".
+      const pid = Number(node.node.containerId?.replace(/^pid-/, ""));
+      expect(pid).toBeGreaterThan(0);
+      const started = Date.now();
+      process.kill(pid, "SIGTERM");
+      await eventually(`${victim}'s pods to be rebound`, 3000, async () => {
+        const now = await main.json<PodJson[]>(["pod", "list"]);
+        const moved = now.filter((p) => mine.some((m) => m.id === p.id));
+        return moved.length === mine.length && moved.every((p) => p.nodeName && p.nodeName !== victim) ? true : undefined;
+      });
+      const rebound = Date.now() - started;
+      const evs = await main.json<{ reason: string; message: string }[]>(["events", "--for", victim]);
+      expect(evs.some((e) => e.reason === "NodeLeft" && e.message.includes("SIGTERM"))).toBe(true);
+      // "At once": each poll here starts a CLI process (~0.3 s), yet this stays well under the 5 s a silent node needs to be Failed.
+      expect(rebound).toBeLessThan(3000);
+      await eventually(`${victim}'s pods to run elsewhere`, 5000, async () => {
+        const now = await main.json<PodJson[]>(["pod", "list"]);
+        const moved = now.filter((p) => mine.some((m) => m.id === p.id));
+        return moved.every((p) => p.status === "Running" && p.nodeName !== victim) ? true : undefined;
+      });
     });
   });
 
+  // On a fresh cluster of its own: stopping it must not take the other cases' control plane down.
   it("up stops on SIGTERM with exit 0 and leaves no agent processes", async () => {
-    for (const pid of agentPidsFor(url)) seenAgentPids.add(pid);
-    expect(seenAgentPids.size).toBeGreaterThanOrEqual(3);
-    up!.kill("SIGTERM");
-    const done = await Promise.race([upExit!, sleep(20_000).then(() => undefined)]);
-    expect(done, "kube9 up did not exit within 20 s of SIGTERM").toBeDefined();
-    expect(done!.code).toBe(0);
-    expect(upOut).toMatch(/stopped\n$/);
-    await sleep(200);
-    expect([...seenAgentPids].filter(alive)).toEqual([]);
-    expect(agentPidsFor(url)).toEqual([]);
-    // With the API gone, the CLI reports it plainly.
-    const r = await kube9(["node", "list"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: cannot reach the Kube-9 API at ${url} (is "kube9 up" running?)\n`);
-  });
+    await withCluster(async (cluster) => {
+      for (const [short, cpu] of SIZES) await cluster.json<NodeJson>(["node", "add", "--cpu", String(cpu), "--name", short]);
+      const agents = agentPidsFor(cluster.url);
+      for (const pid of agents) seenAgentPids.add(pid);
+      expect(agents).toHaveLength(3);
+      cluster.up.kill("SIGTERM");
+      const done = await Promise.race([cluster.upExit, sleep(20_000).then(() => undefined)]);
+      expect(done, "kube9 up did not exit within 20 s of SIGTERM").toBeDefined();
+      expect(done!.code).toBe(0);
+      expect(cluster.out()).toMatch(/stopped\n$/);
+      await sleep(200);
+      expect(agents.filter(alive)).toEqual([]);
+      expect(agentPidsFor(cluster.url)).toEqual([]);
+      // With the API gone, the CLI reports it plainly.
+      const r = await cluster.kube9(["node", "list"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`error: cannot reach the Kube-9 API at ${cluster.url} (is "kube9 up" running?)\n`);
+    });
+  }, 60_000);
 });
