@@ -92,7 +92,8 @@ export class DockerRuntime implements NodeRuntime {
     } catch (err) {
       return { available: false, message: (err as Error).message, image, imageReady: false };
     }
-    if (!this.imageReady) this.imageReady = await agentImageReady(this.docker);
+    // Asked every time: the image may have been removed behind this process's back.
+    this.imageReady = await agentImageReady(this.docker);
     return { available: true, image, imageReady: this.imageReady };
   }
 
@@ -138,7 +139,7 @@ export class DockerRuntime implements NodeRuntime {
       const name = `kube9-node-${spec.name}`;
       await this.clearName(name, spec.nodeId);
       const nanoCpus = Math.max(MIN_NANO_CPUS, Math.min(spec.cpuMilli, await this.hostCpus()) * 1_000_000);
-      const container = await this.docker.createContainer({
+      const container = await this.createNodeContainer({
         name,
         Image: this.image,
         Labels: {
@@ -182,6 +183,18 @@ export class DockerRuntime implements NodeRuntime {
       if (err instanceof RuntimeError) throw err;
       if (isUnreachable(err)) throw new RuntimeError("precondition", dockerUnreachableMessage(err, this.docker));
       throw new Error(`docker: ${describeDockerError(err)}`, { cause: err });
+    }
+  }
+
+  /** Creates a node container; an image removed since it was built is built again once. */
+  private async createNodeContainer(options: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(options);
+    } catch (err) {
+      if (statusCode(err) !== 404 || !/no such image/i.test(describeDockerError(err))) throw err;
+      this.imageReady = false;
+      await this.prepare();
+      return this.docker.createContainer(options);
     }
   }
 
