@@ -302,6 +302,35 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
     );
   }, 180_000);
 
+  // On a control plane of its own that has already seen the image: removing it behind the API's back.
+  it("an image removed while the API runs is noticed, and the next node add builds it again", async () => {
+    await withControlPlane((p) =>
+      withNodes(p, [], async (c) => {
+        expect((await p.api.nodes.runtimeStatus.query({ runtime: "docker" })).imageReady).toBe(true);
+        const removed = await docker
+          .getImage(imageRef)
+          .remove()
+          .then(() => true, () => false);
+        expect(removed, "the node image is in use by a container of another suite; cannot remove it").toBe(true);
+        try {
+          // No prepare: the add itself finds the image gone and builds it (before: an internal error).
+          const name = c.name("rebuilt");
+          c.track(name);
+          await p.api.nodes.add.mutate({ name, cpu: 0.5 });
+          await p.nodeIs(name, "Ready", 30_000);
+          expect(await docker.getImage(imageRef).inspect().then(() => true, () => false)).toBe(true);
+          // Gone again (its node removed first): the status asks the engine instead of trusting what it saw.
+          await p.api.nodes.remove.mutate({ name });
+          await docker.getImage(imageRef).remove();
+          expect((await p.api.nodes.runtimeStatus.query({ runtime: "docker" })).imageReady).toBe(false);
+        } finally {
+          const present = await docker.getImage(imageRef).inspect().then(() => true, () => false);
+          if (!present) await p.api.nodes.prepareRuntime.mutate({ runtime: "docker" });
+        }
+      }),
+    );
+  }, 180_000);
+
   it("rejects bad requests without leaving a node or a container behind", async () => {
     const p = shared;
     await withNodes(p, [], async (c) => {
