@@ -1,2 +1,5 @@
 export * from "./types.js";
 export * from "./quantity.js";
+export type { FieldError } from "./field-errors.js";
+export { portNameProblems } from "./probe-manifest.js";
+export * from "./manifest.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCpu, formatMemory, parseCpu, parseMemory, QuantityError } from "./quantity.js";
+import { formatCpuQuantity, formatMemoryQuantity, parseCpu, parseMemory, QuantityError } from "./quantity.js";
 
 describe("parseCpu", () => {
   const ok: { q: string | number; want: number }[] = [
@@ -146,7 +146,7 @@ describe("parseMemory", () => {
   });
 });
 
-describe("formatCpu", () => {
+describe("formatCpuQuantity", () => {
   const cases: { milli: number; want: string }[] = [
     // below one core: millicores
     { milli: 500, want: "500m" },
@@ -162,18 +162,18 @@ describe("formatCpu", () => {
     { milli: 1, want: "1m" },
   ];
   it.each(cases)("$milli -> $want", ({ milli, want }) => {
-    expect(formatCpu(milli)).toBe(want);
+    expect(formatCpuQuantity(milli)).toBe(want);
     // what is formatted reads back to the same millicores
     expect(parseCpu(want)).toBe(milli);
   });
 
   it("refuses fractions and negatives (millicores are whole)", () => {
-    expect(() => formatCpu(1.5)).toThrow(RangeError);
-    expect(() => formatCpu(-1)).toThrow(RangeError);
+    expect(() => formatCpuQuantity(1.5)).toThrow(RangeError);
+    expect(() => formatCpuQuantity(-1)).toThrow(RangeError);
   });
 });
 
-describe("formatMemory", () => {
+describe("formatMemoryQuantity", () => {
   const cases: { mib: number; want: string }[] = [
     // not a multiple of 1024: MiB
     { mib: 256, want: "256Mi" },
@@ -189,12 +189,12 @@ describe("formatMemory", () => {
     { mib: 0, want: "0" },
   ];
   it.each(cases)("$mib -> $want", ({ mib, want }) => {
-    expect(formatMemory(mib)).toBe(want);
+    expect(formatMemoryQuantity(mib)).toBe(want);
     expect(parseMemory(want)).toBe(mib);
   });
 
   it("refuses fractions and negatives", () => {
-    expect(() => formatMemory(0.5)).toThrow(RangeError);
-    expect(() => formatMemory(-1)).toThrow(RangeError);
+    expect(() => formatMemoryQuantity(0.5)).toThrow(RangeError);
+    expect(() => formatMemoryQuantity(-1)).toThrow(RangeError);
   });
 });

@@ -101,15 +101,16 @@ function assertWhole(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a whole number >= 0, got ${n}`);
 }
 
+// Named apart from the scheduler's formatCpu/formatMemory ("2000m", "512Mi"), which print one unit for messages.
 /** Formats millicores as Kubernetes users write them: "500m" below one core, "1", "1.5" from one core up. */
-export function formatCpu(milli: number): string {
+export function formatCpuQuantity(milli: number): string {
   assertWhole(milli, "millicores");
   if (milli < 1000 && milli !== 0) return `${milli}m`;
   return String(milli / 1000);
 }
 
 /** Formats MiB with the largest binary suffix that divides it exactly: "256Mi", "1Gi", "2Ti". */
-export function formatMemory(mib: number): string {
+export function formatMemoryQuantity(mib: number): string {
   assertWhole(mib, "MiB");
   if (mib === 0) return "0";
   if (mib % (1024 * 1024) === 0) return `${mib / (1024 * 1024)}Ti`;
