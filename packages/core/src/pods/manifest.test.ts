@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePodManifest, podRequest } from "./manifest.js";
+import { parsePodManifest, podRequest, type PodManifest } from "./manifest.js";
 import type { ContainerSpec, PodSpec } from "./types.js";
 
 /** A valid pod with one container; `spec`/`container`/`metadata` patch it. */
@@ -22,7 +22,7 @@ function messages(doc: unknown): string[] {
 }
 
 describe("parsePodManifest accepts and normalizes", () => {
-  const cases: { name: string; doc: unknown; want: Partial<ReturnType<typeof okPod>> }[] = [
+  const cases: { name: string; doc: unknown; want: Partial<Omit<PodManifest, "spec">> & { spec?: Partial<PodSpec> } }[] = [
     // the smallest pod: Kubernetes defaults namespace, restartPolicy and grace period
     {
       name: "minimal pod",
@@ -52,7 +52,7 @@ describe("parsePodManifest accepts and normalizes", () => {
     {
       name: "requests default to limits",
       doc: pod({ container: { resources: { limits: { cpu: "1", memory: "256Mi" } } } }),
-      want: { spec: { ...specOf({ requests: { cpuMilli: 1000, memoryMiB: 256 }, limits: { cpuMilli: 1000, memoryMiB: 256 } }) } },
+      want: { spec: specOf({ requests: { cpuMilli: 1000, memoryMiB: 256 }, limits: { cpuMilli: 1000, memoryMiB: 256 } }) },
     },
     // defaulting is per resource: the cpu request stays 250m, only memory takes its limit (1Gi = 1024)
     {
