@@ -27,21 +27,27 @@ export class FieldErrors {
     this.list.push({ field, message: `${field}: ${message}` });
   }
 
+  /** A missing field: "<field>: Required value[: detail]". */
   required(field: string, detail?: string): void {
     this.add(field, detail ? `Required value: ${detail}` : "Required value");
   }
+  /** A field whose value breaks a rule: "<field>: Invalid value: <value>: <rule>". */
   invalid(field: string, value: unknown, detail: string): void {
     this.add(field, `Invalid value: ${show(value)}: ${detail}`);
   }
+  /** A value outside a fixed set: "<field>: Unsupported value: <value>: supported values: ...". */
   unsupported(field: string, value: unknown, supported: readonly string[]): void {
     this.add(field, `Unsupported value: ${show(value)}: supported values: ${supported.map((s) => show(s)).join(", ")}`);
   }
+  /** A value that must be unique and is not: "<field>: Duplicate value: <value>". */
   duplicate(field: string, value: unknown): void {
     this.add(field, `Duplicate value: ${show(value)}`);
   }
+  /** A field that may not be set: "<field>: Forbidden: <why>". */
   forbidden(field: string, detail: string): void {
     this.add(field, `Forbidden: ${detail}`);
   }
+  /** A list or map over its size limit: "<field>: Too many: <n>: must have at most <max> items". */
   tooMany(field: string, actual: number, max: number): void {
     this.add(field, `Too many: ${actual}: must have at most ${max} items`);
   }

@@ -299,6 +299,13 @@ describe("parsePodManifest probes", () => {
       value: { httpGet: { port: 443, scheme: "HTTPS" } },
       want: ['spec.containers[0].livenessProbe.httpGet.scheme: Unsupported value: "HTTPS": supported values: "HTTP"'],
     },
+    // Kube-9 (not Kubernetes) insists on an absolute path, since it is appended to http://host:port
+    {
+      name: "relative http path",
+      probe: "readinessProbe",
+      value: { httpGet: { path: "healthz", port: 80 } },
+      want: ['spec.containers[0].readinessProbe.httpGet.path: Invalid value: "healthz": must start with "/"'],
+    },
     // exec needs a command; tcpSocket needs a port
     { name: "empty exec", probe: "livenessProbe", value: { exec: { command: [] } }, want: ["spec.containers[0].livenessProbe.exec.command: Required value"] },
     { name: "tcp without port", probe: "readinessProbe", value: { tcpSocket: {} }, want: ["spec.containers[0].readinessProbe.tcpSocket.port: Required value"] },

@@ -80,6 +80,7 @@ function readHandler(
     if (!http) return undefined;
     const port = readTargetPort(errs, http.port, child(at, "port"), ports);
     const urlPath = errs.string(http.path, child(at, "path")) ?? "/";
+    // Kube-9's own rule: the path is appended to http://host:port, so "healthz" would glue onto the port.
     if (!urlPath.startsWith("/")) errs.invalid(child(at, "path"), urlPath, 'must start with "/"');
     const host = errs.string(http.host, child(at, "host"));
     const scheme = errs.oneOf(http.scheme, child(at, "scheme"), ["HTTP"], "HTTP");
