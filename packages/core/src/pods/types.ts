@@ -28,6 +28,9 @@ export interface ProbeSpec {
   successThreshold: number;
 }
 
+/** Which of a container's probes: startup gates the other two until it first succeeds. */
+export type ProbeKind = "liveness" | "readiness" | "startup";
+
 /** Kubernetes' probe defaults. */
 export const PROBE_DEFAULTS = Object.freeze({
   initialDelaySeconds: 0,
