@@ -93,7 +93,12 @@ export async function startContainer(opts: StartContainerOptions): Promise<Conta
   if (!resolveExecutable(command, env.PATH ?? DEFAULT_PATH, cwd)) {
     throw new ContainerStartError(`exec: "${command}": executable file not found in $PATH`);
   }
-  const cg = opts.cgroups ? await opts.cgroups.create(opts.id, opts.limits) : undefined;
+  // A limit that cannot be applied must not silently become no limit: the start fails instead.
+  const cg = opts.cgroups
+    ? await opts.cgroups.create(opts.id, opts.limits).catch((err: unknown) => {
+        throw new ContainerStartError(`cgroup: ${err instanceof Error ? err.message : String(err)}`);
+      })
+    : undefined;
   const enforcement = enforcementFor(opts.limits, cg);
   const log = new ContainerLog({ dir: opts.logDir, name: opts.id, capBytes: opts.logCapBytes });
   log.startRun();
