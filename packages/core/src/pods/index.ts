@@ -6,3 +6,4 @@ export * from "./manifest.js";
 export * from "./kubelet.js";
 export * from "./probes.js";
 export * from "./pod-status.js";
+export * from "./protocol.js";
