@@ -331,6 +331,28 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
     );
   }, 180_000);
 
+  it("the node image carries the built-in images: busybox and the workload, found through its env", async () => {
+    const runIn = async (entrypoint: string[], cmd: string[]) => {
+      const c = await docker.createContainer({
+        Image: agentImageRef(),
+        Entrypoint: entrypoint,
+        Cmd: cmd,
+        Labels: { [LABEL_CLUSTER]: `images-${clusterId}` },
+        HostConfig: { NetworkMode: "none" },
+      });
+      extra.push(c.id);
+      await c.start();
+      const { StatusCode } = (await c.wait()) as { StatusCode: number };
+      const logs = (await c.logs({ stdout: true, stderr: true })).toString();
+      await c.remove({ force: true });
+      return { code: StatusCode, logs };
+    };
+    const busybox = await runIn(["/bin/busybox"], ["sh", "-c", 'echo "ok $KUBE9_BUSYBOX $KUBE9_WORKLOAD"']);
+    expect(busybox).toMatchObject({ code: 0, logs: expect.stringContaining("ok /bin/busybox /workload.cjs") });
+    const workload = await runIn(["/node", "/workload.cjs"], ["exit", "--code", "3"]);
+    expect(workload).toMatchObject({ code: 3, logs: expect.stringContaining("exiting with code 3") });
+  }, 60_000);
+
   it("rejects bad requests without leaving a node or a container behind", async () => {
     const p = shared;
     await withNodes(p, [], async (c) => {

@@ -16,4 +16,8 @@ await build({
   minify: true,
   legalComments: "none",
   logLevel: "warning",
+  // CommonJS has no import.meta; the agent resolves files next to itself (images.ts) from its URL.
+  // The banner repeats "use strict" because a directive only counts at the very top of the file.
+  banner: { js: '"use strict";var __kube9_import_meta_url=require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__kube9_import_meta_url" },
 });

@@ -10,3 +10,5 @@ export { convergePods } from "./reconcile.js";
 export type { PodChanges } from "./reconcile.js";
 export { createProcessUsageSampler } from "./usage.js";
 export type { UsageSampler } from "./usage.js";
+export { imageName, resolveImage } from "./images.js";
+export type { ImageEnv, ResolvedImage } from "./images.js";

@@ -26,6 +26,29 @@ export interface EnsureImageOptions {
   bundlePath?: string;
   /** The node binary copied into the image (default: the one running this process). */
   nodeBinary?: string;
+  /** The built-in busybox image's binary (default: this machine's, see hostBusybox). */
+  busyboxBinary?: string;
+  /** The built-in kube9/workload program (default: @kube9/workload's dist/workload.cjs). */
+  workloadPath?: string;
+}
+
+/** Where the built-in images live inside the node image; the agent finds them through these variables. */
+export const IMAGE_BUSYBOX_PATH = "/bin/busybox";
+export const IMAGE_WORKLOAD_PATH = "/workload.cjs";
+
+/** Where busybox is looked for on this machine when KUBE9_BUSYBOX is unset (Debian's busybox-static). */
+const HOST_BUSYBOX_PATHS = ["/bin/busybox", "/usr/bin/busybox"];
+
+/** This machine's busybox binary, which the node image carries as the built-in busybox image, or null. */
+export function hostBusybox(env: NodeJS.ProcessEnv = process.env): string | null {
+  const configured = env.KUBE9_BUSYBOX?.trim();
+  if (configured) return existsSync(configured) ? configured : null;
+  return HOST_BUSYBOX_PATHS.find((p) => existsSync(p)) ?? null;
+}
+
+/** The bundled workload program built by @kube9/workload's `build` script. */
+export function workloadBundle(): string {
+  return fileURLToPath(import.meta.resolve("@kube9/workload/workload.cjs"));
 }
 
 /** Where the node-agent package lives: its version and the bundle built by its `build` script. */
@@ -45,7 +68,8 @@ export function agentImageRef(): string {
 export function sharedLibraries(binary: string): string[] {
   let out: string;
   try {
-    out = execFileSync("ldd", [binary], { encoding: "utf8" });
+    // stderr is piped, not inherited: for a static binary ldd complains there, which is no error here.
+    out = execFileSync("ldd", [binary], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const text = `${(err as { stdout?: string }).stdout ?? ""}${(err as Error).message}`;
     // A static binary needs nothing.
@@ -61,12 +85,34 @@ export function sharedLibraries(binary: string): string[] {
   return libs;
 }
 
-/** Version of the image contents: a change in the agent bundle or the node binary means a rebuild. */
-function contentDigest(bundle: string, nodeBinary: string): string {
+/** Every host file the image is assembled from; busybox is null when this machine has none. */
+interface ImageInputs {
+  bundle: string;
+  nodeBinary: string;
+  busybox: string | null;
+  workload: string;
+}
+
+function imageInputs(opts: EnsureImageOptions): ImageInputs {
+  return {
+    bundle: opts.bundlePath ?? agentPackage().bundle,
+    nodeBinary: opts.nodeBinary ?? process.execPath,
+    busybox: opts.busyboxBinary ?? hostBusybox(),
+    workload: opts.workloadPath ?? workloadBundle(),
+  };
+}
+
+/** Version of the image contents: a change in any file it carries or in the node binary means a rebuild. */
+function contentDigest(inputs: ImageInputs): string {
   const h = createHash("sha256");
-  h.update(readFileSync(bundle));
-  h.update(nodeBinary);
+  h.update(readFileSync(inputs.bundle));
+  h.update(inputs.nodeBinary);
   h.update(process.version);
+  // Each part is framed by its name so moving bytes from one file to another changes the digest.
+  for (const [name, file] of [["workload", inputs.workload], ["busybox", inputs.busybox]] as const) {
+    h.update(`\0${name}\0`);
+    h.update(file && existsSync(file) ? readFileSync(file) : "missing");
+  }
   return h.digest("hex").slice(0, 16);
 }
 
@@ -81,34 +127,42 @@ async function imageLabels(docker: Dockerode, ref: string): Promise<{ labels: Re
 }
 
 /** Whether the node-agent image exists (and matches the current agent bundle when it was built here). */
-export async function agentImageReady(docker: Dockerode, opts: { bundlePath?: string; nodeBinary?: string } = {}): Promise<boolean> {
+export async function agentImageReady(docker: Dockerode, opts: Omit<EnsureImageOptions, "force" | "onProgress"> = {}): Promise<boolean> {
   const found = await imageLabels(docker, agentImageRef());
   if (!found) return false;
   const digest = found.labels["kube9.agent-digest"];
   // Images built from the plain Dockerfile carry no digest: the user built them on purpose; use them.
   if (!digest) return true;
-  const bundle = opts.bundlePath ?? agentPackage().bundle;
-  if (!existsSync(bundle)) return true;
-  return digest === contentDigest(bundle, opts.nodeBinary ?? process.execPath);
+  const inputs = imageInputs(opts);
+  if (!existsSync(inputs.bundle) || !existsSync(inputs.workload)) return true;
+  return digest === contentDigest(inputs);
 }
 
 /**
  * Builds `kube9/node-agent:<version>` with no registry: an image FROM scratch holding the local node
- * binary, the shared libraries and loader it needs (from ldd), and the bundled agent. Does nothing when
- * the image exists and is current, unless forced.
+ * binary, the shared libraries and loader it needs (from ldd), the bundled agent and the built-in
+ * images (busybox, the workload bundle). Does nothing when the image exists and is current, unless forced.
  */
 export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptions = {}): Promise<AgentImageInfo> {
   const started = Date.now();
   const image = agentImageRef();
   const progress = opts.onProgress ?? (() => {});
-  const bundle = opts.bundlePath ?? agentPackage().bundle;
-  const nodeBinary = opts.nodeBinary ?? process.execPath;
-  if (!opts.force && (await agentImageReady(docker, { bundlePath: bundle, nodeBinary }))) {
+  const inputs = imageInputs(opts);
+  const { bundle, nodeBinary, busybox, workload } = inputs;
+  if (!opts.force && (await agentImageReady(docker, opts))) {
     const found = await imageLabels(docker, image);
     return { image, built: false, durationMs: Date.now() - started, sizeBytes: found?.size ?? 0 };
   }
   if (!existsSync(bundle)) {
     throw new Error(`the bundled node agent ${bundle} is missing; run "npm run build" first`);
+  }
+  if (!existsSync(workload)) throw new Error(`the bundled workload ${workload} is missing; run "npm run build" first`);
+  if (!busybox) {
+    throw new Error(
+      `the node image carries the built-in busybox image, but this machine has no busybox (${
+        process.env.KUBE9_BUSYBOX ? `KUBE9_BUSYBOX=${process.env.KUBE9_BUSYBOX} does not exist` : `looked in ${HOST_BUSYBOX_PATHS.join(", ")}`
+      }); install busybox-static: apt-get install busybox-static`,
+    );
   }
   const previous = await docker
     .getImage(image)
@@ -116,7 +170,7 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
     .then((i) => i.Id, () => null);
   const context = mkdtempSync(join(tmpdir(), "kube9-image-"));
   try {
-    progress(`assembling the image context (node ${process.version}, its shared libraries, the agent bundle)`);
+    progress(`assembling the image context (node ${process.version}, its shared libraries, the agent bundle, busybox, the workload)`);
     const rootfs = join(context, "rootfs");
     const put = (from: string, to: string, mode = 0o755) => {
       const dest = join(rootfs, to);
@@ -128,6 +182,10 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
     put(nodeBinary, "node");
     for (const lib of sharedLibraries(nodeBinary)) put(lib, lib);
     put(bundle, "agent.js", 0o644);
+    put(busybox, IMAGE_BUSYBOX_PATH);
+    // Debian's busybox-static needs nothing; another build of busybox brings its libraries along.
+    for (const lib of sharedLibraries(busybox)) put(lib, lib);
+    put(workload, IMAGE_WORKLOAD_PATH, 0o644);
     mkdirSync(join(rootfs, "tmp"), { recursive: true });
     chmodSync(join(rootfs, "tmp"), 0o1777);
     mkdirSync(join(rootfs, "etc"), { recursive: true });
@@ -139,8 +197,8 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
       [
         "FROM scratch",
         "COPY rootfs/ /",
-        `LABEL kube9.image="node-agent" kube9.version="${version}" kube9.agent-digest="${contentDigest(bundle, nodeBinary)}"`,
-        "ENV NODE_ENV=production",
+        `LABEL kube9.image="node-agent" kube9.version="${version}" kube9.agent-digest="${contentDigest(inputs)}"`,
+        `ENV NODE_ENV=production KUBE9_BUSYBOX=${IMAGE_BUSYBOX_PATH} KUBE9_WORKLOAD=${IMAGE_WORKLOAD_PATH}`,
         "USER 65534:65534",
         'ENTRYPOINT ["/node", "/agent.js"]',
         "",
