@@ -124,7 +124,7 @@ export class ControlPlane {
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
     this.pods = new PodService({ db, cache, events, scheduler, now });
     this.cluster = new ClusterService({ db, cache, events });
-    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics });
+    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, kickScheduler: () => scheduler.kick() });
   }
 
   /** Loads the cache and takes the leader lease if it is free, without starting any loop. */

@@ -1,4 +1,9 @@
 import type {
+  ContainerStatus,
+  LimitEnforcement,
+  PodCondition,
+  PodPhase,
+  PodSpec,
   EventType,
   Labels,
   NodeRole,
@@ -33,6 +38,8 @@ export interface NodeDTO {
 export interface PodDTO {
   id: string;
   name: string;
+  /** Always "default" until namespaces exist. */
+  namespace: string;
   status: PodStatus;
   nodeId: string | null;
   nodeName: string | null;
@@ -46,6 +53,15 @@ export interface PodDTO {
   createdAt: string;
   scheduledAt: string | null;
   startedAt: string | null;
+  /** The containers it runs (null: a pod with no containers, a placeholder that only holds its request). */
+  spec: PodSpec | null;
+  /** Kubernetes' pod phase as its node reported it (null until it reports). */
+  phase: PodPhase | null;
+  podIP: string | null;
+  containerStatuses: ContainerStatus[];
+  conditions: PodCondition[];
+  /** How each container's limits are enforced on its node. */
+  enforcement: Record<string, LimitEnforcement>;
 }
 
 /** A cluster event. */
@@ -103,6 +119,7 @@ export function toPodDTO(p: PodRecord): PodDTO {
   return {
     id: p.id,
     name: p.name,
+    namespace: "default",
     status: p.status,
     nodeId: p.nodeId,
     nodeName: p.nodeName,
@@ -116,6 +133,12 @@ export function toPodDTO(p: PodRecord): PodDTO {
     createdAt: new Date(p.createdAt).toISOString(),
     scheduledAt: iso(p.scheduledAt),
     startedAt: iso(p.startedAt),
+    spec: p.spec,
+    phase: p.podStatus?.phase ?? null,
+    podIP: p.podStatus?.podIP ?? null,
+    containerStatuses: p.podStatus?.containerStatuses ?? [],
+    conditions: p.podStatus?.conditions ?? [],
+    enforcement: p.podStatus?.enforcement ?? {},
   };
 }
 

@@ -28,7 +28,7 @@ export function nodeColumns(withLease: boolean): string {
   return `n.id, n.seq, n.name, n.role, n.runtime, n.status, n.status_reason,
     ${ms("n.status_changed_at")} as status_changed_at, n.cpu_capacity, n.memory_capacity,
     n.cpu_allocated, n.memory_allocated, n.labels, n.pod_ids, n.components, ${lease},
-    n.container_id, n.recovery_attempts, n.credential_hash, ${ms("n.created_at")} as created_at`;
+    n.container_id, n.recovery_attempts, n.credential_hash, n.kubelet, ${ms("n.created_at")} as created_at`;
 }
 
 /** Node rows joined with their lease. */
@@ -37,7 +37,7 @@ export const NODE_FROM = "node n left join node_lease l on l.node_id = n.id";
 /** Pod columns for a query with the pod table aliased `p`; `nodeName` is an expression for node_name. */
 export function podColumns(nodeName: string): string {
   return `p.id, p.seq, p.name, p.status, p.node_id, ${nodeName} as node_name, p.cpu_request,
-    p.memory_request, p.labels, p.node_selector, p.algorithm, p.workload, p.reason, p.message,
+    p.memory_request, p.labels, p.node_selector, p.algorithm, p.spec, p.pod_status, p.reason, p.message,
     p.restarts, ${ms("p.created_at")} as created_at, ${ms("p.scheduled_at")} as scheduled_at,
     ${ms("p.started_at")} as started_at, ${ms("p.finished_at")} as finished_at`;
 }
@@ -91,6 +91,7 @@ export function toNodeRecord(r: Row): NodeRecord {
     containerId: strOrNull(r.container_id),
     recoveryAttempts: num(r.recovery_attempts),
     credentialHash: String(r.credential_hash),
+    kubelet: (r.kubelet ?? null) as NodeRecord["kubelet"],
     createdAt: num(r.created_at),
   };
 }
@@ -106,7 +107,8 @@ export function toPodRecord(r: Row): PodRecord {
     labels: (r.labels ?? {}) as PodRecord["labels"],
     nodeSelector: (r.node_selector ?? {}) as PodRecord["nodeSelector"],
     algorithm: (r.algorithm ?? null) as PodRecord["algorithm"],
-    workload: r.workload ?? null,
+    spec: (r.spec ?? null) as PodRecord["spec"],
+    podStatus: (r.pod_status ?? null) as PodRecord["podStatus"],
     reason: strOrNull(r.reason),
     message: strOrNull(r.message),
     restarts: num(r.restarts),

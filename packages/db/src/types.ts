@@ -1,4 +1,7 @@
 import type {
+  KubeletEndpoint,
+  PodSpec,
+  PodStatusReport,
   EventType,
   HealthConfig,
   Labels,
@@ -35,8 +38,13 @@ export interface NodeRecord {
   containerId: string | null;
   recoveryAttempts: number;
   credentialHash: string;
+  /** Where the API reaches the node's kubelet server (logs, exec), as its agent registered it. */
+  kubelet: KubeletEndpoint | null;
   createdAt: number;
 }
+
+/** What a node last reported about one of its pods (the podId is the row's). */
+export type PodStatusDetail = Omit<PodStatusReport, "podId">;
 
 export interface PodRecord {
   id: string;
@@ -50,7 +58,10 @@ export interface PodRecord {
   labels: Labels;
   nodeSelector: Labels;
   algorithm: PolicyName | null;
-  workload: unknown | null;
+  /** The containers to run; null for pods made before pods ran containers (or by callers that give none). */
+  spec: PodSpec | null;
+  /** What the pod's node last reported; null until it reports. */
+  podStatus: PodStatusDetail | null;
   reason: string | null;
   message: string | null;
   restarts: number;
@@ -119,7 +130,7 @@ export interface CreatePodInput {
   labels: Labels;
   nodeSelector: Labels;
   algorithm: PolicyName | null;
-  workload?: unknown;
+  spec?: PodSpec;
   now: number;
   /**
    * Create the pod already bound to this node when the node is Ready and has room: the reservation
@@ -165,6 +176,8 @@ export interface NodeRepository {
   setContainer(id: string, containerId: string | null, now: number): Promise<void>;
   /** Replaces the node's credential hash (a restarted agent gets a fresh credential). */
   setCredential(id: string, credentialHash: string, now: number): Promise<void>;
+  /** Records (or clears) where the node's kubelet server listens. */
+  setKubelet(id: string, kubelet: KubeletEndpoint | null, now: number): Promise<void>;
   /** Hard delete (rolls back a node whose runtime failed to start). ConflictError (field 'pods') while pods reference it. */
   delete(id: string): Promise<void>;
 }
@@ -187,6 +200,12 @@ export interface PodRepository {
   confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]>;
   /** Deletes a pod and releases its reservation atomically. Returns the deleted record or null. */
   delete(id: string, now: number): Promise<PodRecord | null>;
+  /** Scheduled/Running -> Terminating (the reservation stays until the node has stopped it and it is deleted). Returns the pod or null. */
+  markTerminating(id: string, now: number): Promise<PodRecord | null>;
+  /** Scheduled/Running/Terminating -> Succeeded/Failed, releasing the reservation. Returns the pod or null. */
+  finish(id: string, status: "Succeeded" | "Failed", reason: string | null, message: string | null, now: number): Promise<PodRecord | null>;
+  /** Stores the statuses a node reported for its own pods, in one statement. Returns the updated pods. */
+  reportStatuses(nodeId: string, reports: PodStatusReport[], now: number): Promise<PodRecord[]>;
   setReason(id: string, reason: string | null, message: string | null, now: number): Promise<void>;
 }
 

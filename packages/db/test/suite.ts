@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_HEALTH_CONFIG, DEFAULT_POLICY } from "@kube9/core";
-import type { NodeStatus } from "@kube9/core";
+import type { NodeStatus, PodSpec } from "@kube9/core";
 import { ConflictError } from "../src/index.js";
 import type { Database, EventRecord, NodeRecord, PodRecord } from "../src/index.js";
+import { MIGRATIONS } from "../src/migrations/index.js";
 import { rawSql, schemaDrift } from "../src/testing.js";
 
 /** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
@@ -16,6 +17,15 @@ export interface Backend {
 
 const T0 = 1_750_000_000_000;
 const GiB = 1024;
+/** A pod spec as the API stores it (normalized, quantities in millicores and MiB). */
+const SPEC: PodSpec = {
+  containers: [
+    { name: "main", image: "busybox", command: ["sleep", "3600"], args: [], env: [], ports: [], requests: { cpuMilli: 250 }, limits: { memoryMiB: 64 } },
+  ],
+  restartPolicy: "Always",
+  terminationGracePeriodSeconds: 30,
+  nodeSelector: { zone: "a" },
+};
 
 /** The repositories' behaviour every backend must show; run once per backend. */
 export function storeSuite(backend: Backend): void {
@@ -54,7 +64,7 @@ export function storeSuite(backend: Backend): void {
 
   /** Scheduled/Running -> Terminating, keeping the reservation (what a graceful delete starts with). */
   async function markTerminating(podId: string): Promise<void> {
-    await rawSql(db).rows("update pod set status = 'Terminating' where id = ?::uuid and status in ('Scheduled', 'Running')", [podId]);
+    await db.pods.markTerminating(podId, T0);
   }
 
   beforeAll(async () => {
@@ -81,7 +91,7 @@ export function storeSuite(backend: Backend): void {
         db = await backend.open({ poolSize: 16 });
       }
       const rows = await rawSql(db).rows("select name from mikro_orm_migrations");
-      expect(rows.map((r) => r.name)).toEqual(["Migration20250601000000Initial"]);
+      expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
       const tables = await rawSql(db).rows(
         "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
       );
@@ -255,6 +265,52 @@ export function storeSuite(backend: Backend): void {
   });
 
   describe("pods", () => {
+    it("keeps a pod's statuses as its node reports them, only for that node's own pods", async () => {
+      const n = await node(4);
+      const other = await node(4);
+      const p = await pod(500);
+      expect(await db.pods.bind(p.id, n.id, T0, "m")).toBe("bound");
+      const status = {
+        phase: "Running" as const,
+        containerStatuses: [
+          { name: "main", image: "busybox", state: { running: { startedAt: "2026-01-01T00:00:00.000Z" } }, lastState: {}, ready: true, started: true, restartCount: 2 },
+        ],
+        conditions: [],
+        podIP: "10.244.0.7",
+      };
+      // A report from another node is about a pod that is not its own: ignored.
+      expect(await db.pods.reportStatuses(other.id, [{ podId: p.id, ...status }], T0 + 1)).toEqual([]);
+      const [updated] = await db.pods.reportStatuses(n.id, [{ podId: p.id, ...status }], T0 + 2);
+      expect(updated?.podStatus).toEqual(status);
+      expect((await db.pods.get(p.id))?.podStatus).toEqual(status);
+    });
+
+    it("Terminating keeps the reservation; finishing releases it", async () => {
+      const n = await node(4);
+      const p = await pod(1500);
+      expect(await db.pods.bind(p.id, n.id, T0, "m")).toBe("bound");
+      expect((await db.pods.markTerminating(p.id, T0 + 1))?.status).toBe("Terminating");
+      // 1500m stays reserved while the node stops the containers.
+      expect((await db.nodes.get(n.id))?.allocated.cpuMilli).toBe(1500);
+      expect(await db.pods.markTerminating(p.id, T0 + 2)).toBeNull();
+      const q = await pod(1000);
+      expect(await db.pods.bind(q.id, n.id, T0, "m")).toBe("bound");
+      const done = await db.pods.finish(q.id, "Succeeded", "Completed", null, T0 + 3);
+      expect(done).toMatchObject({ status: "Succeeded", reason: "Completed", finishedAt: T0 + 3 });
+      // 1500 + 1000 - 1000 = 1500 left reserved.
+      expect((await db.nodes.get(n.id))?.allocated.cpuMilli).toBe(1500);
+      expect(await db.pods.finish(q.id, "Failed", null, null, T0 + 4)).toBeNull();
+      await db.pods.delete(p.id, T0 + 5);
+      expect((await db.nodes.get(n.id))?.allocated.cpuMilli).toBe(0);
+    });
+
+    it("records where a node's kubelet listens", async () => {
+      const n = await node(1);
+      expect(n.kubelet).toBeNull();
+      await db.nodes.setKubelet(n.id, { url: "http://127.0.0.1:10250", token: "secret-secret-secret" }, T0 + 1);
+      expect((await db.nodes.get(n.id))?.kubelet).toEqual({ url: "http://127.0.0.1:10250", token: "secret-secret-secret" });
+    });
+
     it("creates pods Pending and lists them FIFO", async () => {
       const a = await db.pods.create({
         name: "web-1",
@@ -262,7 +318,7 @@ export function storeSuite(backend: Backend): void {
         labels: { app: "web" },
         nodeSelector: { zone: "a" },
         algorithm: "first-fit",
-        workload: { cpu: [0.1, 0.5] },
+        spec: SPEC,
         now: T0,
       });
       expect(a).toMatchObject({
@@ -274,7 +330,8 @@ export function storeSuite(backend: Backend): void {
         labels: { app: "web" },
         nodeSelector: { zone: "a" },
         algorithm: "first-fit",
-        workload: { cpu: [0.1, 0.5] },
+        spec: SPEC,
+        podStatus: null,
         reason: null,
         message: null,
         restarts: 0,
@@ -285,7 +342,7 @@ export function storeSuite(backend: Backend): void {
       });
       const b = await pod(100);
       const c = await pod(100);
-      expect(b.workload).toBeNull();
+      expect(b.spec).toBeNull();
       expect(await db.pods.get(a.id)).toEqual(a);
       expect(await db.pods.getByName("web-1")).toEqual(a);
       expect(await db.pods.get("nope")).toBeNull();

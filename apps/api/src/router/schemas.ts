@@ -1,5 +1,5 @@
 import { LABEL_KEY_PATTERN, LABEL_KEY_RULE, LABEL_VALUE_PATTERN, LABEL_VALUE_RULE, MAX_LABEL_LENGTH, NAME_RULE } from "@kube9/core";
-import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_STATUSES, POLICY_NAMES, RUNTIME_KINDS } from "@kube9/core";
+import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RUNTIME_KINDS } from "@kube9/core";
 import { z } from "zod";
 
 /** Object names: Kubernetes DNS-label style. */
@@ -63,11 +63,74 @@ export const launchPodInput = z.object({
 
 export const byName = z.object({ name: nameSchema });
 
+const shortText = z.string().max(1024);
+const time = z.string().max(40);
+const containerState = z.union([
+  z.object({ waiting: z.object({ reason: z.string().max(128), message: shortText.optional() }) }),
+  z.object({ running: z.object({ startedAt: time }) }),
+  z.object({
+    terminated: z.object({
+      exitCode: z.number().int().min(-1).max(255),
+      signal: z.number().int().min(0).max(64).optional(),
+      reason: z.string().max(128),
+      message: shortText.optional(),
+      startedAt: time.optional(),
+      finishedAt: time,
+    }),
+  }),
+]);
+const containerStatus = z.object({
+  name: z.string().max(63),
+  image: z.string().max(256),
+  state: containerState,
+  lastState: z.union([containerState, z.object({})]),
+  ready: z.boolean(),
+  started: z.boolean(),
+  restartCount: z.number().int().min(0).max(1e9),
+});
+const enforcement = z.object({
+  memory: z.enum(["cgroup-v1", "cgroup-v2", "agent", "none"]),
+  cpu: z.enum(["cgroup-v1", "cgroup-v2", "none"]),
+});
+
+/** A pod's status as its node reports it (Kubernetes field names), only when it changed. */
+export const podStatusReport = z.object({
+  podId: z.string().uuid(),
+  phase: z.enum(POD_PHASES),
+  containerStatuses: z.array(containerStatus).max(64),
+  conditions: z
+    .array(
+      z.object({
+        type: z.enum(POD_CONDITION_TYPES),
+        status: z.enum(["True", "False", "Unknown"]),
+        reason: z.string().max(128).optional(),
+        message: shortText.optional(),
+        lastTransitionTime: time,
+      }),
+    )
+    .max(8),
+  podIP: z.string().max(64).optional(),
+  reason: z.string().max(128).optional(),
+  message: shortText.optional(),
+  enforcement: z.record(z.string().max(63), enforcement).optional(),
+});
+
 export const heartbeatInput = z.object({
-  nodeId: nodeIdSchema,
+  nodeId: nodeIdSchema.optional(),
   podIds: z.array(z.string().max(64)).max(10_000),
   usage: z.object({ cpuMilli: z.number().min(0).max(1e9), memoryMiB: z.number().min(0).max(1e9) }),
   components: z.record(z.string().max(64), z.enum(["Healthy", "Unhealthy"])),
+  podStatuses: z.array(podStatusReport).max(1000).optional(),
+});
+
+/** Where a node's kubelet server listens (only loopback or the node's own address is reached). */
+export const kubeletEndpoint = z.object({
+  url: z
+    .string()
+    .url()
+    .max(200)
+    .refine((u) => /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(u), "must be an http:// URL on this machine's loopback"),
+  token: z.string().min(16).max(200),
 });
 
 export const healthPatchInput = z

@@ -1,5 +1,5 @@
-import { isTerminalNodeStatus, statusOnHeartbeat, type NodeRole, type Resources } from "@kube9/core";
-import type { Database, NodeRecord } from "@kube9/db";
+import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type PodAssignment, type PodStatusReport, type PodTermination, type Resources } from "@kube9/core";
+import type { Database, NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
 import type { ClusterCache } from "../cache/cluster-cache.js";
 import { DomainError, precondition } from "../errors.js";
@@ -13,6 +13,18 @@ export interface HeartbeatReport {
   podIds: string[];
   usage: Resources;
   components: Record<string, "Healthy" | "Unhealthy">;
+  /** Pods whose status changed since the node's last report (nodes that run containers). */
+  podStatuses?: PodStatusReport[];
+}
+
+/** The answer to a heartbeat: the whole desired set, plus what the node needs to act on it. */
+export interface HeartbeatAnswer {
+  desiredPodIds: string[];
+  /** Specs of desired pods the node does not report yet. */
+  assignments: PodAssignment[];
+  /** Pods being deleted that the node still reports: stop their containers, then drop them. */
+  terminating: PodTermination[];
+  heartbeatIntervalMs: number;
 }
 
 export interface AgentGatewayDeps {
@@ -23,6 +35,8 @@ export interface AgentGatewayDeps {
   status: NodeStatusService;
   now: () => number;
   metrics?: ControlPlaneMetrics;
+  /** Capacity was freed: waiting pods may fit now. */
+  kickScheduler: () => void;
 }
 
 /**
@@ -35,9 +49,17 @@ export class AgentGateway {
   constructor(private readonly deps: AgentGatewayDeps) {}
 
   /** An agent announces itself; the node becomes Ready and learns the heartbeat interval. */
-  async register(nodeId: string): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources }> {
+  async register(
+    nodeId: string,
+    kubelet?: KubeletEndpoint,
+  ): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources }> {
     const node = await this.liveNode(nodeId);
     this.deps.leases.beat(nodeId, this.deps.now(), null);
+    if (JSON.stringify(kubelet ?? null) !== JSON.stringify(node.kubelet)) {
+      // A restarted agent listens somewhere new (or nowhere): logs and exec follow it.
+      await this.deps.db.nodes.setKubelet(nodeId, kubelet ?? null, this.deps.now());
+      this.deps.cache.putNode({ ...(this.deps.cache.node(nodeId) ?? node), kubelet: kubelet ?? null }, true);
+    }
     await this.deps.status.markAlive(node, "agent registered");
     return {
       nodeId: node.id,
@@ -49,7 +71,7 @@ export class AgentGateway {
   }
 
   /** Records the beat, confirms started pods, stores a changed report; answers with the pods the node should run. */
-  async heartbeat(nodeId: string, report: HeartbeatReport): Promise<{ desiredPodIds: string[]; heartbeatIntervalMs: number }> {
+  async heartbeat(nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer> {
     const { cache, db, events, leases, now: clock } = this.deps;
     const now = clock();
     let node = await this.liveNode(nodeId);
@@ -59,14 +81,25 @@ export class AgentGateway {
       await this.deps.status.markAlive(node, "heartbeat received");
       node = cache.node(nodeId) ?? node;
     }
+    if (report.podStatuses?.length) await this.storeStatuses(nodeId, report.podStatuses, now);
     const desired: string[] = [];
     const toConfirm: string[] = [];
+    const assignments: PodAssignment[] = [];
+    const terminating: PodTermination[] = [];
+    const stopped: PodRecord[] = [];
     const reported = new Set(report.podIds);
     for (const p of cache.podsOn(nodeId)) {
+      if (p.status === "Terminating") {
+        if (reported.has(p.id)) terminating.push({ id: p.id, gracePeriodSeconds: p.spec?.terminationGracePeriodSeconds ?? 0 });
+        else stopped.push(p);
+        continue;
+      }
       if (p.status !== "Scheduled" && p.status !== "Running") continue;
       desired.push(p.id);
+      if (!reported.has(p.id) && p.spec) assignments.push({ id: p.id, name: p.name, namespace: "default", spec: p.spec });
       if (p.status === "Scheduled" && reported.has(p.id)) toConfirm.push(p.id);
     }
+    for (const p of stopped) await this.finalize(p, now);
     const reportChanged = sortedKey(report.podIds) !== sortedKey(node.podIds) || recordKey(report.components) !== recordKey(node.components);
     if (toConfirm.length > 0 || reportChanged) {
       // Confirmations and the node's report share one statement: agents report on every pod change.
@@ -81,7 +114,34 @@ export class AgentGateway {
       const latest = cache.node(nodeId) ?? node;
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
-    return { desiredPodIds: desired, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs };
+    return { desiredPodIds: desired, assignments, terminating, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs };
+  }
+
+  /** Stores reported pod statuses; a pod whose containers all ended for good (Succeeded/Failed) frees its room. */
+  private async storeStatuses(nodeId: string, reports: PodStatusReport[], now: number): Promise<void> {
+    const { db, cache, events } = this.deps;
+    for (const p of await db.pods.reportStatuses(nodeId, reports, now)) {
+      cache.putPod(p);
+      const phase = p.podStatus?.phase;
+      if ((phase !== "Succeeded" && phase !== "Failed") || (p.status !== "Scheduled" && p.status !== "Running")) continue;
+      const finished = await db.pods.finish(p.id, phase, p.podStatus?.reason ?? (phase === "Succeeded" ? "Completed" : "Error"), p.podStatus?.message ?? null, now);
+      if (!finished) continue;
+      cache.addAllocation(nodeId, finished.request, -1);
+      cache.putPod(finished);
+      await events.pod(phase === "Succeeded" ? "Normal" : "Warning", phase === "Succeeded" ? "Completed" : "PodFailed", finished, `pod ${phase}: its containers ended`);
+      this.deps.kickScheduler();
+    }
+  }
+
+  /** A Terminating pod its node no longer runs: the deletion is complete. */
+  private async finalize(pod: PodRecord, now: number): Promise<void> {
+    const { db, cache, events } = this.deps;
+    const deleted = await db.pods.delete(pod.id, now);
+    if (!deleted) return;
+    if (deleted.nodeId) cache.addAllocation(deleted.nodeId, deleted.request, -1);
+    await events.pod("Normal", "PodDeleted", deleted, "containers stopped; pod deleted");
+    cache.dropPod(deleted.id);
+    this.deps.kickScheduler();
   }
 
   /** An agent shutting down: its pods move at once. */

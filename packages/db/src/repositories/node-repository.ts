@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { NodeStatus } from "@kube9/core";
+import type { KubeletEndpoint, NodeStatus } from "@kube9/core";
 import { ConflictError, PG_FOREIGN_KEY_VIOLATION, rethrowConflict, sqlState } from "../errors.js";
-import { NODE_FROM, RecordTable, TS, isUuid, nodeColumns, toNodeRecord } from "../sql.js";
+import { NODE_FROM, RecordTable, TS, isUuid, jsonOrNull, nodeColumns, toNodeRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
 import type { CreateNodeInput, NodeRecord, NodeRepository, TransitionNodeOptions } from "../types.js";
 
@@ -62,6 +62,11 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
   async setCredential(id: string, credentialHash: string, now: number): Promise<void> {
     if (!isUuid(id)) return;
     await this.sql.rows(`update node set credential_hash = ?, updated_at = ${TS} where id = ?::uuid`, [credentialHash, now, id]);
+  }
+
+  async setKubelet(id: string, kubelet: KubeletEndpoint | null, now: number): Promise<void> {
+    if (!isUuid(id)) return;
+    await this.sql.rows(`update node set kubelet = ?::jsonb, updated_at = ${TS} where id = ?::uuid`, [jsonOrNull(kubelet), now, id]);
   }
 
   async delete(id: string): Promise<void> {

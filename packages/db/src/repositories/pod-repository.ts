@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { rethrowConflict } from "../errors.js";
 import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
+import type { PodStatusReport } from "@kube9/core";
 import type { BindResult, CreatePodInput, ListPodsOptions, NodeReport, PodRecord, PodRepository } from "../types.js";
 
 // Statuses in which a bound pod holds a reservation on its node's allocation.
@@ -31,7 +32,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
   async create(input: CreatePodInput): Promise<PodRecord> {
     const { request, now, bindTo } = input;
     const values = [randomUUID(), input.name, request.cpuMilli, request.memoryMiB, JSON.stringify(input.labels),
-      JSON.stringify(input.nodeSelector), input.algorithm, jsonOrNull(input.workload), now, now];
+      JSON.stringify(input.nodeSelector), input.algorithm, jsonOrNull(input.spec), now, now];
     try {
       if (bindTo && isUuid(bindTo.nodeId)) {
         // Reserve on the locked node row (`l`, see bind) and insert the pod in the same
@@ -49,7 +50,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
              returning node.id, l.name
            ), p as (
              insert into pod (id, name, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
-               workload, restarts, created_at, updated_at, scheduled_at, message)
+               spec, restarts, created_at, updated_at, scheduled_at, message)
              select ?::uuid, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
                ?::jsonb, 0, ${TS}, ${TS}, case when n.id is null then null else ${TS} end,
                case when n.id is null then null else ?::text end
@@ -62,7 +63,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
       }
       return await this.inserted(
         `insert into pod as p (id, name, status, cpu_request, memory_request, labels, node_selector, algorithm,
-           workload, restarts, created_at, updated_at)
+           spec, restarts, created_at, updated_at)
          values (?::uuid, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
          returning ${podColumns("null::text")}`,
         values,
@@ -210,6 +211,60 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
        select ${podColumns("coalesce((select name from l), (select name from node where node.id = p.node_id))")}
        from p`,
       [id, now],
+    );
+  }
+
+  async markTerminating(id: string, now: number): Promise<PodRecord | null> {
+    if (!isUuid(id)) return null;
+    return this.one(
+      `with p as (
+         update pod set status = 'Terminating', updated_at = ${TS}
+         where id = ?::uuid and status in ('Scheduled', 'Running')
+         returning pod.*
+       )
+       select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id`,
+      [now, id],
+    );
+  }
+
+  async finish(id: string, status: "Succeeded" | "Failed", reason: string | null, message: string | null, now: number): Promise<PodRecord | null> {
+    if (!isUuid(id)) return null;
+    // Locks the pod first so the released amount is from the row actually being finished (LOCK_NOTE).
+    return this.one(
+      `with old as (
+         select id, node_id, cpu_request, memory_request from pod
+         where id = ?::uuid and status in ${RESERVING} for update
+       ), p as (
+         update pod set status = ?, reason = ?, message = ?, finished_at = ${TS}, updated_at = ${TS}
+         from old where pod.id = old.id
+         returning pod.*
+       ), l as (
+         select id, cpu_allocated, memory_allocated from node where id = (select node_id from old) for update
+       ), released as (
+         update node set cpu_allocated = l.cpu_allocated - old.cpu_request,
+                         memory_allocated = l.memory_allocated - old.memory_request,
+                         updated_at = ${TS}
+         from l, old where node.id = l.id
+         returning node.id
+       )
+       select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id`,
+      [id, status, reason, message, now, now, now],
+    );
+  }
+
+  async reportStatuses(nodeId: string, reports: PodStatusReport[], now: number): Promise<PodRecord[]> {
+    const rows = reports.filter((r) => isUuid(r.podId)).map(({ podId, ...status }) => ({ id: podId, status }));
+    if (!isUuid(nodeId) || rows.length === 0) return [];
+    // Only the node's own pods: a report about a pod that moved elsewhere is stale and ignored.
+    return this.all(
+      `with p as (
+         update pod set pod_status = x.status, updated_at = ${TS}
+         from jsonb_to_recordset(?::jsonb) as x(id uuid, status jsonb)
+         where pod.id = x.id and pod.node_id = ?::uuid
+         returning pod.*
+       )
+       select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id order by p.seq`,
+      [now, JSON.stringify(rows), nodeId],
     );
   }
 
