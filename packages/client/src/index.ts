@@ -43,6 +43,25 @@ export {
   type WatchMessage,
 } from "@kube9/core";
 
+// Pods as Kubernetes shapes them: quantities for flags and tables, and the spec/status types the CLI prints.
+export {
+  formatCpuQuantity,
+  formatMemoryQuantity,
+  parseCpu as parseCpuQuantity,
+  parseMemory as parseMemoryQuantity,
+  QuantityError,
+  RESTART_POLICIES,
+  type ContainerSpec,
+  type ContainerState,
+  type ContainerStatus,
+  type LimitEnforcement,
+  type PodCondition,
+  type PodPhase,
+  type PodSpec,
+  type ProbeSpec,
+  type RestartPolicy,
+} from "@kube9/core";
+
 /** Options for a Kube-9 client: the API base URL (e.g. http://127.0.0.1:7070) and a bearer token. */
 export interface Kube9ClientOptions {
   url: string;
