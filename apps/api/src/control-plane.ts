@@ -18,6 +18,7 @@ import type { ControlPlaneMetrics } from "./metrics.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
 import { AgentGateway } from "./services/agent-gateway.js";
 import { ClusterService } from "./services/cluster-service.js";
+import { KubeletProxy } from "./services/kubelet-proxy.js";
 import { NodeAgents } from "./services/node-agents.js";
 import { NodeService } from "./services/node-service.js";
 import { NodeStatusService } from "./services/node-status.js";
@@ -62,6 +63,7 @@ export class ControlPlane {
   readonly pods: PodService;
   readonly cluster: ClusterService;
   readonly agents: AgentGateway;
+  readonly kubelets: KubeletProxy;
   readonly scheduler: SchedulerController;
   readonly lifecycle: NodeLifecycleController;
   readonly recovery: NodeRecoveryController;
@@ -124,6 +126,7 @@ export class ControlPlane {
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
     this.pods = new PodService({ db, cache, events, scheduler, now });
     this.cluster = new ClusterService({ db, cache, events });
+    this.kubelets = new KubeletProxy(cache);
     this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, kickScheduler: () => scheduler.kick() });
   }
 

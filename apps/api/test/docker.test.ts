@@ -334,13 +334,13 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
   it("the node image carries the built-in images: busybox and the workload, found through its env", async () => {
     const runIn = async (entrypoint: string[], cmd: string[]) => {
       const c = await docker.createContainer({
-        Image: agentImageRef(),
+        Image: imageRef,
         Entrypoint: entrypoint,
         Cmd: cmd,
-        Labels: { [LABEL_CLUSTER]: `images-${clusterId}` },
+        Labels: { [LABEL_CLUSTER]: `images-${shared.clusterId}` },
         HostConfig: { NetworkMode: "none" },
       });
-      extra.push(c.id);
+      extra.add(c.id);
       await c.start();
       const { StatusCode } = (await c.wait()) as { StatusCode: number };
       const logs = (await c.logs({ stdout: true, stderr: true })).toString();

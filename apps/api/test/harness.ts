@@ -54,8 +54,8 @@ export interface Harness {
   cp: ControlPlane;
   runtime: ScriptedRuntime;
   clock: { now: number };
-  admin: ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>;
-  as(token: string | undefined): Promise<ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>>;
+  admin: Caller;
+  as(token: string | undefined): Promise<Caller>;
   agent(nodeName: string): Promise<AgentCaller>;
   /** One pass of the health controllers (node lifecycle, then recovery), as their loops would run it. */
   monitorTick(): Promise<void>;

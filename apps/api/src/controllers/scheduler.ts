@@ -57,8 +57,9 @@ export class SchedulerController extends LoopController {
     this.trigger();
   }
 
-  /** One pass over the Pending queue now (or joins the one in flight). */
+  /** One pass over the Pending queue now (or joins the one in flight), also after stop(): evictions need it. */
   runPass(): Promise<void> {
+    this.halted = false;
     return this.tick();
   }
 

@@ -1,5 +1,5 @@
 import { LABEL_KEY_PATTERN, LABEL_KEY_RULE, LABEL_VALUE_PATTERN, LABEL_VALUE_RULE, MAX_LABEL_LENGTH, NAME_RULE } from "@kube9/core";
-import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RUNTIME_KINDS } from "@kube9/core";
+import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RESTART_POLICIES, RUNTIME_KINDS } from "@kube9/core";
 import { z } from "zod";
 
 /** Object names: Kubernetes DNS-label style. */
@@ -52,13 +52,54 @@ export const addNodeInput = z.object({
   runtime: runtimeSchema.optional(),
 });
 
-export const launchPodInput = z.object({
-  name: nameSchema.optional(),
-  cpu: cpuSchema,
-  memoryMiB: memorySchema.optional(),
-  algorithm: policySchema.optional(),
-  labels: labelsSchema.optional(),
-  nodeSelector: labelsSchema.optional(),
+const argv = z.array(z.string().max(4096)).max(256);
+
+export const launchPodInput = z
+  .object({
+    name: nameSchema.optional(),
+    cpu: cpuSchema.optional(),
+    memoryMiB: memorySchema.optional(),
+    algorithm: policySchema.optional(),
+    labels: labelsSchema.optional(),
+    nodeSelector: labelsSchema.optional(),
+    image: z.string().min(1, "must not be empty").max(256).optional(),
+    command: argv.optional(),
+    args: argv.optional(),
+    limitCpu: cpuSchema.optional(),
+    limitMemoryMiB: memorySchema.optional(),
+    restartPolicy: z.enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` }).optional(),
+    env: z.record(z.string().min(1).max(256), z.string().max(4096)).optional(),
+  })
+  .superRefine((v, ctx) => {
+    // A pod without an image runs nothing: it only holds its request, so it needs one.
+    if (v.image === undefined) {
+      if (v.cpu === undefined) ctx.addIssue({ code: "custom", path: ["cpu"], message: "required (or give an image with limits)" });
+      for (const key of ["command", "args", "limitCpu", "limitMemoryMiB", "restartPolicy", "env"] as const) {
+        if (v[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "needs an image" });
+      }
+    }
+  });
+
+/** A Kubernetes Pod manifest (validated by core's parsePodManifest, which names each bad field). */
+export const applyInput = z.object({ manifest: z.unknown() });
+
+export const deletePodInput = z.object({
+  name: nameSchema,
+  gracePeriodSeconds: z.number().int().min(0).max(3600).optional(),
+});
+
+export const logsInput = z.object({
+  name: nameSchema,
+  container: nameSchema.optional(),
+  previous: z.boolean().optional(),
+  tail: z.number().int().min(0).max(100_000).optional(),
+  timestamps: z.boolean().optional(),
+});
+
+export const execInput = z.object({
+  name: nameSchema,
+  container: nameSchema.optional(),
+  command: z.array(z.string().max(4096)).min(1, "must name a command").max(256),
 });
 
 export const byName = z.object({ name: nameSchema });

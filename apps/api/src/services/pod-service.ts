@@ -1,20 +1,27 @@
-import { coresToMilli, type Labels, type PolicyName } from "@kube9/core";
-import { ConflictError, type Database } from "@kube9/db";
+import { coresToMilli, DEFAULT_NAMESPACE, parsePodManifest, podRequest, type Labels, type PodSpec, type PolicyName, type RestartPolicy } from "@kube9/core";
+import { ConflictError, type Database, type PodRecord } from "@kube9/db";
 import type { ClusterCache } from "../cache/cluster-cache.js";
 import type { SchedulerController } from "../controllers/scheduler.js";
 import { toPodDTO, type PodDTO } from "../dto.js";
-import { conflict, notFound } from "../errors.js";
+import { conflict, DomainError, invalid, notFound } from "../errors.js";
 import type { EventRecorder } from "../event-recorder.js";
 import { randomSuffix } from "../tokens.js";
 
-/** What a user gives to launch a pod (cores as users speak them). */
+/** What a user gives to launch a pod (cores as users speak them); with an image it runs one container. */
 export interface LaunchPodInput {
   name?: string;
-  cpu: number;
+  cpu?: number;
   memoryMiB?: number;
   algorithm?: PolicyName;
   labels?: Labels;
   nodeSelector?: Labels;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  limitCpu?: number;
+  limitMemoryMiB?: number;
+  restartPolicy?: RestartPolicy;
+  env?: Record<string, string>;
 }
 
 export interface PodServiceDeps {
@@ -25,21 +32,82 @@ export interface PodServiceDeps {
   now: () => number;
 }
 
-/** Pod operations users ask for: launch (placed at once when something fits) and delete. */
+type Launched = { pod: PodDTO; scheduled: boolean; message: string };
+
+/** Node statuses whose agent may still be running a pod's containers (so a delete waits for it to stop them). */
+const NODE_MAY_RUN = new Set(["Ready", "Suspect", "Cordoned", "Recovering"]);
+
+/** Pod operations users ask for: launch, apply a manifest (placed at once when something fits), and delete. */
 export class PodService {
   constructor(private readonly deps: PodServiceDeps) {}
 
   /** Creates a pod and tries to place it at once; a pod that fits nowhere stays Pending with the reason. */
-  async launch(input: LaunchPodInput): Promise<{ pod: PodDTO; scheduled: boolean; message: string }> {
-    const { db, scheduler, now } = this.deps;
+  async launch(input: LaunchPodInput): Promise<Launched> {
     const name = input.name ?? `pod-${randomSuffix()}`;
-    const request = { cpuMilli: coresToMilli(input.cpu), memoryMiB: input.memoryMiB ?? 0 };
-    const nodeSelector = input.nodeSelector ?? {};
-    const labels = input.labels ?? {};
-    const algorithm = input.algorithm ?? null;
+    if (input.image === undefined) {
+      const request = { cpuMilli: coresToMilli(input.cpu ?? 0), memoryMiB: input.memoryMiB ?? 0 };
+      return this.create(name, input.labels ?? {}, input.nodeSelector ?? {}, input.algorithm ?? null, request, undefined);
+    }
+    // One container named after the pod, as `kubectl run` makes it; core's manifest rules normalize it.
+    const resources = (cpu?: number, mib?: number) => ({
+      ...(cpu === undefined ? {} : { cpu: `${coresToMilli(cpu)}m` }),
+      ...(mib === undefined ? {} : { memory: `${mib}Mi` }),
+    });
+    const parsed = parsePodManifest({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, ...(input.labels ? { labels: input.labels } : {}) },
+      spec: {
+        containers: [
+          {
+            name,
+            image: input.image,
+            ...(input.command ? { command: input.command } : {}),
+            ...(input.args ? { args: input.args } : {}),
+            env: Object.entries(input.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
+            resources: { requests: resources(input.cpu, input.memoryMiB), limits: resources(input.limitCpu, input.limitMemoryMiB) },
+          },
+        ],
+        ...(input.restartPolicy ? { restartPolicy: input.restartPolicy } : {}),
+        ...(input.nodeSelector ? { nodeSelector: input.nodeSelector } : {}),
+      },
+    });
+    if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
+    const { spec } = parsed.pod;
+    return this.create(name, input.labels ?? {}, spec.nodeSelector, input.algorithm ?? null, podRequest(spec), spec);
+  }
+
+  /** Creates a pod from a Kubernetes Pod manifest; the same manifest again changes nothing (pods are immutable). */
+  async apply(manifest: unknown): Promise<Launched & { action: "created" | "unchanged" }> {
+    const parsed = parsePodManifest(manifest);
+    if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
+    const { name, namespace, labels, spec } = parsed.pod;
+    if (namespace !== DEFAULT_NAMESPACE) {
+      throw invalid(`metadata.namespace: Invalid value: "${namespace}": only "${DEFAULT_NAMESPACE}" exists (namespaces are not implemented yet)`);
+    }
+    const existing = await this.deps.cache.findPod(name);
+    if (existing) {
+      if (canonicalJson([existing.spec, existing.labels]) !== canonicalJson([spec, labels])) {
+        throw new DomainError("conflict", `pod "${name}" exists with a different spec; pods are immutable: delete it first (kube9 delete pod ${name})`);
+      }
+      return { pod: toPodDTO(existing), scheduled: existing.status !== "Pending", message: "unchanged", action: "unchanged" };
+    }
+    const launched = await this.create(name, labels, spec.nodeSelector, null, podRequest(spec), spec);
+    return { ...launched, action: "created" };
+  }
+
+  private async create(
+    name: string,
+    labels: Labels,
+    nodeSelector: Labels,
+    algorithm: PolicyName | null,
+    request: { cpuMilli: number; memoryMiB: number },
+    spec: PodSpec | undefined,
+  ): Promise<Launched> {
+    const { db, scheduler, now } = this.deps;
     try {
       const placed = await scheduler.launch({ request, nodeSelector, algorithm }, (bindTo) =>
-        db.pods.create({ name, request, labels, nodeSelector, algorithm, now: now(), bindTo }),
+        db.pods.create({ name, request, labels, nodeSelector, algorithm, spec, now: now(), bindTo }),
       );
       return { pod: toPodDTO(placed.pod), scheduled: placed.scheduled, message: placed.message };
     } catch (err) {
@@ -48,16 +116,49 @@ export class PodService {
     }
   }
 
-  /** Deletes a pod and frees its reservation; waiting pods may then fit. */
-  async delete(name: string): Promise<PodDTO> {
-    const { db, cache, events, scheduler, now } = this.deps;
+  /**
+   * Deletes a pod. One with containers on a node that may run them is Terminating until its node has
+   * stopped them (SIGTERM, then SIGKILL after the grace period; gracePeriodSeconds 0 deletes at once);
+   * others are deleted now and free their room.
+   */
+  async delete(name: string, gracePeriodSeconds?: number): Promise<PodDTO> {
+    const { db, cache, events, now } = this.deps;
     const pod = await cache.findPod(name);
-    const deleted = pod ? await db.pods.delete(pod.id, now()) : null;
+    if (!pod) throw notFound("pod", name);
+    const node = pod.nodeId ? cache.node(pod.nodeId) : undefined;
+    const graceful = pod.spec !== null && gracePeriodSeconds !== 0 && node !== undefined && NODE_MAY_RUN.has(node.status);
+    if (graceful && (pod.status === "Scheduled" || pod.status === "Running")) {
+      const terminating = await db.pods.markTerminating(pod.id, now());
+      if (terminating) {
+        cache.putPod(terminating);
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? 0;
+        await events.pod("Normal", "Killing", terminating, `stopping the pod's containers (grace period ${grace}s)`);
+        return toPodDTO(terminating);
+      }
+    }
+    if (graceful && pod.status === "Terminating") return toPodDTO(pod);
+    return toPodDTO(await this.remove(pod, name));
+  }
+
+  private async remove(pod: PodRecord, name: string): Promise<PodRecord> {
+    const { db, cache, events, scheduler, now } = this.deps;
+    const deleted = await db.pods.delete(pod.id, now());
     if (!deleted) throw notFound("pod", name);
-    if (deleted.nodeId && deleted.status !== "Pending") cache.addAllocation(deleted.nodeId, deleted.request, -1);
+    if (deleted.nodeId && deleted.status !== "Pending" && deleted.status !== "Succeeded" && deleted.status !== "Failed") {
+      cache.addAllocation(deleted.nodeId, deleted.request, -1);
+    }
     await events.pod("Normal", "PodDeleted", deleted, "pod deleted");
     cache.dropPod(deleted.id);
     scheduler.kick();
-    return toPodDTO(deleted);
+    return deleted;
   }
+}
+
+/** JSON with object keys sorted at every level: a spec read back from jsonb lists its keys in another order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }

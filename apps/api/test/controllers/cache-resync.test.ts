@@ -1,0 +1,175 @@
+import type { Database, NodeRecord, PodRecord } from "@kube9/db";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { CacheResync } from "../../src/controllers/cache-resync.js";
+import { createLogger } from "../../src/logger.js";
+import { createHarness, waitFor, type Harness } from "../harness.js";
+import { attachControlPlane, openMemoryDatabase, readyNode, sleep } from "./support.js";
+
+/**
+ * Two control planes on one PGlite handle, as two API processes look: `here` is the process whose
+ * cache is under test, `there` the other one whose writes reach `here` only through a resync.
+ */
+describe("cluster cache and the cache-resync controller", () => {
+  let shared: { db: Database; close(): Promise<void> };
+  let here: Harness;
+  let there: Harness;
+
+  beforeAll(async () => {
+    shared = await openMemoryDatabase();
+  });
+  afterAll(async () => {
+    await shared?.close();
+  });
+  beforeEach(async () => {
+    here = await createHarness({ db: shared.db });
+    there = await attachControlPlane(shared.db, { now: here.clock.now });
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await there.close();
+    await here.close();
+  });
+
+  // What this process's cache holds (findNode/findPod would ask the database).
+  const cached = (name: string) => here.cp.cache.nodes().find((n) => n.name === name);
+  const cachedPod = (name: string) => here.cp.cache.pods().find((p) => p.name === name);
+
+  it("settings and nodes changed by another process arrive with resyncNodes (added, changed, removed)", async () => {
+    await readyNode(there, "n", 2);
+    await there.admin.cluster.setAlgorithm({ algorithm: "worst-fit" });
+    expect(await here.admin.nodes.list()).toEqual([]);
+    expect(here.cp.cache.settings.algorithm).toBe("best-fit");
+    await here.cp.cache.resyncNodes();
+    expect((await here.admin.nodes.list()).map((n) => [n.name, n.status])).toEqual([["n", "Ready"]]);
+    expect(here.cp.cache.settings.algorithm).toBe("worst-fit");
+    // The other process removes it: gone here after the next resync, not before.
+    await there.admin.nodes.remove({ name: "n" });
+    expect(cached("n")).toBeDefined();
+    await here.cp.cache.resyncNodes();
+    expect(cached("n")).toBeUndefined();
+    expect(await here.admin.nodes.list()).toEqual([]);
+  });
+
+  it("pods arrive with resyncPods; a node whose allocation moved has its pods re-read by resyncNodes", async () => {
+    await readyNode(there, "n", 2);
+    await here.cp.cache.resyncNodes();
+    await there.admin.pods.launch({ name: "p", cpu: 1 }); // bound on n by the other process
+    expect(cachedPod("p")).toBeUndefined();
+    await here.cp.cache.resyncPods();
+    expect(cachedPod("p")).toMatchObject({ status: "Scheduled", nodeName: "n" });
+
+    // Another bind on n moves its allocation (1 -> 2 cores): the node resync re-reads n's pods at once.
+    await there.admin.pods.launch({ name: "q", cpu: 1 });
+    await here.cp.cache.resyncNodes();
+    expect(cachedPod("q")).toMatchObject({ status: "Scheduled", nodeName: "n" });
+    expect(cached("n")!.allocated.cpuMilli).toBe(2000);
+    // A delete there frees 1 core (2 -> 1): p leaves here with the node resync too.
+    await there.admin.pods.delete({ name: "p" });
+    await here.cp.cache.resyncNodes();
+    expect(cachedPod("p")).toBeUndefined();
+    expect(here.cp.cache.podsOn(cached("n")!.id).map((x) => x.name)).toEqual(["q"]);
+
+    // A Pending pod touches no node: only the pod resync brings it, into the scheduler's queue.
+    await there.admin.pods.launch({ name: "big", cpu: 8 });
+    await here.cp.cache.resyncNodes();
+    expect(cachedPod("big")).toBeUndefined();
+    await here.cp.cache.resyncPods();
+    expect(here.cp.cache.pendingPods().map((x) => x.name)).toEqual(["big"]);
+    // Deleted there: gone here after the pod resync.
+    await there.admin.pods.delete({ name: "big" });
+    await here.cp.cache.resyncPods();
+    expect(here.cp.cache.pendingPods()).toEqual([]);
+  });
+
+  it("a resync announces real changes only: a newer heartbeat or usage is stored quietly", async () => {
+    const n = await readyNode(there, "n", 1);
+    await here.cp.cache.resyncNodes();
+    const announced: string[] = [];
+    here.cp.cache.changes.on("node", (x) => announced.push(`${x.name}:${x.status}`));
+    const t = here.clock.now + 5000;
+    await shared.db.leases.flush([{ nodeId: n.nodeId, at: t, usage: { cpuMilli: 100, memoryMiB: 10 } }]); // the other's lease writer
+    await here.cp.cache.resyncNodes();
+    expect(announced).toEqual([]);
+    expect(cached("n")).toMatchObject({ lastHeartbeatAt: t, usage: { cpuMilli: 100, memoryMiB: 10 } });
+    // A status change is news, told once.
+    await there.cp.lifecycle.agentExited({ nodeId: n.nodeId, description: "exited" });
+    await here.cp.cache.resyncNodes();
+    await here.cp.cache.resyncNodes();
+    expect(announced).toEqual(["n:Failed"]);
+  });
+
+  /** Lets the database answer a list call, then holds the (real) rows until release(): a slow read. */
+  function holdList<T>(repo: { list(...args: never[]): Promise<T[]> }) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const read: T[][] = [];
+    const original = repo.list.bind(repo) as (...args: unknown[]) => Promise<T[]>;
+    vi.spyOn(repo as { list(...args: unknown[]): Promise<T[]> }, "list").mockImplementation(async (...args: unknown[]) => {
+      const rows = await original(...args);
+      read.push(rows);
+      await gate;
+      return rows;
+    });
+    return { read, release: () => release() };
+  }
+
+  it("a node resync does not roll back a local write made after it began reading", async () => {
+    const n = await readyNode(there, "n", 1);
+    const m = await readyNode(there, "m", 1);
+    await here.cp.cache.resyncNodes();
+    // Before the resync begins, the other process fails m: that must arrive.
+    await there.cp.lifecycle.agentExited({ nodeId: m.nodeId, description: "m exited" });
+
+    const held = holdList<NodeRecord>(shared.db.nodes);
+    const resync = here.cp.cache.resyncNodes();
+    await waitFor(async () => held.read.length > 0); // read done: n Ready, m Failed
+    // This process fails n after the read: a local write the stale row must not undo.
+    await here.cp.lifecycle.agentExited({ nodeId: n.nodeId, description: "n exited" });
+    expect(cached("n")!.status).toBe("Failed");
+    held.release();
+    await resync;
+    vi.restoreAllMocks();
+
+    expect(held.read[0]!.find((r) => r.id === n.nodeId)!.status).toBe("Ready"); // the resync really read a stale n
+    expect(cached("n")!.status).toBe("Failed"); // kept
+    expect(cached("m")!.status).toBe("Failed"); // the other process's change arrived in the same resync
+  });
+
+  it("a pod resync does not bring back a pod deleted here, nor unbind one bound here, after it began reading", async () => {
+    await readyNode(here, "n", 1);
+    await here.admin.pods.launch({ name: "filler", cpu: 1 });
+    await here.admin.pods.launch({ name: "waiting", cpu: 1 }); // 1 - 1 = 0 free: Pending
+
+    const held = holdList<PodRecord>(shared.db.pods);
+    const resync = here.cp.cache.resyncPods();
+    await waitFor(async () => held.read.length > 0); // read: filler Scheduled, waiting Pending
+    await here.admin.pods.delete({ name: "filler" });
+    await here.cp.scheduler.runPass(); // waiting takes the freed core
+    held.release();
+    await resync;
+    vi.restoreAllMocks();
+
+    const stale = held.read[0]!;
+    expect(stale.map((p) => [p.name, p.status])).toEqual([
+      ["filler", "Scheduled"],
+      ["waiting", "Pending"],
+    ]);
+    expect(cachedPod("filler")).toBeUndefined();
+    expect(cachedPod("waiting")).toMatchObject({ status: "Scheduled", nodeName: "n" });
+    expect(here.cp.cache.pendingPods()).toEqual([]); // not queued again for a second binding
+  });
+
+  it("the cache-resync controller refreshes nodes every second while started, and not after stop()", async () => {
+    const resync = new CacheResync(here.cp.cache, createLogger({ level: "error" }));
+    resync.start();
+    try {
+      await readyNode(there, "early", 1);
+      await waitFor(async () => cached("early")?.status === "Ready", 2500); // one 1 s period, plus slack
+    } finally {
+      await resync.stop();
+    }
+    await readyNode(there, "late", 1);
+    await sleep(1150); // more than one 1 s period
+    expect(cached("late")).toBeUndefined();
+  });
+});

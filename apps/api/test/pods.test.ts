@@ -1,0 +1,163 @@
+import { TRPCError } from "@trpc/server";
+import type { Database } from "@kube9/db";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createHarness, openTestDatabase, type AgentCaller, type Harness } from "./harness.js";
+
+// Pods that run containers, as the API sees them: specs in, statuses back from the node's agent,
+// graceful deletion. The agent is played by the test through its own credential.
+
+const beat = { usage: { cpuMilli: 0, memoryMiB: 0 }, components: {} };
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof TRPCError) return { code: err.code, message: err.message };
+    throw err;
+  }
+  return { code: "OK", message: "" };
+}
+
+const WEB = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "web", labels: { app: "web" } },
+  spec: {
+    containers: [
+      {
+        name: "http",
+        image: "kube9/workload",
+        args: ["http", "--port", "8080"],
+        ports: [{ containerPort: 8080, name: "http" }],
+        resources: { requests: { cpu: "250m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+        readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 1 },
+      },
+    ],
+  },
+};
+
+describe("pods with containers (PGlite)", () => {
+  let shared: { db: Database; close(): Promise<void> };
+  let h: Harness;
+  let agent: AgentCaller;
+
+  beforeAll(async () => {
+    shared = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await shared?.close();
+  });
+  beforeEach(async () => {
+    h = await createHarness({ db: shared.db });
+    await h.admin.nodes.add({ name: "n1", cpu: 2, memoryMiB: 1024 });
+    agent = await h.agent("n1");
+    await agent.agent.register({ kubelet: { url: "http://127.0.0.1:1", token: "kubelet-token-0123456789" } });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it("applies a Kubernetes manifest: created, then unchanged; a different spec is a conflict", async () => {
+    const first = await h.admin.pods.applyManifest({ manifest: WEB });
+    expect(first).toMatchObject({ action: "created", scheduled: true });
+    // Requests are what the scheduler places: 250m and 64Mi, not the limits.
+    expect(first.pod).toMatchObject({ name: "web", namespace: "default", nodeName: "n1", request: { cpuMilli: 250, memoryMiB: 64 } });
+    expect(first.pod.spec?.containers[0]).toMatchObject({ name: "http", image: "kube9/workload", limits: { cpuMilli: 500, memoryMiB: 128 } });
+    expect((await h.admin.pods.applyManifest({ manifest: WEB })).action).toBe("unchanged");
+    const changed = structuredClone(WEB);
+    changed.spec.containers[0]!.image = "busybox";
+    expect(await failure(h.admin.pods.applyManifest({ manifest: changed }))).toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("rejects a bad manifest with every field path, and creates nothing", async () => {
+    const bad = { ...WEB, spec: { containers: [{ name: "Bad_Name", foo: 1 }], restartPolicy: "Sometimes" } };
+    const { code, message } = await failure(h.admin.pods.applyManifest({ manifest: bad }));
+    expect(code).toBe("BAD_REQUEST");
+    expect(message).toContain('unknown field "spec.containers[0].foo"');
+    expect(message).toContain("spec.containers[0].image: Required value");
+    expect(message).toContain('spec.restartPolicy: Unsupported value: "Sometimes"');
+    expect(await h.admin.pods.list()).toEqual([]);
+  });
+
+  it("launch with an image makes a one-container spec; requests default to limits", async () => {
+    const r = await h.admin.pods.launch({ name: "burn", image: "kube9/workload", args: ["cpu", "--millicores", "500"], limitCpu: 0.5, limitMemoryMiB: 64 });
+    // No requests given: requests = limits (500m, 64Mi), as in Kubernetes.
+    expect(r.pod.request).toEqual({ cpuMilli: 500, memoryMiB: 64 });
+    expect(r.pod.spec).toMatchObject({ restartPolicy: "Always", containers: [{ name: "burn", args: ["cpu", "--millicores", "500"] }] });
+    expect(await failure(h.admin.pods.launch({ name: "x", limitCpu: 1 }))).toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("sends a new pod's spec once, stores the statuses the node reports, and frees a Succeeded pod's room", async () => {
+    const job = await h.admin.pods.launch({ name: "job", image: "busybox", command: ["true"], restartPolicy: "Never", cpu: 1 });
+    const first = await agent.agent.heartbeat({ podIds: [], ...beat });
+    expect(first.assignments.map((a) => a.name)).toEqual(["job"]);
+    // Reported back: no spec again.
+    const second = await agent.agent.heartbeat({ podIds: [job.pod.id], ...beat });
+    expect(second.assignments).toEqual([]);
+    expect((await h.admin.pods.get({ name: "job" })).pod.status).toBe("Running");
+    const terminated = { terminated: { exitCode: 0, reason: "Completed", finishedAt: new Date().toISOString() } };
+    await agent.agent.heartbeat({
+      podIds: [job.pod.id],
+      ...beat,
+      podStatuses: [
+        {
+          podId: job.pod.id,
+          phase: "Succeeded",
+          containerStatuses: [{ name: "job", image: "busybox", state: terminated, lastState: {}, ready: false, started: false, restartCount: 0 }],
+          conditions: [],
+          podIP: "10.244.0.9",
+        },
+      ],
+    });
+    const done = (await h.admin.pods.get({ name: "job" })).pod;
+    expect(done).toMatchObject({ status: "Succeeded", phase: "Succeeded", podIP: "10.244.0.9" });
+    expect(done.containerStatuses[0]?.state).toEqual(terminated);
+    // 2 cores - 1 (job) + 1 (finished) = 2 free again.
+    expect((await h.admin.nodes.get({ name: "n1" })).node.allocated.cpuMilli).toBe(0);
+  });
+
+  it("deleting a running pod: Terminating with its grace period until the node stops reporting it", async () => {
+    const web = (await h.admin.pods.applyManifest({ manifest: WEB })).pod;
+    await agent.agent.heartbeat({ podIds: [web.id], ...beat });
+    const deleting = await h.admin.pods.delete({ name: "web" });
+    expect(deleting.status).toBe("Terminating");
+    // The reservation stays while the node stops the containers.
+    expect((await h.admin.nodes.get({ name: "n1" })).node.allocated.cpuMilli).toBe(250);
+    const answer = await agent.agent.heartbeat({ podIds: [web.id], ...beat });
+    expect(answer.desiredPodIds).toEqual([]);
+    expect(answer.terminating).toEqual([{ id: web.id, gracePeriodSeconds: 30 }]);
+    // Stopped: no longer reported, so the deletion completes and the room is free.
+    await agent.agent.heartbeat({ podIds: [], ...beat });
+    expect(await failure(h.admin.pods.get({ name: "web" }))).toMatchObject({ code: "NOT_FOUND" });
+    expect((await h.admin.nodes.get({ name: "n1" })).node.allocated.cpuMilli).toBe(0);
+    const reasons = (await h.admin.events.list({})).filter((e) => e.objectName === "web").map((e) => e.reason);
+    expect(reasons).toEqual(["Scheduled", "Started", "Killing", "PodDeleted"]);
+  });
+
+  it("grace period 0, and pods without containers, are deleted at once", async () => {
+    await h.admin.pods.applyManifest({ manifest: WEB });
+    expect((await h.admin.pods.delete({ name: "web", gracePeriodSeconds: 0 })).name).toBe("web");
+    expect(await failure(h.admin.pods.get({ name: "web" }))).toMatchObject({ code: "NOT_FOUND" });
+    await h.admin.pods.launch({ name: "plain", cpu: 1 });
+    await h.admin.pods.delete({ name: "plain" });
+    expect(await h.admin.pods.list()).toEqual([]);
+  });
+
+  it("logs and exec name the container and need the node's kubelet", async () => {
+    await h.admin.pods.launch({ name: "plain", cpu: 0.1 });
+    expect(await failure(h.admin.pods.logs({ name: "plain" }))).toMatchObject({ code: "PRECONDITION_FAILED", message: expect.stringContaining("no containers") });
+    await h.admin.pods.applyManifest({ manifest: WEB });
+    expect(await failure(h.admin.pods.logs({ name: "web", container: "nope" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      message: 'container "nope" is not valid for pod "web"',
+    });
+    // The registered kubelet (port 1) does not answer: a clear "unavailable", not an internal error.
+    expect(await failure(h.admin.pods.exec({ name: "web", command: ["true"] }))).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+  });
+
+  it("a kubelet endpoint off this machine's loopback is refused", async () => {
+    expect(await failure(agent.agent.register({ kubelet: { url: "http://10.0.0.1:10250", token: "kubelet-token-0123456789" } }))).toMatchObject({
+      code: "BAD_REQUEST",
+    });
+  });
+});
