@@ -14,6 +14,17 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A failure whose lines are already on stderr (apply's per-document errors, a command's own exit code
+ * passed through by exec): only the exit code is left to give.
+ */
+export class ReportedError extends CliError {
+  constructor(exitCode: number = EXIT.error) {
+    super("", exitCode);
+    this.name = "ReportedError";
+  }
+}
+
 /** The parts of a TRPCClientError we read; duck-typed so two copies of @trpc/client still match. */
 interface TrpcLikeError extends Error {
   data?: { code?: string; httpStatus?: number; field?: string; zodError?: unknown } | null;

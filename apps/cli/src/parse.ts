@@ -68,8 +68,16 @@ export function parseNewObject(opts: { cpu: string; memory?: string; name?: stri
   name?: string;
   labels?: Record<string, string>;
 } {
+  return { cpu: parseCores(opts.cpu), ...parseObjectFlags(opts) };
+}
+
+/** --memory, --name and --label as API input, each only when given (a pod with an image may omit --cpu). */
+export function parseObjectFlags(opts: { memory?: string; name?: string; label?: string[] }): {
+  memoryMiB?: number;
+  name?: string;
+  labels?: Record<string, string>;
+} {
   return {
-    cpu: parseCores(opts.cpu),
     ...(opts.memory !== undefined ? { memoryMiB: parseMemory(opts.memory) } : {}),
     ...(opts.name !== undefined ? { name: parseName(opts.name) } : {}),
     ...(opts.label ? { labels: parseLabels(opts.label) } : {}),

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerApplyCommands } from "./commands/apply.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
+import { registerGetCommands } from "./commands/get.js";
+import { registerLogsExecCommands } from "./commands/logs-exec.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerPodCommands } from "./commands/pod.js";
 import { registerUpCommand } from "./commands/up.js";
-import { EXIT, toCliError } from "./errors.js";
+import { EXIT, ReportedError, toCliError } from "./errors.js";
 
 function version(): string {
   try {
@@ -43,6 +46,14 @@ export function buildProgram(): Command {
       "  kube9 pod get <name>                      why the pod went where it went",
       "  kube9 node fail node-a                    break a node on purpose; watch pods move",
       "  kube9 events -w                           follow what happens",
+      "",
+      "kubectl habits:",
+      "  kube9 apply -f pods.yaml                  create pods from Kubernetes Pod manifests",
+      "  kube9 get pods -o wide                    NAME READY STATUS RESTARTS AGE IP NODE",
+      "  kube9 describe pod web                    containers, limits, conditions, placement, events",
+      "  kube9 logs web -f                         follow a container's log",
+      "  kube9 exec web -- sh -c 'echo hi'         run a command in a container",
+      "  kube9 delete pod web                      stop its containers and wait until it is gone",
     ].join("\n"),
   );
   registerUpCommand(program);
@@ -50,6 +61,9 @@ export function buildProgram(): Command {
   registerPodCommands(program);
   registerClusterCommands(program);
   registerEventsCommand(program);
+  registerApplyCommands(program);
+  registerGetCommands(program);
+  registerLogsExecCommands(program);
   return program;
 }
 
@@ -65,6 +79,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       if (err.exitCode === 0) return EXIT.ok;
       return EXIT.usage;
     }
+    if (err instanceof ReportedError) return err.exitCode;
     const cli = toCliError(err);
     process.stderr.write(`error: ${cli.message}\n`);
     if (process.env.KUBE9_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");

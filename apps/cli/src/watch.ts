@@ -59,23 +59,28 @@ export function streamPrinter<T>(
   output: OutputFormat,
   tableLines: (items: readonly T[]) => string[],
   print: (text: string) => void,
+  toDoc: (item: T) => unknown = (item) => item,
 ): (items: readonly T[]) => void {
   return (items) => {
-    if (output === "json") return items.forEach((i) => print(JSON.stringify(i)));
-    if (output === "yaml") return items.forEach((i) => print("---\n" + (serialize("yaml", i) ?? "")));
+    if (output === "json") return items.forEach((i) => print(JSON.stringify(toDoc(i))));
+    if (output === "yaml") return items.forEach((i) => print("---\n" + (serialize("yaml", toDoc(i)) ?? "")));
     const lines = tableLines(items);
     if (lines.length) print(lines.join("\n"));
   };
 }
 
-/** Prints a nodes/pods watch: the current list, then one row per change. `keep` filters rows (e.g. --status). */
+/**
+ * Prints a nodes/pods watch: the current list, then one row per change. `keep` filters rows (e.g. --status);
+ * `toDoc` is what json/yaml print for an item (the item itself unless given).
+ */
 export function listWatchPrinter<T>(
   output: OutputFormat,
   table: WatchTable,
   row: (item: T) => string[],
   keep: (item: T) => boolean,
   print: (text: string) => void,
+  toDoc?: (item: T) => unknown,
 ): (m: WatchMessage<T>) => void {
-  const emit = streamPrinter<T>(output, (items) => table.lines(items.map(row)), print);
+  const emit = streamPrinter<T>(output, (items) => table.lines(items.map(row)), print, toDoc);
   return (m) => emit((m.type === "snapshot" ? m.items : [m.item]).filter(keep));
 }

@@ -1,4 +1,6 @@
-import { POLICY_NAMES } from "@kube9/client";
+import { POLICY_NAMES, RESTART_POLICIES } from "@kube9/client";
+import { CliError } from "../errors.js";
+import { commandAfterDashDash, parseContainerFlags, type ContainerFlags } from "../parse-container.js";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { serialize } from "../output/format.js";
@@ -7,8 +9,9 @@ import {
   collect,
   parseAlgorithm,
   OUTPUT_HELP,
+  parseCores,
   parseLabels,
-  parseNewObject,
+  parseObjectFlags,
   parseOutput,
   parsePodStatuses,
   parseSeconds,
@@ -25,8 +28,8 @@ const POD_LIST: ListView<PodDTO> = {
   empty: "No pods.",
 };
 
-interface LaunchOptions {
-  cpu: string;
+interface LaunchOptions extends ContainerFlags {
+  cpu?: string;
   memory?: string;
   name?: string;
   algorithm?: string;
@@ -44,8 +47,14 @@ export function registerPodCommands(program: Command): void {
   pod
     .command("launch")
     .description("launch a pod; prints the node chosen and why, or why it is Pending")
-    .requiredOption("--cpu <cores>", "CPU request in cores (fractions ok: 0.5, 250m)")
+    .argument("[command...]", "with --image: the command the container runs, after --")
+    .option("--cpu <cores>", "CPU request in cores (fractions ok: 0.5, 250m); needed without --image")
     .option("--memory <MiB>", "memory request in MiB (the API picks a default when omitted)")
+    .option("--image <image>", "run a container of this image (busybox, kube9/workload)")
+    .option("--limit-cpu <quantity>", "CPU limit, a Kubernetes quantity (500m, 1.5); the request defaults to it")
+    .option("--limit-memory <quantity>", "memory limit, a Kubernetes quantity (128Mi, 1Gi); the request defaults to it")
+    .option("--restart <policy>", `${RESTART_POLICIES.join("|")} (default: Always)`)
+    .option("--env <NAME=value>", "environment variable of the container (repeatable)", collect)
     .option("--name <name>", "pod name (generated when omitted)")
     .option("--algorithm <name>", `${POLICY_NAMES.join("|")} (default: the cluster's algorithm)`)
     .option("--label <key=value>", "pod label (repeatable)", collect)
@@ -53,10 +62,18 @@ export function registerPodCommands(program: Command): void {
     .option("--wait", "wait until the pod is Running")
     .option("--timeout <seconds>", "how long --wait waits", "60")
     .option("-o, --output <format>", OUTPUT_HELP + " (json/yaml print {pod, scheduled, message})")
-    .action(async (opts: LaunchOptions, cmd: Command) => {
+    .addHelpText("after", "\nExamples:\n  kube9 pod launch --cpu 0.5\n  kube9 pod launch --name web --image busybox --limit-cpu 250m --limit-memory 64Mi -- sleep 3600")
+    .action(async (operands: string[], opts: LaunchOptions, cmd: Command) => {
       const output = parseOutput(opts.output);
+      const command = commandAfterDashDash(cmd);
+      if (command === undefined && operands.length) throw new CliError(`put the container's command after --: kube9 pod launch ... -- ${operands.join(" ")}`);
+      if (opts.cpu === undefined && opts.image === undefined) {
+        throw new CliError("--cpu is required for a pod without --image (with --image, requests default to the limits)");
+      }
       const input = {
-        ...parseNewObject(opts),
+        ...(opts.cpu !== undefined ? { cpu: parseCores(opts.cpu) } : {}),
+        ...parseObjectFlags(opts),
+        ...parseContainerFlags(opts, command ?? []),
         ...(opts.algorithm !== undefined ? { algorithm: parseAlgorithm(opts.algorithm) } : {}),
         ...(opts.selector ? { nodeSelector: parseLabels(opts.selector, "--selector") } : {}),
       };

@@ -1,0 +1,185 @@
+import type { Kube9Client } from "@kube9/client";
+import type { Command } from "commander";
+import type { Connection } from "../config.js";
+import { print, withClient } from "../context.js";
+import { CliError, isNetworkError, ReportedError, toCliError, trpcCode } from "../errors.js";
+import { identify, loadManifests, unsupportedKind, where, type ManifestDoc } from "../manifests.js";
+import { collect, parseSeconds } from "../parse.js";
+import { pollUntil } from "../wait.js";
+import { parseResourceArgs } from "./resources.js";
+
+// kubectl's writing verbs: `apply -f` and `delete`. Both go on past a failed document or name, as kubectl
+// does, print one `error: ...` line for each, and exit 1 at the end if anything failed.
+
+/** Runs `step` for each target; prints its failure and goes on, unless the API cannot be reached at all. */
+async function eachReported<T>(targets: readonly T[], conn: Connection, step: (t: T) => Promise<void>, label: (t: T) => string): Promise<boolean> {
+  let failed = false;
+  for (const t of targets) {
+    try {
+      await step(t);
+    } catch (err) {
+      if (isNetworkError(err)) throw err;
+      failed = true;
+      const msg = toCliError(err, conn).message;
+      process.stderr.write(`error: ${label(t)}${msg}\n`);
+    }
+  }
+  return failed;
+}
+
+/** The files of -f, or kubectl's complaint when there are none. */
+function requireFiles(files: string[] | undefined): string[] {
+  if (!files?.length) throw new CliError("must specify -f <file> (a Pod manifest, YAML or JSON; - for stdin)");
+  return files;
+}
+
+/** Every document of every -f file, each with its file. */
+async function documents(files: string[]): Promise<{ file: string; doc: ManifestDoc }[]> {
+  return (await loadManifests(files)).flatMap(({ file, docs }) => docs.map((doc) => ({ file, doc })));
+}
+
+/** What a failed document's error line starts with: where it is, and its pod when it has a name. */
+function docLabel({ file, doc }: { file: string; doc: ManifestDoc }): string {
+  const { name } = identify(doc.value);
+  return `${where(doc, file)}: ${name ? `pod "${name}": ` : ""}`;
+}
+
+/** Registers `kube9 apply -f` and `kube9 delete`. */
+export function registerApplyCommands(program: Command): void {
+  program
+    .command("apply")
+    .description("create pods from Kubernetes Pod manifests (YAML with several documents, or JSON)")
+    .option("-f, --filename <file>", "manifest file, or - for stdin (repeatable)", collect)
+    .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  cat pod.json | kube9 apply -f -")
+    .action(async (opts: { filename?: string[] }, cmd: Command) => {
+      const docs = await documents(requireFiles(opts.filename));
+      await withClient(cmd, async ({ client, conn }) => {
+        const failed = await eachReported(docs, conn, async ({ file, doc }) => {
+          const wrongKind = unsupportedKind(doc, file);
+          if (wrongKind) throw new CliError(wrongKind);
+          const res = await client.pods.applyManifest.mutate({ manifest: doc.value });
+          print(`pod/${res.pod.name} ${res.action}`);
+        }, (t) => (unsupportedKind(t.doc, t.file) ? "" : docLabel(t)));
+        if (failed) throw new ReportedError();
+      });
+    });
+
+  program
+    .command("delete")
+    .argument("[type]", "pod (pods, po) or node (nodes, no); or <type>/<name>")
+    .argument("[names...]", "the objects to delete")
+    .description("delete pods (waiting until their containers stopped and they are gone) or nodes")
+    .option("-f, --filename <file>", "delete the pods a manifest describes; - for stdin (repeatable)", collect)
+    .option("--grace-period <seconds>", "seconds a pod's containers get to stop (0: at once); default: the pod's own")
+    .option("--wait [bool]", "wait until the objects are gone (--wait=false returns at once)", "true")
+    .option("--timeout <seconds>", "how long to wait until they are gone", "120")
+    .option("--ignore-not-found", "a missing object is not an error")
+    .addHelpText("after", "\nExamples:\n  kube9 delete pod web\n  kube9 delete po/web --grace-period 0\n  kube9 delete -f pods.yaml --wait=false")
+    .action(async (type: string | undefined, names: string[], opts: DeleteOptions, cmd: Command) => {
+      const plan = await deletePlan(type, names, opts.filename);
+      const grace = opts.gracePeriod !== undefined ? parseGrace(opts.gracePeriod) : undefined;
+      const wait = parseBool(opts.wait, "--wait");
+      const timeoutMs = parseSeconds(opts.timeout);
+      await withClient(cmd, async ({ client, conn }) => {
+        const gone: { name: string; id: string }[] = [];
+        const failed = await eachReported(plan, conn, async (t) => {
+          if ("error" in t) throw new CliError(t.error);
+          let id: string;
+          try {
+            id = await deleteOne(client, t.kind, t.name, grace);
+          } catch (err) {
+            if (opts.ignoreNotFound && trpcCode(err) === "NOT_FOUND") return;
+            throw err;
+          }
+          print(`${t.kind} "${t.name}" deleted`);
+          if (t.kind === "pod") gone.push({ name: t.name, id });
+        }, () => "");
+        if (wait) await waitGone(client, gone, timeoutMs);
+        if (failed) throw new ReportedError();
+      });
+    });
+}
+
+interface DeleteOptions {
+  filename?: string[];
+  gracePeriod?: string;
+  wait: string | boolean;
+  timeout: string;
+  ignoreNotFound?: boolean;
+}
+
+type DeleteTarget = { kind: "pod" | "node"; name: string } | { error: string };
+
+/** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods of -f manifests (not both). */
+async function deletePlan(type: string | undefined, names: string[], files: string[] | undefined): Promise<DeleteTarget[]> {
+  if (files?.length) {
+    if (type !== undefined) throw new CliError("give either -f or a type and names, not both");
+    return (await documents(files)).map(({ file, doc }): DeleteTarget => {
+      const wrongKind = unsupportedKind(doc, file);
+      const { name } = identify(doc.value);
+      if (wrongKind) return { error: wrongKind };
+      if (!name) return { error: `${where(doc, file)}: metadata.name: Required value` };
+      return { kind: "pod", name };
+    });
+  }
+  if (type === undefined) throw new CliError("you must provide one or more resources by argument or filename (kube9 delete pod <name>, or -f <file>)");
+  // kubectl also takes several type/name arguments: `delete pod/a pod/b`.
+  if (type.includes("/")) {
+    return [type, ...names].map((arg) => {
+      const { kind, name } = parseResourceArgs(arg, undefined);
+      return { kind, name: name ?? "" };
+    });
+  }
+  const { kind } = parseResourceArgs(type, undefined);
+  if (names.length === 0) throw new CliError(`resource(s) were provided, but no name was specified (kube9 delete ${kind} <name>)`);
+  return names.map((name) => ({ kind, name }));
+}
+
+/** Deletes one object and returns its id (a new pod may take the name while we wait). */
+async function deleteOne(client: Kube9Client, kind: "pod" | "node", name: string, grace: number | undefined): Promise<string> {
+  // A Kube-9 node is removed by draining it, so deleting one reschedules its pods first.
+  if (kind === "node") return (await client.nodes.remove.mutate({ name })).node.id;
+  return (await client.pods.delete.mutate({ name, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) })).id;
+}
+
+/** Polls until none of the pods exists any more (a Terminating pod waits for its node to stop its containers). */
+async function waitGone(client: Kube9Client, pods: { name: string; id: string }[], timeoutMs: number): Promise<void> {
+  for (const { name, id } of pods) {
+    await pollUntil(
+      async () => {
+        try {
+          const { pod } = await client.pods.get.query({ name });
+          if (pod.id !== id) return { done: true, value: undefined };
+          return { done: false, status: pod.status };
+        } catch (err) {
+          if (trpcCode(err) === "NOT_FOUND") return { done: true, value: undefined };
+          throw err;
+        }
+      },
+      {
+        intervalMs: 250,
+        timeoutMs,
+        timeoutMessage: (last, s) => `timed out after ${s} s waiting for pod "${name}" to be deleted (still ${last})`,
+      },
+    );
+  }
+}
+
+/** Reads --grace-period: whole seconds; kubectl's -1 (and any negative) means the pod's own. */
+export function parseGrace(raw: string): number | undefined {
+  const text = raw.trim();
+  if (!/^-?\d+$/.test(text) || Number(text) > 3600) {
+    throw new CliError(`--grace-period must be a whole number of seconds up to 3600 (got "${raw}")`);
+  }
+  const n = Number(text);
+  return n < 0 ? undefined : n;
+}
+
+/** Reads a kubectl boolean flag value (`--wait=false`); commander gives `true` for a bare `--wait`. */
+export function parseBool(raw: string | boolean, flag: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  const text = raw.trim().toLowerCase();
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  throw new CliError(`${flag} must be true or false (got "${raw}")`);
+}
