@@ -32,7 +32,7 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
     if (error) {
       const { line, col } = lineCounter.linePos(error.pos[0]);
       const message = error.message.split("\n")[0] ?? error.message;
-      throw new CliError(`error parsing ${sourceName(file)}: line ${line}, column ${col}: ${message}`);
+      throw new CliError(`cannot parse ${sourceName(file)}: line ${line}, column ${col}: ${message}`);
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;

@@ -35,15 +35,19 @@ export interface ContainerFlags {
   env?: string[];
 }
 
-/** Reads a CPU limit as a Kubernetes quantity ("500m", "1.5") into cores. */
-export function parseCpuLimit(raw: string, flag = "--limit-cpu"): number {
-  let milli: number;
+/** Reads a quantity with core's parser; its complaint is worded after the flag. */
+function readQuantity(raw: string, flag: string, parse: (q: string) => number): number {
   try {
-    milli = parseCpuQuantity(raw.trim());
+    return parse(raw.trim());
   } catch (err) {
     if (err instanceof QuantityError) throw new CliError(`${flag} ${err.detail} (got "${raw}")`);
     throw err;
   }
+}
+
+/** Reads a CPU limit as a Kubernetes quantity ("500m", "1.5") into cores. */
+export function parseCpuLimit(raw: string, flag = "--limit-cpu"): number {
+  const milli = readQuantity(raw, flag, parseCpuQuantity);
   if (milli < 1 || milli > LIMITS.maxCpuCores * 1000) {
     throw new CliError(`${flag} must be more than 0 and at most ${LIMITS.maxCpuCores} cores (got "${raw}")`);
   }
@@ -52,13 +56,7 @@ export function parseCpuLimit(raw: string, flag = "--limit-cpu"): number {
 
 /** Reads a memory limit as a Kubernetes quantity ("128Mi", "1G") into MiB. */
 export function parseMemoryLimit(raw: string, flag = "--limit-memory"): number {
-  let mib: number;
-  try {
-    mib = parseMemoryQuantity(raw.trim());
-  } catch (err) {
-    if (err instanceof QuantityError) throw new CliError(`${flag} ${err.detail} (got "${raw}")`);
-    throw err;
-  }
+  const mib = readQuantity(raw, flag, parseMemoryQuantity);
   if (mib < 1 || mib > LIMITS.maxMemoryMiB) {
     throw new CliError(`${flag} must be more than 0 and at most ${LIMITS.maxMemoryMiB}Mi (got "${raw}")`);
   }

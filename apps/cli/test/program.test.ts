@@ -39,6 +39,25 @@ describe("input is rejected before any API call, with one line and exit 1", () =
     [["cluster", "algorithm", "random"], 'error: algorithm must be one of first-fit, best-fit, worst-fit (got "random")'],
     [["events", "--limit", "0"], 'error: --limit must be a whole number from 1 to 1000 (got "0")'],
     [["node", "fail", "a", "--mode", "explode"], 'error: --mode must be one of kill, pause (got "explode")'],
+    // The kubectl-style verbs check their arguments before calling the API too.
+    [["get", "services"], 'error: the server doesn\'t have a resource type "services"'],
+    [["describe", "deploy/web"], 'error: the server doesn\'t have a resource type "deploy"'],
+    [["apply"], "error: must specify -f <file>"],
+    [["apply", "-f", "/nonexistent/pods.yaml"], 'error: the path "/nonexistent/pods.yaml" does not exist'],
+    [["delete"], "error: you must provide one or more resources"],
+    [["delete", "pod"], "error: resource(s) were provided, but no name was specified"],
+    [["delete", "pod", "web", "--grace-period", "soon"], "error: --grace-period must be a whole number"],
+    [["delete", "pod", "web", "--wait=maybe"], 'error: --wait must be true or false (got "maybe")'],
+    // Without `--`, the command's own options (sh -c) would be read as kube9's.
+    [["exec", "web", "ls"], "error: put the command after --: kube9 exec web -- ls"],
+    [["exec", "web", "--"], "error: you must specify a command to run"],
+    [["exec", "-it", "web", "--", "sh"], "error: -i/-t are not supported"],
+    [["logs", "web", "--tail", "x"], "error: --tail must be a whole number"],
+    [["logs", "web", "-f", "-p"], "error: --follow and --previous cannot be used together"],
+    [["pod", "launch"], "error: --cpu is required for a pod without --image"],
+    [["pod", "launch", "--cpu", "1", "--limit-cpu", "1"], "error: --limit-cpu needs --image"],
+    [["pod", "launch", "--image", "busybox", "sleep"], "error: put the container's command after --"],
+    [["pod", "launch", "--image", "busybox", "--limit-memory", "64m"], 'error: --limit-memory uses "m"'],
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await run(...args)).toBe(EXIT.error);

@@ -26,29 +26,26 @@ export interface Resource<T> {
   toKube(item: T): unknown;
 }
 
-export const POD_RESOURCE: Resource<PodDTO> = {
-  kind: "pod",
+/** A resource from where its objects come from and how they print (all named by their `name`). */
+function resource<T extends { name: string }>(
+  kind: ResourceKind,
+  source: Pick<Resource<T>, "list" | "get" | "watch">,
+  view: Pick<Resource<T>, "headers" | "row" | "minWidths" | "toKube">,
+): Resource<T> {
+  return { kind, ...source, ...view, name: (item) => item.name };
+}
+
+export const POD_RESOURCE = resource<PodDTO>("pod", {
   list: (client) => client.pods.list.query({}),
   get: async (client, name) => (await client.pods.get.query({ name })).pod,
   watch: (client, h) => client.pods.watch.subscribe(undefined, h),
-  name: (p) => p.name,
-  headers: kubectlPodHeaders,
-  row: (p, wide) => kubectlPodRow(p, wide),
-  minWidths: [12, 5, 17, 8, 4, 9, 12],
-  toKube: toKubePod,
-};
+}, { headers: kubectlPodHeaders, row: (p, wide) => kubectlPodRow(p, wide), minWidths: [12, 5, 17, 8, 4, 9, 12], toKube: toKubePod });
 
-export const NODE_RESOURCE: Resource<NodeDTO> = {
-  kind: "node",
+export const NODE_RESOURCE = resource<NodeDTO>("node", {
   list: (client) => client.nodes.list.query({}),
   get: async (client, name) => (await client.nodes.get.query({ name })).node,
   watch: (client, h) => client.nodes.watch.subscribe(undefined, h),
-  name: (n) => n.name,
-  headers: kubectlNodeHeaders,
-  row: (n, wide) => kubectlNodeRow(n, wide),
-  minWidths: [12, 8, 13, 4, 7, 4, 6, 7],
-  toKube: toKubeNode,
-};
+}, { headers: kubectlNodeHeaders, row: (n, wide) => kubectlNodeRow(n, wide), minWidths: [12, 8, 13, 4, 7, 4, 6, 7], toKube: toKubeNode });
 
 /** Reads a resource type name (pods, pod, po, nodes, node, no), case-insensitively. */
 export function parseResourceKind(raw: string): ResourceKind {

@@ -73,38 +73,55 @@ export function enforcementText(how: LimitEnforcement["cpu"] | LimitEnforcement[
 }
 
 /** Limits (with how each is enforced) or requests, as kubectl's "cpu: 500m" lines. */
-function amounts(c: ContainerSpec, which: "limits" | "requests", how?: LimitEnforcement): string | undefined {
+function amounts(c: ContainerSpec, which: "limits" | "requests", how?: LimitEnforcement): Field[] {
   const a = c[which];
   const fields: Field[] = [];
   const note = (text: string | undefined) => (which === "limits" && text ? `  (${text})` : "");
   if (a.cpuMilli !== undefined) fields.push(["cpu", formatCpuQuantity(a.cpuMilli) + note(enforcementText(how?.cpu))]);
   if (a.memoryMiB !== undefined) fields.push(["memory", formatMemoryQuantity(a.memoryMiB) + note(enforcementText(how?.memory))]);
-  return fields.length ? renderFields(fields) : undefined;
+  return fields;
+}
+
+/** A describe line: "Key:  value", then its details indented below (fields, or plain lines such as a command). */
+interface Line {
+  key: string;
+  value?: string;
+  sub?: Field[] | string[];
+}
+
+/** Renders lines with their values aligned across the whole block, as kubectl aligns a container. */
+function renderLines(lines: readonly Line[]): string {
+  const width = Math.max(0, ...lines.map((l) => l.key.length + 1));
+  return lines
+    .flatMap((l) => {
+      const head = `${(l.key + ":").padEnd(width)}  ${l.value ?? ""}`.trimEnd();
+      if (!l.sub?.length) return [head];
+      const sub = l.sub.every((x) => typeof x === "string") ? (l.sub as string[]).join("\n") : renderFields(l.sub as Field[]);
+      return [head, indent(sub)];
+    })
+    .join("\n");
 }
 
 /** One container of `describe pod`. */
 function describeContainer(c: ContainerSpec, status: ContainerStatus | undefined, how?: LimitEnforcement): string {
   const [state, stateFields] = describeState(status?.state);
   const [last, lastFields] = describeState(status?.lastState);
-  const head: Field[] = [["Image", c.image]];
-  if (c.ports.length) head.push(["Port", c.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(", ")]);
-  const lines = [renderFields(head)];
-  if (c.command.length) lines.push(section("Command", c.command.join("\n")));
-  if (c.args.length) lines.push(section("Args", c.args.join("\n")));
-  lines.push(renderFields([["State", state]]), ...(stateFields.length ? [indent(renderFields(stateFields))] : []));
-  lines.push(renderFields([["Last State", last]]), ...(lastFields.length ? [indent(renderFields(lastFields))] : []));
-  lines.push(renderFields([["Ready", status?.ready ? "True" : "False"], ["Restart Count", String(status?.restartCount ?? 0)]]));
+  const lines: Line[] = [{ key: "Image", value: c.image }];
+  if (c.ports.length) lines.push({ key: "Port", value: c.ports.map((p) => `${p.containerPort}/${p.protocol}`).join(", ") });
+  if (c.command.length) lines.push({ key: "Command", sub: c.command });
+  if (c.args.length) lines.push({ key: "Args", sub: c.args });
+  lines.push({ key: "State", value: state, sub: stateFields }, { key: "Last State", value: last, sub: lastFields });
+  lines.push({ key: "Ready", value: status?.ready ? "True" : "False" }, { key: "Restart Count", value: String(status?.restartCount ?? 0) });
   const limits = amounts(c, "limits", how);
   const requests = amounts(c, "requests");
-  if (limits) lines.push(section("Limits", limits));
-  if (requests) lines.push(section("Requests", requests));
-  const probes: Field[] = [];
-  if (c.livenessProbe) probes.push(["Liveness", describeProbe(c.livenessProbe)]);
-  if (c.readinessProbe) probes.push(["Readiness", describeProbe(c.readinessProbe)]);
-  if (c.startupProbe) probes.push(["Startup", describeProbe(c.startupProbe)]);
-  if (probes.length) lines.push(renderFields(probes));
-  lines.push(section("Environment", c.env.length ? renderFields(c.env.map((e) => [e.name, e.value])) : undefined));
-  return `${c.name}:\n${indent(lines.join("\n"))}`;
+  if (limits.length) lines.push({ key: "Limits", sub: limits });
+  if (requests.length) lines.push({ key: "Requests", sub: requests });
+  if (c.livenessProbe) lines.push({ key: "Liveness", value: describeProbe(c.livenessProbe) });
+  if (c.readinessProbe) lines.push({ key: "Readiness", value: describeProbe(c.readinessProbe) });
+  if (c.startupProbe) lines.push({ key: "Startup", value: describeProbe(c.startupProbe) });
+  const env: Field[] = c.env.map((e) => [e.name, e.value]);
+  lines.push(env.length ? { key: "Environment", sub: env } : { key: "Environment", value: "<none>" });
+  return `${c.name}:\n${indent(renderLines(lines))}`;
 }
 
 /** `describe pod`: identity, containers, conditions, the scheduler's per-node explanation and events. */
@@ -118,8 +135,11 @@ export function describePod(d: PodDetail, wide = false): string {
     ["Labels", formatLabels(p.labels)],
     ["Status", p.status === "Terminating" ? "Terminating" : podPhaseOf(p)],
   ];
-  if (p.reason) fields.push(["Reason", p.reason]);
-  if (p.message) fields.push(["Message", p.message]);
+  // Kube-9 also keeps the placement message on running pods; that belongs to the Scheduling section below.
+  if (p.status === "Pending" || p.status === "Failed") {
+    if (p.reason) fields.push(["Reason", p.reason]);
+    if (p.message) fields.push(["Message", p.message]);
+  }
   fields.push(["IP", p.podIP ?? ""], ["UID", p.id]);
   const parts = [renderFields(fields)];
   const containers = p.spec?.containers ?? [];

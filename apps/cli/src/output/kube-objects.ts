@@ -65,9 +65,16 @@ export function podPhaseOf(p: PodDTO): PodPhase {
   return "Pending";
 }
 
+/** Before any node reported, a Pending pod's reason for waiting is Kubernetes' PodScheduled=False condition. */
+function unscheduledConditions(p: PodDTO): Record<string, unknown>[] {
+  if (p.status !== "Pending") return [];
+  return [compact({ type: "PodScheduled", status: "False", reason: "Unschedulable", message: p.message ?? undefined })];
+}
+
 /** A pod as a Kubernetes v1 Pod. */
 export function toKubePod(p: PodDTO): Record<string, unknown> {
   const spec = p.spec;
+  const failed = p.status === "Failed";
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -88,13 +95,13 @@ export function toKubePod(p: PodDTO): Record<string, unknown> {
     }),
     status: compact({
       phase: podPhaseOf(p),
-      // Kube-9's reason and message say why a pod waits or failed, as status.reason/message do in Kubernetes.
-      reason: p.reason ?? undefined,
-      message: p.message ?? undefined,
+      // Kube-9 keeps its placement message on every pod; Kubernetes has status.reason/message only for failures.
+      reason: failed ? (p.reason ?? undefined) : undefined,
+      message: failed ? (p.message ?? undefined) : undefined,
       podIP: p.podIP ?? undefined,
       podIPs: p.podIP ? [{ ip: p.podIP }] : undefined,
       startTime: p.startedAt ?? undefined,
-      conditions: p.conditions,
+      conditions: p.conditions.length ? p.conditions : unscheduledConditions(p),
       containerStatuses: p.containerStatuses,
       qosClass: spec ? qosClass(spec) : undefined,
     }),
