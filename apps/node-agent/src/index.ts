@@ -1,4 +1,5 @@
-export { NodeAgent, FATAL_CODES, AGENT_VERSION, RequestTimeoutError, describeError } from "./agent.js";
+export { NodeAgent, FATAL_CODES, AGENT_VERSION } from "./agent.js";
+export { RequestTimeoutError, describeError } from "./errors.js";
 export type { NodeAgentOptions, Registration, AgentExit } from "./agent.js";
 export { readConfig } from "./env.js";
 export type { AgentConfig, ConfigResult } from "./env.js";
