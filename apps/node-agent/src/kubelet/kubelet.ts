@@ -48,6 +48,9 @@ export class Kubelet {
   /** Status version the API has acknowledged, per pod. */
   private readonly acked = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
+  /** Last statuses of pods that are gone, reported once with the beat that no longer lists them. */
+  private readonly finals = new Map<string, PodStatusReport>();
+  private finalsInFlight = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private cgroupManager: CgroupManager | null | undefined;
   private logDir: string | undefined;
@@ -125,7 +128,8 @@ export class Kubelet {
   /** The statuses that changed since the API last acknowledged them; call ackStatusChanges() once delivered. */
   takeStatusChanges(): PodStatusReport[] {
     this.inFlight.clear();
-    const out: PodStatusReport[] = [];
+    this.finalsInFlight = new Set(this.finals.keys());
+    const out: PodStatusReport[] = [...this.finals.values()];
     for (const [id, worker] of this.workers) {
       if (this.acked.get(id) === worker.version) continue;
       this.inFlight.set(id, worker.version);
@@ -138,12 +142,14 @@ export class Kubelet {
   ackStatusChanges(): void {
     for (const [id, version] of this.inFlight) if (this.workers.has(id)) this.acked.set(id, version);
     this.inFlight.clear();
+    for (const id of this.finalsInFlight) this.finals.delete(id);
+    this.finalsInFlight.clear();
   }
 
   /** Whether some status changed and was not taken yet. */
   get hasStatusChanges(): boolean {
     for (const [id, worker] of this.workers) if (this.acked.get(id) !== worker.version && this.inFlight.get(id) !== worker.version) return true;
-    return false;
+    return [...this.finals.keys()].some((id) => !this.finalsInFlight.has(id));
   }
 
   /** What the containers use: memory summed, CPU averaged since the previous call (cgroups only). */
@@ -213,6 +219,8 @@ export class Kubelet {
     return stopped.then(() => {
       if (this.workers.get(worker.id) !== worker) return;
       this.workers.delete(worker.id);
+      // How its containers ended (e.g. SIGKILLed after the grace period) is worth one last report.
+      if (this.acked.get(worker.id) !== worker.version) this.finals.set(worker.id, worker.status());
       this.acked.delete(worker.id);
       worker.removeLogs();
       this.opts.log.info(`pod stopped ${worker.id}`);
