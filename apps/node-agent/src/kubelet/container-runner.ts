@@ -19,7 +19,7 @@ import {
 import { startContainer, type ContainerExit, type ContainerHandle, type ExecContext } from "../containers/process-container.js";
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
 import type { ContainerLog } from "../containers/container-log.js";
-import { resolveImage, type ImageEnv } from "../images.js";
+import { imageName, resolveImage, type ImageEnv } from "../images.js";
 import { ProbeSet } from "./probe-set.js";
 
 // One container of a pod across all its runs: image lookup, start, exit, the restart policy with
@@ -36,6 +36,8 @@ export interface ContainerAccess {
   readonly waitingReason: string | undefined;
   /** The running container to exec in, or undefined. */
   readonly execContext: ExecContext | undefined;
+  /** The argv that runs `command` with the image's programs. */
+  execArgv(command: string[]): string[];
 }
 
 /** Options of a {@link ContainerRunner}. */
@@ -105,6 +107,16 @@ export class ContainerRunner implements ContainerAccess {
 
   get execContext(): ExecContext | undefined {
     return this.running ? this.handle : undefined;
+  }
+
+  /**
+   * A busybox image has nothing but busybox applets, so `sh` or `test` in an exec or exec probe is
+   * busybox's, as in a real busybox container (a node image may have no /bin/sh at all).
+   */
+  execArgv(command: string[]): string[] {
+    if (imageName(this.opts.spec.image) !== "busybox") return command;
+    const busybox = resolveImage("busybox", ["true"], [], this.opts.imageEnv);
+    return "argv" in busybox ? [busybox.argv[0]!, ...command] : command;
   }
 
   get enforcement(): LimitEnforcement | undefined {
@@ -186,6 +198,7 @@ export class ContainerRunner implements ContainerAccess {
     this.probes = new ProbeSet({
       spec,
       container: handle,
+      execArgv: (command) => this.execArgv(command),
       startedAt: handle.startedAt,
       onResult: () => this.opts.onChange(),
       onKill: () => void handle.stop(this.opts.graceMs),

@@ -22,6 +22,8 @@ export interface ProbeSetOptions {
   spec: ContainerSpec;
   /** The run the probes belong to (exec probes run in it). */
   container: ExecContext;
+  /** How an exec probe's command is run with the image's programs. */
+  execArgv?: (command: string[]) => string[];
   /** Epoch ms the run started. */
   startedAt: number;
   /** A probe finished (its result may have changed ready/started). */
@@ -47,8 +49,12 @@ export function resolveProbePort(port: number | string, ports: readonly Containe
 }
 
 /** The handler runProbe takes, or why it cannot run (a named port the container does not declare). */
-export function probeAction(probe: ProbeSpec, ports: readonly ContainerPort[]): ProbeAction | { error: string } {
-  if (probe.exec) return { exec: probe.exec };
+export function probeAction(
+  probe: ProbeSpec,
+  ports: readonly ContainerPort[],
+  execArgv: (command: string[]) => string[] = (c) => c,
+): ProbeAction | { error: string } {
+  if (probe.exec) return { exec: { command: execArgv(probe.exec.command) } };
   const handler = probe.httpGet ?? probe.tcpSocket;
   if (!handler) return { error: "probe has no handler" };
   const port = resolveProbePort(handler.port, ports);
@@ -101,7 +107,7 @@ export class ProbeSet {
   }
 
   private run(probe: ProbeSpec): Promise<ProbeResult> {
-    const action = probeAction(probe, this.opts.spec.ports);
+    const action = probeAction(probe, this.opts.spec.ports, this.opts.execArgv);
     if ("error" in action) return Promise.resolve({ ok: false, message: action.error });
     return runProbe(action, { timeoutSeconds: probe.timeoutSeconds, container: this.opts.container });
   }

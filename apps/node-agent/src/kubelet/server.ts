@@ -185,7 +185,7 @@ async function serveExec(req: IncomingMessage, res: ServerResponse, target: Cont
   const onClose = () => ac.abort();
   res.once("close", onClose);
   const result = await execInContainer({
-    argv: command as string[],
+    argv: target.container.execArgv(command as string[]),
     container: ctx,
     onStdout: (c) => stdout.add(c),
     onStderr: (c) => stderr.add(c),
