@@ -6,7 +6,7 @@ import { callWithTimeout, sleepUnless } from "./calls.js";
 import { describeError } from "./errors.js";
 import { Kubelet, type KubeletOptions, type SyncChanges } from "./kubelet/kubelet.js";
 import { createLogger, type AgentLogger } from "./log.js";
-import { createProcessUsageSampler, type UsageSampler } from "./usage.js";
+import { addResources, createProcessUsageSampler, type UsageSampler } from "./usage.js";
 
 export { describeError, RequestTimeoutError } from "./errors.js";
 
@@ -352,8 +352,4 @@ export class NodeAgent {
 
 function podKey(ids: string[]): string {
   return [...ids].sort().join(",");
-}
-
-function addResources(a: Resources, b: Resources): Resources {
-  return { cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB };
 }

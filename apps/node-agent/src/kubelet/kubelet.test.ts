@@ -1,7 +1,11 @@
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ContainerStateTerminated, PodStatusReport } from "@kube9/core";
+import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../log.js";
+import { Kubelet } from "./kubelet.js";
 import { until } from "../../test/fake-api.js";
 import { execProbe, podOf, processesOfPod, startRig, type KubeletRig } from "../../test/kubelet-helpers.js";
 
@@ -147,5 +151,32 @@ describe("kubelet", () => {
     expect(processesOfPod(stubborn.name)).toEqual([]);
     expect(r.lines).toContain(`info pod stopped ${stubborn.id}`);
     expect(existsSync(join(r.logDir, stubborn.id))).toBe(false);
+  });
+});
+
+describe("Kubelet status changes", () => {
+  it("hands a change out until a heartbeat delivers it, and keeps placeholders as bare ids", async () => {
+    const r = { logDir: mkdtempSync(join(tmpdir(), "kube9-kubelet-unit-")) };
+    // A long back-off keeps the image pull from retrying during the test, so nothing changes by itself.
+    const kubelet = new Kubelet({ nodeId: randomUUID(), log: silentLogger, podLogDir: r.logDir, cgroups: "off", backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const pod = podOf("unit", [{ image: "registry.example/app:1" }]);
+    const changes = kubelet.sync({ desiredPodIds: [pod.id, "placeholder"], assignments: [pod] });
+    expect(changes).toEqual({ started: [pod.id, "placeholder"], stopped: [], stopping: [] });
+    expect(kubelet.podIds().sort()).toEqual([pod.id, "placeholder"].sort());
+
+    const first = kubelet.takeStatusChanges();
+    expect(first.map((s) => s.podId)).toEqual([pod.id]);
+    expect(main(first[0]!).state).toMatchObject({ waiting: { reason: "ErrImagePull" } });
+    expect(kubelet.hasStatusChanges).toBe(false);
+    // The heartbeat failed (no ack): the same status goes out again.
+    expect(kubelet.takeStatusChanges()).toEqual(first);
+    kubelet.ackStatusChanges();
+    expect(kubelet.takeStatusChanges()).toEqual([]);
+
+    const stop = kubelet.sync({ desiredPodIds: [], terminating: [{ id: pod.id, gracePeriodSeconds: 0 }] });
+    expect(stop).toEqual({ started: [], stopped: ["placeholder"], stopping: [pod.id] });
+    await until(() => kubelet.podIds().length === 0, 5_000, "the pod gone");
+    await kubelet.shutdown(0);
+    rmSync(r.logDir, { recursive: true, force: true });
   });
 });
