@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createKube9Client } from "@kube9/client";
 import { TRPCError } from "@trpc/server";
 import type { Database } from "@kube9/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createHarness, openTestDatabase, type AgentCaller, type Harness } from "./harness.js";
+import { startControlPlane, type RunningControlPlane } from "../src/server.js";
+import { createHarness, openTestDatabase, waitFor, type AgentCaller, type Harness } from "./harness.js";
 
 // Pods that run containers, as the API sees them: specs in, statuses back from the node's agent,
 // graceful deletion. The agent is played by the test through its own credential.
@@ -159,5 +164,38 @@ describe("pods with containers (PGlite)", () => {
     expect(await failure(agent.agent.register({ kubelet: { url: "http://10.0.0.1:10250", token: "kubelet-token-0123456789" } }))).toMatchObject({
       code: "BAD_REQUEST",
     });
+  });
+});
+
+describe("pods on hollow nodes (simulated kubelet, real HTTP API)", () => {
+  let home: string;
+  let api: RunningControlPlane;
+  let c: ReturnType<typeof createKube9Client>;
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), "kube9-hollow-pods-"));
+    api = await startControlPlane({ port: 0, home, runtime: "process", logLevel: "error", log: () => {} });
+    c = createKube9Client({ url: api.url, token: api.token });
+    await c.nodes.add.mutate({ name: "h1", cpu: 4, runtime: "hollow" });
+    await waitFor(async () => (await c.nodes.get.query({ name: "h1" })).node.status === "Ready");
+  });
+  afterAll(async () => {
+    await api?.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("reports built-in images Running and Ready, and an unknown image as ErrImagePull", async () => {
+    await c.pods.applyManifest.mutate({ manifest: WEB });
+    await c.pods.launch.mutate({ name: "nginx", image: "nginx:1.27", limitCpu: 0.1 });
+    await waitFor(async () => (await c.pods.get.query({ name: "web" })).pod.phase === "Running");
+    const web = (await c.pods.get.query({ name: "web" })).pod;
+    expect(web.containerStatuses[0]).toMatchObject({ name: "http", ready: true, restartCount: 0 });
+    expect(web.conditions.find((x) => x.type === "Ready")?.status).toBe("True");
+    await waitFor(async () => (await c.pods.get.query({ name: "nginx" })).pod.phase === "Pending" && (await c.pods.get.query({ name: "nginx" })).pod.containerStatuses.length > 0);
+    const nginx = (await c.pods.get.query({ name: "nginx" })).pod;
+    expect(nginx.containerStatuses[0]?.state).toMatchObject({ waiting: { reason: "ErrImagePull" } });
+    // Deleting: Terminating until the hollow node drops it, then gone.
+    await c.pods.delete.mutate({ name: "web" });
+    await waitFor(async () => !(await c.pods.list.query()).some((p) => p.name === "web"));
   });
 });

@@ -1,9 +1,14 @@
 import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
 import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/client";
+import type { KubeletEndpoint } from "@kube9/core";
 import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
+import { callWithTimeout, sleepUnless } from "./calls.js";
+import { describeError } from "./errors.js";
+import { Kubelet, type KubeletOptions, type SyncChanges } from "./kubelet/kubelet.js";
 import { createLogger, type AgentLogger } from "./log.js";
-import { convergePods } from "./reconcile.js";
-import { createProcessUsageSampler, type UsageSampler } from "./usage.js";
+import { addResources, createProcessUsageSampler, type UsageSampler } from "./usage.js";
+
+export { describeError, RequestTimeoutError } from "./errors.js";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -36,6 +41,10 @@ export interface NodeAgentOptions {
   /** How long stop({ leave: true }) waits for the API (default 1.5 s). */
   leaveTimeoutMs?: number;
   registerBackoff?: BackoffOptions;
+  /** Container logs, cgroups and kubelet tuning (the node id and logger are the agent's). */
+  kubelet?: Omit<KubeletOptions, "nodeId" | "log">;
+  /** On stop, containers get SIGTERM and this long before SIGKILL (default 1 s: runtimes kill agents after 3 s). */
+  shutdownGraceMs?: number;
 }
 
 /** What the API told the agent at registration. */
@@ -55,13 +64,17 @@ export type AgentExit =
 
 const DEFAULT_INTERVAL_MS = 1_000;
 const DEFAULT_LEAVE_TIMEOUT_MS = 1_500;
+const DEFAULT_SHUTDOWN_GRACE_MS = 1_000;
+/** A container event wakes the loop early, but beats never come closer together than this. */
+const MIN_BEAT_GAP_MS = 100;
 const REGISTER_TIMEOUT_MS = 5_000;
 /** A server that changes its mind on every answer must not turn the loop into a busy spin. */
 const MAX_IMMEDIATE_BEATS = 5;
 
 /**
- * A node agent: registers with the API, heartbeats, and converges its pod set to the one each
- * answer asks for. Holds no global state, so many can run in one process (tests, hollow nodes).
+ * A node agent: registers with the API, heartbeats, and hands each answer to its kubelet, which runs
+ * the pods' containers and reports their statuses. Holds no global state, so many can run in one
+ * process (tests, hollow nodes).
  */
 export class NodeAgent {
   /** Resolves once, when the agent has ended; never rejects. */
@@ -72,7 +85,10 @@ export class NodeAgent {
   private readonly client: Kube9Client;
   private readonly sampleUsage: UsageSampler;
   private readonly abort = new AbortController();
-  private readonly pods = new Set<string>();
+  private readonly kubelet: Kubelet;
+  /** The pod ids of the last delivered report, to tell when the set changed since. */
+  private reportedPods = "";
+  private podsStopped: Promise<void> | undefined;
   private resolveDone!: (exit: AgentExit) => void;
   private exit: AgentExit | undefined;
   private reg: Registration | undefined;
@@ -86,7 +102,9 @@ export class NodeAgent {
     this.opts = opts;
     this.log = opts.log ?? createLogger({ name: opts.name ?? opts.nodeId });
     this.client = createKube9Client({ url: opts.url, token: opts.token });
-    this.sampleUsage = opts.usage ?? createProcessUsageSampler();
+    this.kubelet = new Kubelet({ ...opts.kubelet, nodeId: opts.nodeId, log: this.log });
+    const own = createProcessUsageSampler();
+    this.sampleUsage = opts.usage ?? (() => addResources(own(), this.kubelet.usage()));
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -97,7 +115,7 @@ export class NodeAgent {
 
   /** The pods this node hosts now. */
   get podIds(): string[] {
-    return [...this.pods];
+    return this.kubelet.podIds();
   }
 
   /** How the agent ended, or undefined while it runs. */
@@ -125,7 +143,12 @@ export class NodeAgent {
   private async shutdown(opts: { leave: boolean; reason?: string }): Promise<void> {
     this.abort.abort();
     await this.running;
-    if (this.exit) return;
+    if (this.exit) {
+      await this.done;
+      return;
+    }
+    // Containers stop before the node leaves, so the API never sees a pod run in two places.
+    await this.stopPods();
     let left = false;
     if (opts.leave && this.reg) {
       const input = opts.reason === undefined ? { nodeId: this.opts.nodeId } : { nodeId: this.opts.nodeId, reason: opts.reason };
@@ -148,7 +171,11 @@ export class NodeAgent {
   private async run(registered: () => void): Promise<void> {
     try {
       if (this.abort.signal.aborted) return;
-      const reg = await this.register();
+      const kubelet = await this.kubelet.listen().catch((err: unknown) => {
+        this.log.warn(`kubelet server cannot listen (${describeError(err)}); logs and exec are unavailable`);
+        return undefined;
+      });
+      const reg = await this.register(kubelet);
       if (!reg) return;
       this.setInterval(reg.heartbeatIntervalMs);
       this.reg = reg;
@@ -168,9 +195,9 @@ export class NodeAgent {
     }
   }
 
-  private async register(): Promise<Registration | undefined> {
+  private async register(kubelet: KubeletEndpoint | undefined): Promise<Registration | undefined> {
     const backoff = this.opts.registerBackoff ?? REGISTER_BACKOFF;
-    const input = { nodeId: this.opts.nodeId, agentVersion: this.opts.agentVersion ?? AGENT_VERSION };
+    const input = { nodeId: this.opts.nodeId, agentVersion: this.opts.agentVersion ?? AGENT_VERSION, ...(kubelet ? { kubelet } : {}) };
     let attempt = 0;
     let outage = false;
     while (!this.abort.signal.aborted) {
@@ -202,26 +229,30 @@ export class NodeAgent {
     while (!this.abort.signal.aborted) {
       const beganAt = performance.now();
       try {
+        const podIds = this.kubelet.podIds();
         const input = {
           nodeId: this.opts.nodeId,
-          podIds: [...this.pods],
+          podIds,
           usage: this.sampleUsage(),
           components: this.components,
+          podStatuses: this.kubelet.takeStatusChanges(),
         };
         const res = await this.call(this.heartbeatTimeoutMs(), (signal) =>
           this.client.agent.heartbeat.mutate(input, { signal }),
         );
         if (this.abort.signal.aborted) return;
+        this.kubelet.ackStatusChanges();
+        this.reportedPods = podKey(podIds);
         if (failures > 0) {
           this.log.info(`API reachable again after ${failures} failed heartbeats`);
           failures = 0;
         }
         this.setInterval(res.heartbeatIntervalMs);
-        const { started, stopped } = convergePods(this.pods, res.desiredPodIds);
-        for (const id of stopped) this.log.info(`pod stopped ${id}`);
-        for (const id of started) this.log.info(`pod started ${id}`);
+        const changes = this.kubelet.sync(res);
+        this.logChanges(changes);
         // Confirm a change at once so the API does not wait a whole interval to see it.
-        if (started.length + stopped.length > 0 && immediateStreak < MAX_IMMEDIATE_BEATS) {
+        const changed = changes.started.length + changes.stopped.length + changes.stopping.length > 0 || this.unreported();
+        if (changed && immediateStreak < MAX_IMMEDIATE_BEATS) {
           immediateStreak++;
           continue;
         }
@@ -237,8 +268,47 @@ export class NodeAgent {
         immediateStreak = 0;
       }
       // Measured from the start of the beat so a slow API does not stretch the cadence.
-      await this.sleep(Math.max(0, this.intervalMs - (performance.now() - beganAt)));
+      await this.sleep(Math.max(0, Math.min(this.intervalMs, MIN_BEAT_GAP_MS) - (performance.now() - beganAt)));
+      await this.sleepUntilChange(Math.max(0, this.intervalMs - (performance.now() - beganAt)));
     }
+  }
+
+  private logChanges({ started, stopped, stopping }: SyncChanges): void {
+    for (const id of stopped) this.log.info(`pod stopped ${id}`);
+    for (const id of stopping) this.log.info(`pod stopping ${id}`);
+    for (const id of started) {
+      const name = this.kubelet.podName(id);
+      this.log.info(name === undefined ? `pod started ${id}` : `pod started ${id} (${name})`);
+    }
+  }
+
+  /** Whether the kubelet has news the API has not heard: a status change, or a pod that finished stopping. */
+  private unreported(): boolean {
+    return this.kubelet.hasStatusChanges || podKey(this.kubelet.podIds()) !== this.reportedPods;
+  }
+
+  /** Like sleep, but ends early once the kubelet has something to report. */
+  private async sleepUntilChange(ms: number): Promise<void> {
+    if (this.unreported()) return;
+    const wake = new AbortController();
+    const off = this.kubelet.onChange(() => {
+      if (this.unreported()) wake.abort();
+    });
+    await this.sleep(ms, wake.signal);
+    off();
+  }
+
+  /** Stops every container and the kubelet server, once. */
+  private stopPods(): Promise<void> {
+    this.podsStopped ??= this.kubelet.shutdown(this.opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS).catch((err: unknown) => {
+      this.log.warn(`could not stop every container cleanly: ${describeError(err)}`);
+    });
+    return this.podsStopped;
+  }
+
+  /** SIGKILLs every container at once: for a process about to exit without waiting. */
+  killContainersNow(): void {
+    this.kubelet.killAllNow();
   }
 
   private rejectIfFatal(err: unknown, during: string): boolean {
@@ -254,7 +324,8 @@ export class NodeAgent {
     if (this.exit) return;
     this.exit = exit;
     this.abort.abort();
-    this.resolveDone(exit);
+    // A rejected or failed agent ends too: its containers must not outlive it.
+    void this.stopPods().then(() => this.resolveDone(exit));
   }
 
   private setInterval(ms: number): void {
@@ -268,70 +339,17 @@ export class NodeAgent {
     return this.opts.requestTimeoutMs ?? Math.min(10_000, Math.max(1_000, 2 * this.intervalMs));
   }
 
-  /**
-   * Runs one API call with a signal that aborts after `timeoutMs` and, if `stoppable`, on stop.
-   * Hand-rolled rather than AbortSignal.any: that one keeps a reference per call on the long-lived
-   * stop signal, which adds up over days of beats (and thousands of hollow agents).
-   */
-  private async call<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, stoppable = true): Promise<T> {
-    const ac = new AbortController();
-    let timedOut = false;
-    const onStop = () => ac.abort();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, timeoutMs);
-    if (stoppable) this.abort.signal.addEventListener("abort", onStop, { once: true });
-    try {
-      return await fn(ac.signal);
-    } catch (err) {
-      // tRPC turns every abort into the same anonymous AbortError; say which one it was.
-      if (timedOut) throw new RequestTimeoutError(timeoutMs, err);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      this.abort.signal.removeEventListener("abort", onStop);
-    }
+  /** One API call that gives up after `timeoutMs` and, if `stoppable`, when the agent stops. */
+  private call<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, stoppable = true): Promise<T> {
+    return callWithTimeout(timeoutMs, stoppable ? this.abort.signal : undefined, fn);
   }
 
-  /** Waits `ms`, or less if the agent is stopped meanwhile. */
-  private sleep(ms: number): Promise<void> {
-    const signal = this.abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+  /** Waits `ms`, or less if the agent is stopped (or `wake` fires) meanwhile. */
+  private sleep(ms: number, wake?: AbortSignal): Promise<void> {
+    return sleepUnless(ms, this.abort.signal, wake);
   }
 }
 
-/** A call the agent gave up on after its time limit. */
-export class RequestTimeoutError extends Error {
-  constructor(timeoutMs: number, cause: unknown) {
-    super(`timed out after ${timeoutMs} ms`, { cause });
-    this.name = "TimeoutError";
-  }
-}
-
-/** A short, stack-free description of a failed call: the tRPC code, or the network cause. */
-export function describeError(err: unknown): string {
-  const code = errorCode(err);
-  if (code !== undefined) return `${code}: ${err instanceof Error ? err.message : String(err)}`;
-  // fetch hides the useful part ("ECONNREFUSED", "bad port") a few causes deep under "fetch failed".
-  let cur: unknown = err;
-  let deepest = err instanceof Error ? err.message : String(err);
-  for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
-    if (cur instanceof RequestTimeoutError) return cur.message;
-    if (cur.name === "TimeoutError") return "timed out";
-    const sysCode = (cur as { code?: unknown }).code;
-    if (typeof sysCode === "string") return sysCode;
-    if (cur.message) deepest = cur.message;
-    cur = cur.cause;
-  }
-  return deepest;
+function podKey(ids: string[]): string {
+  return [...ids].sort().join(",");
 }

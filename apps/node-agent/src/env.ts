@@ -7,12 +7,24 @@ export interface AgentConfig {
   token: string;
   name: string | undefined;
   logLevel: LogLevel;
+  /** Container log directory (KUBE9_POD_LOG_DIR); undefined: a folder under the OS temp dir named by node id. */
+  podLogDir: string | undefined;
+  /** KUBE9_CGROUPS: "auto" limits containers with cgroups where writable, else the agent's memory guard; "off" never uses cgroups. */
+  cgroups: CgroupsMode;
+}
+
+export const CGROUPS_MODES = ["auto", "off"] as const;
+export type CgroupsMode = (typeof CGROUPS_MODES)[number];
+
+function isCgroupsMode(value: string): value is CgroupsMode {
+  return (CGROUPS_MODES as readonly string[]).includes(value);
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
 
 /**
- * Reads and checks KUBE9_URL, KUBE9_NODE_ID, KUBE9_NODE_TOKEN, KUBE9_NODE_NAME and KUBE9_LOG_LEVEL.
+ * Reads and checks KUBE9_URL, KUBE9_NODE_ID, KUBE9_NODE_TOKEN, KUBE9_NODE_NAME, KUBE9_LOG_LEVEL,
+ * KUBE9_POD_LOG_DIR and KUBE9_CGROUPS.
  * Every problem is reported at once so a misconfigured container needs one restart, not five.
  */
 export function readConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -51,8 +63,14 @@ export function readConfig(env: Record<string, string | undefined>): ConfigResul
     errors.push(`KUBE9_LOG_LEVEL must be one of ${LOG_LEVELS.join("|")}, got "${level}"`);
   }
 
-  if (errors.length > 0 || url === undefined || nodeId === undefined || token === undefined || !isLogLevel(level)) {
+  const podLogDir = get("KUBE9_POD_LOG_DIR");
+  if (podLogDir !== undefined && !podLogDir.startsWith("/")) errors.push(`KUBE9_POD_LOG_DIR must be an absolute path, got "${podLogDir}"`);
+
+  const cgroups = get("KUBE9_CGROUPS")?.toLowerCase() ?? "auto";
+  if (!isCgroupsMode(cgroups)) errors.push(`KUBE9_CGROUPS must be one of ${CGROUPS_MODES.join("|")}, got "${cgroups}"`);
+
+  if (errors.length > 0 || url === undefined || nodeId === undefined || token === undefined || !isLogLevel(level) || !isCgroupsMode(cgroups)) {
     return { ok: false, errors };
   }
-  return { ok: true, config: { url, nodeId, token, name: get("KUBE9_NODE_NAME"), logLevel: level } };
+  return { ok: true, config: { url, nodeId, token, name: get("KUBE9_NODE_NAME"), logLevel: level, podLogDir, cgroups } };
 }

@@ -1,4 +1,5 @@
-export { NodeAgent, FATAL_CODES, AGENT_VERSION, RequestTimeoutError, describeError } from "./agent.js";
+export { NodeAgent, FATAL_CODES, AGENT_VERSION } from "./agent.js";
+export { RequestTimeoutError, describeError } from "./errors.js";
 export type { NodeAgentOptions, Registration, AgentExit } from "./agent.js";
 export { readConfig } from "./env.js";
 export type { AgentConfig, ConfigResult } from "./env.js";
@@ -12,3 +13,9 @@ export { createProcessUsageSampler } from "./usage.js";
 export type { UsageSampler } from "./usage.js";
 export { imageName, resolveImage } from "./images.js";
 export type { ImageEnv, ResolvedImage } from "./images.js";
+export { Kubelet } from "./kubelet/kubelet.js";
+export type { KubeletOptions, SyncInput, SyncChanges } from "./kubelet/kubelet.js";
+export { startKubeletServer } from "./kubelet/server.js";
+export type { KubeletServer, KubeletServerOptions } from "./kubelet/server.js";
+export { CGROUPS_MODES } from "./env.js";
+export type { CgroupsMode } from "./env.js";

@@ -19,7 +19,16 @@ async function main(): Promise<number> {
   const { config } = result;
   // KUBE9_LOG_FORMAT=json: structured lines (the process runtime sets it for its log files).
   const log = createLogger({ name: config.name ?? config.nodeId, level: config.logLevel, json: process.env.KUBE9_LOG_FORMAT === "json" });
-  const agent = new NodeAgent({ url: config.url, nodeId: config.nodeId, token: config.token, log, name: config.name });
+  const agent = new NodeAgent({
+    url: config.url,
+    nodeId: config.nodeId,
+    token: config.token,
+    log,
+    name: config.name,
+    kubelet: { cgroups: config.cgroups, ...(config.podLogDir ? { podLogDir: config.podLogDir } : {}) },
+  });
+  // Containers run in their own sessions, so nothing else ends them if this process exits abruptly.
+  process.once("exit", () => agent.killContainersNow());
 
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {

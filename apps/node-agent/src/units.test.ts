@@ -15,7 +15,7 @@ describe("readConfig", () => {
   it("accepts a complete environment with defaults", () => {
     expect(readConfig(goodEnv)).toEqual({
       ok: true,
-      config: { url: goodEnv.KUBE9_URL, nodeId: goodEnv.KUBE9_NODE_ID, token: "secret-token", name: undefined, logLevel: "info" },
+      config: { url: goodEnv.KUBE9_URL, nodeId: goodEnv.KUBE9_NODE_ID, token: "secret-token", name: undefined, logLevel: "info", podLogDir: undefined, cgroups: "auto" },
     });
     const named = readConfig({ ...goodEnv, KUBE9_NODE_NAME: "w1", KUBE9_LOG_LEVEL: "DEBUG" });
     expect(named.ok && named.config).toMatchObject({ name: "w1", logLevel: "debug" });
@@ -32,6 +32,16 @@ describe("readConfig", () => {
     expect(errors.join("\n")).not.toContain("has space");
     expect(readConfig({ ...goodEnv, KUBE9_URL: "not a url" }).ok).toBe(false);
     expect(readConfig({ ...goodEnv, KUBE9_NODE_TOKEN: "  " }).ok).toBe(false);
+  });
+
+  it("reads the container log directory and the cgroups mode", () => {
+    const custom = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "/var/tmp/pods", KUBE9_CGROUPS: "OFF" });
+    expect(custom.ok && custom.config).toMatchObject({ podLogDir: "/var/tmp/pods", cgroups: "off" });
+    const bad = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "relative/dir", KUBE9_CGROUPS: "maybe" });
+    expect(bad.ok ? [] : bad.errors).toEqual([
+      'KUBE9_POD_LOG_DIR must be an absolute path, got "relative/dir"',
+      'KUBE9_CGROUPS must be one of auto|off, got "maybe"',
+    ]);
   });
 });
 

@@ -23,3 +23,8 @@ export function createProcessUsageSampler(): UsageSampler {
     return { cpuMilli, memoryMiB };
   };
 }
+
+/** The sum of two usages (the agent's own and its containers'). */
+export function addResources(a: Resources, b: Resources): Resources {
+  return { cpuMilli: a.cpuMilli + b.cpuMilli, memoryMiB: a.memoryMiB + b.memoryMiB };
+}

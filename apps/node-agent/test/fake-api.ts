@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { KubeletEndpoint, PodAssignment, PodStatusReport, PodTermination } from "@kube9/core";
 
 /** A node as the fake API knows it. */
 export interface FakeNode {
@@ -11,6 +12,13 @@ export interface FakeNode {
   capacity: { cpuMilli: number; memoryMiB: number };
   heartbeatIntervalMs: number;
   desiredPodIds: string[];
+  /** Specs of pods that run containers, sent while the node does not report them (as the API does). */
+  specs: Map<string, PodAssignment>;
+  /** Pods being deleted (id -> grace seconds), sent while the node still reports them. */
+  terminating: Map<string, number>;
+  /** Latest status the node reported, per pod. */
+  statuses: Map<string, PodStatusReport>;
+  kubelet: KubeletEndpoint | undefined;
 }
 
 export interface HeartbeatCall {
@@ -18,6 +26,7 @@ export interface HeartbeatCall {
   podIds: string[];
   usage: { cpuMilli: number; memoryMiB: number };
   components: Record<string, "Healthy" | "Unhealthy">;
+  podStatuses?: PodStatusReport[];
   at: number;
 }
 
@@ -48,6 +57,10 @@ export class FakeApi {
       capacity: { cpuMilli: 2000, memoryMiB: 2048 },
       heartbeatIntervalMs: 50,
       desiredPodIds: [],
+      specs: new Map(),
+      terminating: new Map(),
+      statuses: new Map(),
+      kubelet: undefined,
       ...node,
     };
     this.nodes.set(nodeId, full);
@@ -56,6 +69,25 @@ export class FakeApi {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Asks a node to run a pod with containers. */
+  runPod(nodeId: string, assignment: PodAssignment): void {
+    const node = this.nodes.get(nodeId)!;
+    node.specs.set(assignment.id, assignment);
+    node.desiredPodIds = [...node.desiredPodIds, assignment.id];
+  }
+
+  /** Deletes a pod: the node is told to terminate it, and it is gone once the node stops reporting it. */
+  deletePod(nodeId: string, podId: string, gracePeriodSeconds: number): void {
+    const node = this.nodes.get(nodeId)!;
+    node.desiredPodIds = node.desiredPodIds.filter((id) => id !== podId);
+    node.terminating.set(podId, gracePeriodSeconds);
+  }
+
+  /** Every status a node reported for a pod, oldest first. */
+  statusesOf(nodeId: string, podId: string): PodStatusReport[] {
+    return this.beatsOf(nodeId).flatMap((b) => (b.podStatuses ?? []).filter((s) => s.podId === podId));
   }
 
   /** Heartbeats of one node. */
@@ -106,10 +138,11 @@ export class FakeApi {
     return t.router({
       agent: t.router({
         register: nodeProcedure
-          .input((v) => v as { nodeId: string; agentVersion?: string })
+          .input((v) => v as { nodeId: string; agentVersion?: string; kubelet?: KubeletEndpoint })
           .mutation(({ ctx, input }) => {
             this.registrations.push({ nodeId: input.nodeId, agentVersion: input.agentVersion, at: performance.now() });
             const n = ctx.node;
+            n.kubelet = input.kubelet;
             return {
               nodeId: input.nodeId,
               name: n.name,
@@ -125,7 +158,16 @@ export class FakeApi {
             this.heartbeats.push(call);
             const fault = this.heartbeatFault?.(call);
             if (fault) throw fault;
-            return { desiredPodIds: [...ctx.node.desiredPodIds], heartbeatIntervalMs: ctx.node.heartbeatIntervalMs };
+            const node = ctx.node;
+            for (const status of input.podStatuses ?? []) node.statuses.set(status.podId, status);
+            const reported = new Set(input.podIds);
+            const terminating: PodTermination[] = [];
+            for (const [id, grace] of node.terminating) {
+              if (reported.has(id)) terminating.push({ id, gracePeriodSeconds: grace });
+              else node.terminating.delete(id);
+            }
+            const assignments = node.desiredPodIds.filter((id) => !reported.has(id)).flatMap((id) => node.specs.get(id) ?? []);
+            return { desiredPodIds: [...node.desiredPodIds], assignments, terminating, heartbeatIntervalMs: node.heartbeatIntervalMs };
           }),
         leave: nodeProcedure
           .input((v) => v as { nodeId: string; reason?: string })

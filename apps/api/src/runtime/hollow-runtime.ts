@@ -1,4 +1,4 @@
-import { componentsForRole, type NodeRole, type Resources } from "@kube9/core";
+import { componentsForRole, hollowPodStatus, type NodeRole, type PodAssignment, type PodStatusReport, type Resources } from "@kube9/core";
 import { LocalAgents } from "./local-agents.js";
 import type { AgentSpec, NodeRuntime } from "./runtime.js";
 
@@ -10,14 +10,21 @@ export interface AgentApi {
     podIds: string[];
     usage: Resources;
     components: Record<string, "Healthy" | "Unhealthy">;
-  }): Promise<{ desiredPodIds: string[]; heartbeatIntervalMs: number }>;
+    podStatuses?: PodStatusReport[];
+  }): Promise<{ desiredPodIds: string[]; assignments: PodAssignment[]; heartbeatIntervalMs: number }>;
   leave(input: { nodeId: string; reason?: string }): Promise<{ ok: true }>;
 }
 
-/** One simulated agent: registers, beats, converges to the desired pods; no process of its own. */
+/**
+ * One simulated agent: registers, beats, converges to the desired pods; no process of its own. Pods
+ * with containers get the status a node would report (built-in images run at once, others wait with
+ * ErrImagePull), like KWOK's simulated kubelet.
+ */
 class HollowAgent {
   private timer: NodeJS.Timeout | null = null;
   private readonly pods = new Set<string>();
+  /** Statuses not yet accepted by the API (sent again if a heartbeat fails). */
+  private unsent: PodStatusReport[] = [];
   private interval = 1000;
   private components: Record<string, "Healthy"> = {};
   paused = false;
@@ -52,13 +59,18 @@ class HollowAgent {
     if (this.paused) return this.schedule(this.interval);
     let changed = false;
     try {
+      const sending = this.unsent;
       const answer = await this.api.heartbeat({
         nodeId: this.spec.nodeId,
         podIds: [...this.pods],
         usage: { cpuMilli: 0, memoryMiB: 0 },
         components: this.components,
+        ...(sending.length > 0 ? { podStatuses: sending } : {}),
       });
+      this.unsent = this.unsent.filter((s) => !sending.includes(s));
       this.interval = answer.heartbeatIntervalMs;
+      const now = Date.now();
+      for (const a of answer.assignments) this.unsent.push(hollowPodStatus(a.id, a.spec, now, now));
       const desired = new Set(answer.desiredPodIds);
       for (const id of desired) if (!this.pods.has(id)) (this.pods.add(id), (changed = true));
       for (const id of this.pods) if (!desired.has(id)) (this.pods.delete(id), (changed = true));

@@ -1,12 +1,9 @@
 import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type PodAssignment, type PodStatusReport, type PodTermination, type Resources } from "@kube9/core";
-import type { Database, NodeRecord, PodRecord } from "@kube9/db";
+import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
-import type { ClusterCache } from "../cache/cluster-cache.js";
 import { DomainError, precondition } from "../errors.js";
-import type { EventRecorder } from "../event-recorder.js";
-import type { LeaseBuffer } from "../lease-buffer.js";
-import type { ControlPlaneMetrics } from "../metrics.js";
 import type { NodeStatusService } from "./node-status.js";
+import type { NodeSideContext } from "./service-context.js";
 
 /** What an agent reports with each heartbeat. */
 export interface HeartbeatReport {
@@ -27,16 +24,8 @@ export interface HeartbeatAnswer {
   heartbeatIntervalMs: number;
 }
 
-export interface AgentGatewayDeps {
-  db: Database;
-  cache: ClusterCache;
-  events: EventRecorder;
-  leases: LeaseBuffer;
+export interface AgentGatewayDeps extends NodeSideContext {
   status: NodeStatusService;
-  now: () => number;
-  metrics?: ControlPlaneMetrics;
-  /** Capacity was freed: waiting pods may fit now. */
-  kickScheduler: () => void;
 }
 
 /**

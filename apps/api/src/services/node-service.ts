@@ -1,15 +1,14 @@
 import { coresToMilli, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
-import { ConflictError, type Database, type NodeRecord } from "@kube9/db";
-import type { ClusterCache } from "../cache/cluster-cache.js";
+import { ConflictError, type NodeRecord } from "@kube9/db";
 import type { NodeDTO, PodDTO } from "../dto.js";
 import { toPodDTO } from "../dto.js";
 import { conflict, DomainError, notFound, precondition } from "../errors.js";
-import type { EventRecorder } from "../event-recorder.js";
 import type { LeaseBuffer } from "../lease-buffer.js";
 import { RuntimeError } from "../runtime/runtime.js";
 import { randomSuffix } from "../tokens.js";
 import type { NodeAgents } from "./node-agents.js";
 import type { NodeStatusService } from "./node-status.js";
+import type { ServiceContext } from "./service-context.js";
 
 /** Node memory when the user gives none: 4 GiB per core, like common cloud shapes. */
 const DEFAULT_MIB_PER_CORE = 4096;
@@ -24,14 +23,10 @@ export interface AddNodeInput {
   runtime?: RuntimeKind;
 }
 
-export interface NodeServiceDeps {
-  db: Database;
-  cache: ClusterCache;
-  events: EventRecorder;
+export interface NodeServiceDeps extends ServiceContext {
   leases: LeaseBuffer;
   agents: NodeAgents;
   status: NodeStatusService;
-  now: () => number;
   view: (n: NodeRecord) => NodeDTO;
 }
 

@@ -1,23 +1,12 @@
 import { statusOnHeartbeat, type HealthInput, type NodeStatus } from "@kube9/core";
-import type { Database, NodeRecord, PodRecord, TransitionNodeOptions } from "@kube9/db";
-import type { ClusterCache } from "../cache/cluster-cache.js";
-import type { EventRecorder } from "../event-recorder.js";
-import type { LeaseBuffer } from "../lease-buffer.js";
-import type { ControlPlaneMetrics } from "../metrics.js";
+import type { NodeRecord, PodRecord, TransitionNodeOptions } from "@kube9/db";
+import type { NodeSideContext } from "./service-context.js";
 
-export interface NodeStatusDeps {
-  db: Database;
-  cache: ClusterCache;
-  events: EventRecorder;
-  leases: LeaseBuffer;
-  now: () => number;
-  metrics?: ControlPlaneMetrics;
+export interface NodeStatusDeps extends NodeSideContext {
   /** When this process became the controllers' leader (0 when it never led). */
   leaderSince: () => number;
   /** Places pods now (a scheduling pass), used after evictions so pods move at once. */
   schedule: () => Promise<void>;
-  /** Asks the scheduler for a pass soon (capacity may have appeared). */
-  kickScheduler: () => void;
 }
 
 /**

@@ -1,11 +1,10 @@
 import { coresToMilli, DEFAULT_NAMESPACE, parsePodManifest, podRequest, type Labels, type PodSpec, type PolicyName, type RestartPolicy } from "@kube9/core";
-import { ConflictError, type Database, type PodRecord } from "@kube9/db";
-import type { ClusterCache } from "../cache/cluster-cache.js";
+import { ConflictError, type PodRecord } from "@kube9/db";
 import type { SchedulerController } from "../controllers/scheduler.js";
 import { toPodDTO, type PodDTO } from "../dto.js";
 import { conflict, DomainError, invalid, notFound } from "../errors.js";
-import type { EventRecorder } from "../event-recorder.js";
 import { randomSuffix } from "../tokens.js";
+import type { ServiceContext } from "./service-context.js";
 
 /** What a user gives to launch a pod (cores as users speak them); with an image it runs one container. */
 export interface LaunchPodInput {
@@ -24,12 +23,8 @@ export interface LaunchPodInput {
   env?: Record<string, string>;
 }
 
-export interface PodServiceDeps {
-  db: Database;
-  cache: ClusterCache;
-  events: EventRecorder;
+export interface PodServiceDeps extends ServiceContext {
   scheduler: SchedulerController;
-  now: () => number;
 }
 
 type Launched = { pod: PodDTO; scheduled: boolean; message: string };

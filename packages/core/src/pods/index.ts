@@ -7,3 +7,4 @@ export * from "./kubelet.js";
 export * from "./probes.js";
 export * from "./pod-status.js";
 export * from "./protocol.js";
+export * from "./hollow.js";

@@ -19,6 +19,22 @@ const RESERVING = "('Scheduled', 'Running', 'Terminating')";
 const POD_SELECT = `select ${POD_COLUMNS} from ${POD_FROM}`;
 
 /**
+ * The CTEs `l` (the node row, locked: LOCK_NOTE) and `released`, which give back the cpu_request and
+ * memory_request of the one row of CTE `src` on node `nodeId`; the time of the write is one `?`.
+ */
+function releaseReservation(nodeId: string, src: string): string {
+  return `l as (
+         select id, name, cpu_allocated, memory_allocated from node where id = ${nodeId} for update
+       ), released as (
+         update node set cpu_allocated = l.cpu_allocated - ${src}.cpu_request,
+                         memory_allocated = l.memory_allocated - ${src}.memory_request,
+                         updated_at = ${TS}
+         from l, ${src} where node.id = l.id
+         returning node.id
+       )`;
+}
+
+/**
  * Pod rows in raw SQL, and the node allocation their reservations make up. Multi-row invariants
  * (capacity, binding, eviction) are single statements with data-modifying CTEs: atomic, one round
  * trip, and on PGlite they cannot interleave with other callers because the one connection serves
@@ -198,16 +214,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
     return this.one(
       `with p as (
          delete from pod where id = ?::uuid returning *
-       ), l as (
-         select id, name, cpu_allocated, memory_allocated from node
-         where id = (select node_id from p where status in ${RESERVING}) for update
-       ), released as (
-         update node set cpu_allocated = l.cpu_allocated - p.cpu_request,
-                         memory_allocated = l.memory_allocated - p.memory_request,
-                         updated_at = ${TS}
-         from l, p where node.id = l.id
-         returning node.id
-       )
+       ), ${releaseReservation(`(select node_id from p where status in ${RESERVING})`, "p")}
        select ${podColumns("coalesce((select name from l), (select name from node where node.id = p.node_id))")}
        from p`,
       [id, now],
@@ -238,15 +245,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
          update pod set status = ?, reason = ?, message = ?, finished_at = ${TS}, updated_at = ${TS}
          from old where pod.id = old.id
          returning pod.*
-       ), l as (
-         select id, cpu_allocated, memory_allocated from node where id = (select node_id from old) for update
-       ), released as (
-         update node set cpu_allocated = l.cpu_allocated - old.cpu_request,
-                         memory_allocated = l.memory_allocated - old.memory_request,
-                         updated_at = ${TS}
-         from l, old where node.id = l.id
-         returning node.id
-       )
+       ), ${releaseReservation("(select node_id from old)", "old")}
        select ${POD_COLUMNS} from p left join node pn on pn.id = p.node_id`,
       [id, status, reason, message, now, now, now],
     );

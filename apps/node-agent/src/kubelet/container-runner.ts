@@ -1,0 +1,248 @@
+import { constants } from "node:os";
+import {
+  backoffDelayMs,
+  containerReady,
+  containerRunning,
+  containerStarted,
+  containerTerminated,
+  containerWaiting,
+  crashLoopBackOff,
+  restartDecision,
+  shouldResetBackoff,
+  type BackoffOptions,
+  type ContainerSpec,
+  type ContainerState,
+  type ContainerStatus,
+  type LimitEnforcement,
+  type RestartPolicy,
+} from "@kube9/core";
+import { startContainer, type ContainerExit, type ContainerHandle, type ExecContext } from "../containers/process-container.js";
+import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
+import type { ContainerLog } from "../containers/container-log.js";
+import { imageName, resolveImage, type ImageEnv } from "../images.js";
+import { ProbeSet } from "./probe-set.js";
+
+// One container of a pod across all its runs: image lookup, start, exit, the restart policy with
+// CrashLoopBackOff, and its probes. Everything it does ends in a ContainerStatus; the pod worker
+// turns those into the pod's report.
+
+/** What the kubelet server needs from a container (logs and exec). */
+export interface ContainerAccess {
+  /** The log of the latest run, if the container ever started. */
+  readonly log: ContainerLog | undefined;
+  /** Whether an earlier run ended (so `logs --previous` has something to show). */
+  readonly hasPrevious: boolean;
+  /** Why the container is not running, when it waits. */
+  readonly waitingReason: string | undefined;
+  /** The running container to exec in, or undefined. */
+  readonly execContext: ExecContext | undefined;
+  /** The argv that runs `command` with the image's programs. */
+  execArgv(command: string[]): string[];
+}
+
+/** Options of a {@link ContainerRunner}. */
+export interface ContainerRunnerOptions {
+  pod: { id: string; name: string; namespace: string };
+  spec: ContainerSpec;
+  restartPolicy: RestartPolicy;
+  /** Grace of a liveness kill (the pod's terminationGracePeriodSeconds, as in Kubernetes). */
+  graceMs: number;
+  logDir: string;
+  cgroups: () => CgroupManager | null;
+  imageEnv: ImageEnv;
+  backoff: BackoffOptions;
+  backoffReset: { resetAfterMs: number };
+  /** Shell that joins the cgroup before exec (default /bin/sh). */
+  shell?: string;
+  /** Something in the status may have changed. */
+  onChange: () => void;
+}
+
+/** Kubernetes' exit code for a container that could not be started. */
+const START_ERROR_EXIT = 128;
+
+/** The container's environment: the pod's identity first, so the spec's own values win. */
+function containerEnvironment(opts: ContainerRunnerOptions): Record<string, string> {
+  const env: Record<string, string> = { HOSTNAME: opts.pod.name, POD_NAME: opts.pod.name, POD_NAMESPACE: opts.pod.namespace };
+  for (const { name, value } of opts.spec.env) env[name] = value;
+  return env;
+}
+
+/** Runs one container of a pod under its restart policy. */
+export class ContainerRunner implements ContainerAccess {
+  readonly id: string;
+  private handle: ContainerHandle | undefined;
+  private running = false;
+  private state: ContainerState = containerWaiting("ContainerCreating");
+  private lastState: ContainerState | Record<string, never> = {};
+  private restartCount = 0;
+  /** Restarts since the back-off was last reset (core's backoffDelayMs counts these). */
+  private backoffRestarts = 0;
+  private pullFailures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private launching: Promise<void> | undefined;
+  private stopped = false;
+  private probes: ProbeSet | undefined;
+  private enforcementSeen: LimitEnforcement | undefined;
+
+  constructor(private readonly opts: ContainerRunnerOptions) {
+    this.id = `${opts.pod.id}_${opts.spec.name}`;
+  }
+
+  get name(): string {
+    return this.opts.spec.name;
+  }
+
+  get log(): ContainerLog | undefined {
+    return this.handle?.log;
+  }
+
+  get hasPrevious(): boolean {
+    return "terminated" in this.lastState;
+  }
+
+  get waitingReason(): string | undefined {
+    return "waiting" in this.state ? this.state.waiting.reason : undefined;
+  }
+
+  get execContext(): ExecContext | undefined {
+    return this.running ? this.handle : undefined;
+  }
+
+  /**
+   * A busybox image has nothing but busybox applets, so `sh` or `test` in an exec or exec probe is
+   * busybox's, as in a real busybox container (a node image may have no /bin/sh at all).
+   */
+  execArgv(command: string[]): string[] {
+    if (imageName(this.opts.spec.image) !== "busybox") return command;
+    const busybox = resolveImage("busybox", ["true"], [], this.opts.imageEnv);
+    return "argv" in busybox ? [busybox.argv[0]!, ...command] : command;
+  }
+
+  get enforcement(): LimitEnforcement | undefined {
+    return this.enforcementSeen;
+  }
+
+  /** Starts the first run. */
+  start(): void {
+    this.launching = this.launch();
+  }
+
+  /** The status as Kubernetes reports it. */
+  status(): ContainerStatus {
+    const started = this.running && (this.probes?.started ?? containerStarted(this.opts.spec, undefined));
+    const readiness = this.probes?.state("readiness");
+    return {
+      name: this.opts.spec.name,
+      image: this.opts.spec.image,
+      state: this.state,
+      lastState: this.lastState,
+      ready: containerReady(this.opts.spec, this.running, started, readiness),
+      started,
+      restartCount: this.restartCount,
+    };
+  }
+
+  /** Runs the probes that are due. */
+  tick(now: number): void {
+    if (this.running && !this.stopped) this.probes?.tick(now);
+  }
+
+  /** Current use of the running container. */
+  usage(): CgroupUsage | undefined {
+    return this.running ? this.handle?.usage() : undefined;
+  }
+
+  /** Stops for good: no more restarts; SIGTERM, then SIGKILL after `graceMs`. Resolves when it is gone. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.launching;
+    if (this.handle && this.running) await this.handle.stop(graceMs);
+  }
+
+  /** Pids of a live run, for a last-resort kill when the agent exits. */
+  pids(): number[] {
+    return this.running && this.handle ? [this.handle.pgid, ...this.handle.pids()] : [];
+  }
+
+  private async launch(): Promise<void> {
+    this.timer = undefined;
+    if (this.stopped) return;
+    const { spec } = this.opts;
+    const image = resolveImage(spec.image, spec.command, spec.args, this.opts.imageEnv);
+    if ("error" in image) return this.imagePullFailed(image.error);
+    this.pullFailures = 0;
+    let handle: ContainerHandle;
+    const at = Date.now();
+    try {
+      handle = await startContainer({
+        id: this.id,
+        argv: image.argv,
+        env: containerEnvironment(this.opts),
+        logDir: this.opts.logDir,
+        limits: spec.limits,
+        cgroups: this.opts.cgroups(),
+        ...(this.opts.shell ? { shell: this.opts.shell } : {}),
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const exit = { exitCode: START_ERROR_EXIT, oomKilled: false, startedAt: at, finishedAt: Date.now() };
+      return this.exited(exit, { reason: "StartError", message });
+    }
+    this.handle = handle;
+    this.running = true;
+    this.enforcementSeen = { ...handle.enforcement };
+    this.state = containerRunning(handle.startedAt);
+    this.probes = new ProbeSet({
+      spec,
+      container: handle,
+      execArgv: (command) => this.execArgv(command),
+      startedAt: handle.startedAt,
+      onResult: () => this.opts.onChange(),
+      onKill: () => void handle.stop(this.opts.graceMs),
+    });
+    void handle.exited.then((exit) => {
+      if (this.handle !== handle) return;
+      this.running = false;
+      this.exited(exit);
+    });
+    this.opts.onChange();
+    // stop() came while starting: it awaits `launching`, then stops this run.
+  }
+
+  /** Records an ended run and, if the policy says so, schedules the next one after the back-off. */
+  private exited(exit: Pick<ContainerExit, "exitCode" | "oomKilled" | "startedAt" | "finishedAt" | "signal">, override?: { reason: string; message: string }): void {
+    const signal = exit.signal ? constants.signals[exit.signal as NodeJS.Signals] : undefined;
+    const { exitCode, oomKilled, startedAt, finishedAt } = exit;
+    const terminated = containerTerminated({ exitCode, oomKilled, startedAt, finishedAt, ...(signal !== undefined ? { signal } : {}) });
+    if (override) Object.assign(terminated.terminated, override);
+    if (this.stopped || !restartDecision(this.opts.restartPolicy, exit.exitCode)) {
+      this.state = terminated;
+      this.opts.onChange();
+      return;
+    }
+    if (shouldResetBackoff(exit.finishedAt - exit.startedAt, this.opts.backoffReset)) this.backoffRestarts = 0;
+    const delay = backoffDelayMs(this.backoffRestarts, this.opts.backoff);
+    this.lastState = terminated;
+    this.state = crashLoopBackOff(delay, this.opts.spec.name, this.opts.pod.name, this.opts.pod.namespace);
+    this.timer = setTimeout(() => {
+      this.backoffRestarts++;
+      this.restartCount++;
+      this.launching = this.launch();
+    }, delay);
+    this.opts.onChange();
+  }
+
+  /** The image is not on this node: ErrImagePull, then ImagePullBackOff while retrying with back-off. */
+  private imagePullFailed(error: string): void {
+    const first = this.pullFailures++ === 0;
+    this.state = first
+      ? containerWaiting("ErrImagePull", error)
+      : containerWaiting("ImagePullBackOff", `Back-off pulling image "${this.opts.spec.image}": ${error}`);
+    // A builtin image can appear later (e.g. the workload bundle gets built), so keep trying, slowly.
+    this.timer = setTimeout(() => (this.launching = this.launch()), backoffDelayMs(this.pullFailures - 1, this.opts.backoff));
+    this.opts.onChange();
+  }
+}

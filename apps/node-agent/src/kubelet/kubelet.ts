@@ -1,0 +1,261 @@
+import { rmdirSync } from "node:fs";
+import type { BackoffOptions, KubeletEndpoint, PodAssignment, PodStatusReport, PodTermination, Resources } from "@kube9/core";
+import { createCgroupManager, type CgroupManager, type CgroupUsage } from "../containers/cgroups.js";
+import { signalAll } from "../containers/proc.js";
+import type { ImageEnv } from "../images.js";
+import type { AgentLogger } from "../log.js";
+import { defaultPodLogDir, preparePodLogDir } from "./log-dir.js";
+import { PodWorker } from "./pod-worker.js";
+import { startKubeletServer, type ContainerTarget, type KubeletServer } from "./server.js";
+
+// The node's kubelet: a pod worker per pod with a spec, the bare ids of pods without one
+// (placeholders, which run nothing), and the server the API reaches for logs and exec. It is
+// driven by heartbeat answers only; what it reports back is podIds() and the status changes.
+
+/** What a heartbeat answer tells the kubelet. */
+export interface SyncInput {
+  desiredPodIds: string[];
+  assignments?: PodAssignment[];
+  terminating?: PodTermination[];
+}
+
+/** What one sync changed: pods added, placeholders dropped, workers that began to stop. */
+export interface SyncChanges {
+  started: string[];
+  stopped: string[];
+  stopping: string[];
+}
+
+/** Options of a {@link Kubelet}. */
+export interface KubeletOptions {
+  nodeId: string;
+  log: AgentLogger;
+  /** Container log directory (default: a folder under the OS temp dir named by node id). */
+  podLogDir?: string;
+  /** "auto" uses a writable cgroup hierarchy if there is one; "off" always uses the memory guard. */
+  cgroups?: "auto" | "off";
+  imageEnv?: ImageEnv;
+  backoff?: BackoffOptions;
+  backoffReset?: { resetAfterMs: number };
+  probeTickMs?: number;
+  execTimeoutMs?: number;
+}
+
+/** Runs the pods a node is given and answers for their containers. */
+export class Kubelet {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly placeholders = new Set<string>();
+  /** Status version the API has acknowledged, per pod. */
+  private readonly acked = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+  /** Last statuses of pods that are gone, reported once with the beat that no longer lists them. */
+  private readonly finals = new Map<string, PodStatusReport>();
+  private finalsInFlight = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  private cgroupManager: CgroupManager | null | undefined;
+  private logDir: string | undefined;
+  private server: KubeletServer | undefined;
+  private cpuSeen = new Map<string, { nanos: number; at: number }>();
+
+  constructor(private readonly opts: KubeletOptions) {}
+
+  /** Calls `listener` whenever the pod set or a pod's status changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the kubelet server; resolves with the endpoint to register. */
+  async listen(): Promise<KubeletEndpoint> {
+    this.server ??= await startKubeletServer({
+      lookup: (podId, name) => this.target(podId, name),
+      ...(this.opts.execTimeoutMs !== undefined ? { execTimeoutMs: this.opts.execTimeoutMs } : {}),
+    });
+    return { url: this.server.url, token: this.server.token };
+  }
+
+  /** Applies one heartbeat answer: new pods start, deleted ones terminate, ones moved away stop. */
+  sync(answer: SyncInput): SyncChanges {
+    const started: string[] = [];
+    const stopped: string[] = [];
+    const stopping: string[] = [];
+    const desired = new Set(answer.desiredPodIds);
+    for (const t of answer.terminating ?? []) {
+      if (this.placeholders.delete(t.id)) stopped.push(t.id);
+      const worker = this.workers.get(t.id);
+      if (worker && !worker.isTerminating) {
+        void this.retire(worker, worker.terminate(t.gracePeriodSeconds));
+        stopping.push(t.id);
+      }
+    }
+    for (const [id, worker] of this.workers) {
+      // Moved to another node or evicted: stop it as gently as a deletion would.
+      if (!desired.has(id) && !worker.isTerminating) {
+        void this.retire(worker, worker.terminate(worker.graceSeconds));
+        stopping.push(id);
+      }
+    }
+    for (const id of this.placeholders) {
+      if (!desired.has(id)) {
+        this.placeholders.delete(id);
+        stopped.push(id);
+      }
+    }
+    for (const a of answer.assignments ?? []) {
+      if (!desired.has(a.id) || this.workers.has(a.id)) continue;
+      this.placeholders.delete(a.id);
+      this.startWorker(a);
+      started.push(a.id);
+    }
+    for (const id of desired) {
+      if (this.workers.has(id) || this.placeholders.has(id)) continue;
+      this.placeholders.add(id);
+      started.push(id);
+    }
+    return { started, stopped, stopping };
+  }
+
+  /** The pods to report: running and still-stopping workers, and placeholders. */
+  podIds(): string[] {
+    return [...this.workers.keys(), ...this.placeholders];
+  }
+
+  /** The name of a pod that runs containers here (undefined for placeholders). */
+  podName(podId: string): string | undefined {
+    return this.workers.get(podId)?.name;
+  }
+
+  /** The statuses that changed since the API last acknowledged them; call ackStatusChanges() once delivered. */
+  takeStatusChanges(): PodStatusReport[] {
+    this.inFlight.clear();
+    this.finalsInFlight = new Set(this.finals.keys());
+    const out: PodStatusReport[] = [...this.finals.values()];
+    for (const [id, worker] of this.workers) {
+      if (this.acked.get(id) === worker.version) continue;
+      this.inFlight.set(id, worker.version);
+      out.push(worker.status());
+    }
+    return out;
+  }
+
+  /** The last taken statuses reached the API (a failed heartbeat leaves them to be sent again). */
+  ackStatusChanges(): void {
+    for (const [id, version] of this.inFlight) if (this.workers.has(id)) this.acked.set(id, version);
+    this.inFlight.clear();
+    for (const id of this.finalsInFlight) this.finals.delete(id);
+    this.finalsInFlight.clear();
+  }
+
+  /** Whether some status changed and was not taken yet. */
+  get hasStatusChanges(): boolean {
+    for (const [id, worker] of this.workers) if (this.acked.get(id) !== worker.version && this.inFlight.get(id) !== worker.version) return true;
+    return [...this.finals.keys()].some((id) => !this.finalsInFlight.has(id));
+  }
+
+  /** What the containers use: memory summed, CPU averaged since the previous call (cgroups only). */
+  usage(): Resources {
+    const now = performance.now();
+    let memoryBytes = 0;
+    let cpuMilli = 0;
+    const seen = new Map<string, { nanos: number; at: number }>();
+    for (const worker of this.workers.values()) {
+      for (const [id, u] of worker.usage()) {
+        memoryBytes += u.memoryBytes ?? 0;
+        cpuMilli += this.cpuSince(id, u, now, seen);
+      }
+    }
+    this.cpuSeen = seen;
+    return { cpuMilli: Math.round(cpuMilli), memoryMiB: Math.round(memoryBytes / (1024 * 1024)) };
+  }
+
+  /** Terminates every pod (SIGKILL after `graceMs`), closes the server and removes the node's cgroup and log dirs. */
+  async shutdown(graceMs: number): Promise<void> {
+    const workers = [...this.workers.values()];
+    await Promise.all(workers.map((w) => this.retire(w, w.dispose(graceMs))));
+    this.placeholders.clear();
+    await this.server?.close();
+    this.server = undefined;
+    this.cgroupManager?.removeNodeDirs();
+    if (this.logDir) {
+      try {
+        rmdirSync(this.logDir);
+      } catch {
+        // still holds something (or a configured directory shared with others): leave it
+      }
+    }
+  }
+
+  /** SIGKILLs every container synchronously: the last thing a dying agent process does. */
+  killAllNow(): void {
+    for (const worker of this.workers.values()) signalAll(undefined, worker.pids(), "SIGKILL");
+  }
+
+  private cpuSince(id: string, u: CgroupUsage, now: number, seen: Map<string, { nanos: number; at: number }>): number {
+    if (u.cpuNanos === undefined) return 0;
+    seen.set(id, { nanos: u.cpuNanos, at: now });
+    const before = this.cpuSeen.get(id);
+    if (!before || now <= before.at) return 0;
+    // CPU nanoseconds per wall microsecond equal millicores.
+    return Math.max(0, (u.cpuNanos - before.nanos) / ((now - before.at) * 1000));
+  }
+
+  private startWorker(a: PodAssignment): void {
+    this.logDir ??= this.prepareLogDir();
+    const worker = new PodWorker(a, {
+      logDir: this.logDir ?? this.opts.podLogDir ?? defaultPodLogDir(this.opts.nodeId),
+      cgroups: () => this.cgroups(),
+      ...(this.opts.imageEnv ? { imageEnv: this.opts.imageEnv } : {}),
+      ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
+      ...(this.opts.backoffReset ? { backoffReset: this.opts.backoffReset } : {}),
+      ...(this.opts.probeTickMs ? { probeTickMs: this.opts.probeTickMs } : {}),
+      onChange: () => this.emit(),
+    });
+    this.workers.set(a.id, worker);
+    worker.start();
+  }
+
+  /** Terminates a worker, then forgets it (the API deletes the pod once it is no longer reported). */
+  private retire(worker: PodWorker, stopped: Promise<void>): Promise<void> {
+    return stopped.then(() => {
+      if (this.workers.get(worker.id) !== worker) return;
+      this.workers.delete(worker.id);
+      // How its containers ended (e.g. SIGKILLed after the grace period) is worth one last report.
+      if (this.acked.get(worker.id) !== worker.version) this.finals.set(worker.id, worker.status());
+      this.acked.delete(worker.id);
+      worker.removeLogs();
+      this.opts.log.info(`pod stopped ${worker.id}`);
+      this.emit();
+    });
+  }
+
+  private prepareLogDir(): string | undefined {
+    const dir = preparePodLogDir(this.opts.nodeId, this.opts.podLogDir);
+    const wanted = this.opts.podLogDir ?? defaultPodLogDir(this.opts.nodeId);
+    if (!dir) this.opts.log.error(`no writable directory for container logs (tried ${wanted} and /dev/shm): containers cannot start`);
+    else if (dir !== wanted) this.opts.log.warn(`${wanted} is not writable; container logs go to ${dir}`);
+    return dir;
+  }
+
+  /** The cgroup manager, made on first use so that a node without pods touches no cgroup. */
+  private cgroups(): CgroupManager | null {
+    if (this.cgroupManager === undefined) {
+      const off = this.opts.cgroups === "off";
+      this.cgroupManager = off ? null : createCgroupManager({ nodeId: this.opts.nodeId });
+      const how = this.cgroupManager
+        ? `cgroup ${this.cgroupManager.layout.version}`
+        : `the agent's memory guard (${off ? "KUBE9_CGROUPS=off" : "no writable cgroup hierarchy"})`;
+      this.opts.log.info(`container limits enforced by ${how}`);
+    }
+    return this.cgroupManager;
+  }
+
+  private target(podId: string, name: string): ContainerTarget | undefined {
+    const worker = this.workers.get(podId);
+    const container = worker?.container(name);
+    return worker && container ? { podName: worker.name, container } : undefined;
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
