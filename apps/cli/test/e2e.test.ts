@@ -8,7 +8,7 @@
 // about the whole cluster (the scheduling algorithms over "every node", cluster totals, stopping `up`)
 // start a fresh `kube9 up` of their own (withCluster).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -681,4 +681,125 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
       expect(r.stderr).toBe(`error: cannot reach the Kube-9 API at ${cluster.url} (is "kube9 up" running?)\n`);
     });
   }, 60_000);
+});
+
+// kubectl habits: real containers (busybox, kube9/workload) run by the agents' kubelets on the process runtime.
+describe("kube9 CLI end to end: kubectl habits", () => {
+  /** A Pod manifest pinned to this case's nodes (node selector case=<tag>). */
+  const podManifest = (c: CaseNodes, name: string, container: Record<string, unknown>) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { case: c.tag } },
+    spec: { nodeSelector: { case: c.tag }, containers: [{ name: "main", ...container }] },
+  });
+  const sleeper = (c: CaseNodes, name: string) =>
+    podManifest(c, name, { image: "busybox", command: ["sleep", "3600"], resources: { limits: { cpu: "100m", memory: "32Mi" } } });
+  const httpWorkload = (c: CaseNodes, name: string, port: number) =>
+    podManifest(c, name, { image: "kube9/workload", args: ["http", "--port", String(port)], ports: [{ containerPort: port }] });
+
+  /** Writes documents as one YAML stream (JSON documents are YAML) into the cluster's home; returns its path. */
+  const manifestFile = (c: CaseNodes, docs: unknown[]): string => {
+    const path = join(main.home, `${c.tag}-${uniqueTag()}.yaml`);
+    writeFileSync(path, docs.map((d) => JSON.stringify(d, null, 2)).join("\n---\n") + "\n");
+    return path;
+  };
+
+  /** The `get pods` rows of these pods, once each reads READY 1/1 and STATUS Running. */
+  const untilRunning = (names: string[], timeoutMs: number) =>
+    eventually(`${names.join(", ")} Running 1/1`, timeoutMs, async () => {
+      const r = await main.kube9(["get", "pods"]);
+      const rows = names.map((n) => r.stdout.split("\n").find((l) => l.startsWith(`${n} `)));
+      return rows.every((row) => row && /^\S+\s+1\/1\s+Running\s+0\s/.test(row)) ? rows : undefined;
+    });
+
+  it("apply -f with two documents creates both; get pods shows them Running 1/1 within 15 s; again is unchanged", async () => {
+    await withNodes(main, [["k1", 2]], async (c) => {
+      const [sleep, web] = [c.pod("sleep"), c.pod("web")];
+      const file = manifestFile(c, [sleeper(c, sleep), httpWorkload(c, web, await freePort())]);
+      const r = await main.kube9(["apply", "-f", file]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`pod/${sleep} created\npod/${web} created\n`);
+      await untilRunning([sleep, web], 15_000);
+      const header = (await main.kube9(["get", "pods"])).stdout.split("\n")[0];
+      expect(header).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+      const again = await main.kube9(["apply", "-f", file]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(`pod/${sleep} unchanged\npod/${web} unchanged\n`);
+      // The Kubernetes object, for scripts written against kubectl.
+      const obj = JSON.parse((await main.kube9(["get", "pod", sleep, "-o", "json"])).stdout) as { kind: string; status: { phase: string } };
+      expect(obj).toMatchObject({ kind: "Pod", status: { phase: "Running" } });
+    });
+  });
+
+  it("logs of the http workload show a request it served", async () => {
+    await withNodes(main, [["k1", 2]], async (c) => {
+      const web = c.pod("web");
+      const port = await freePort();
+      expect((await main.kube9(["apply", "-f", manifestFile(c, [httpWorkload(c, web, port)])])).code).toBe(0);
+      await untilRunning([web], 15_000);
+      // The process runtime shares the host's network, so the workload listens on this machine.
+      const body = await eventually("the workload to answer", 10_000, async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+        return res?.ok ? res.text() : undefined;
+      });
+      expect(body).toBe(`hello from ${web}\n`);
+      const logs = await eventually("the request in the log", 5_000, async () => {
+        const r = await main.kube9(["logs", web]);
+        return r.code === 0 && r.stdout.includes("GET / from") ? r : undefined;
+      });
+      expect(logs.stdout).toMatch(/workload http: serving/);
+      const tail = await main.kube9(["logs", web, "--tail", "1"]);
+      expect(tail.stdout.trimEnd().split("\n")).toHaveLength(1);
+    });
+  });
+
+  it("exec passes the command's output and exit code through", async () => {
+    await withNodes(main, [["k1", 2]], async (c) => {
+      const name = c.pod("sleep");
+      expect((await main.kube9(["apply", "-f", manifestFile(c, [sleeper(c, name)])])).code).toBe(0);
+      await untilRunning([name], 15_000);
+      const three = await main.kube9(["exec", name, "--", "sh", "-c", "exit 3"]);
+      expect(three.code).toBe(3);
+      expect(three.stderr).toBe("");
+      const out = await main.kube9(["exec", name, "--", "sh", "-c", "echo out; echo err >&2"]);
+      expect(out).toEqual({ code: 0, stdout: "out\n", stderr: "err\n" });
+      const wrong = await main.kube9(["exec", name, "-c", "nope", "--", "true"]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toBe(`error: container "nope" is not valid for pod "${name}"\n`);
+    });
+  });
+
+  it("delete pod waits until the pod is gone", async () => {
+    await withNodes(main, [["k1", 2]], async (c) => {
+      const name = c.pod("sleep");
+      expect((await main.kube9(["apply", "-f", manifestFile(c, [sleeper(c, name)])])).code).toBe(0);
+      await untilRunning([name], 15_000);
+      const r = await main.kube9(["delete", "pod", name]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`pod "${name}" deleted\n`);
+      // Gone, not Terminating, the moment delete returns.
+      const get = await main.kube9(["get", "pod", name]);
+      expect(get.code).toBe(1);
+      expect(get.stderr).toMatch(/not found/);
+    });
+  });
+
+  it("a bad manifest: exit 1 with the field path; a wrong kind is named; the good document still applies", async () => {
+    await withNodes(main, [["k1", 2]], async (c) => {
+      const [bad, good] = [c.pod("bad"), c.pod("good")];
+      const noImage = podManifest(c, bad, {});
+      const service = { apiVersion: "v1", kind: "Service", metadata: { name: c.pod("svc") } };
+      const file = manifestFile(c, [noImage, service, sleeper(c, good)]);
+      const r = await main.kube9(["apply", "-f", file]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe(`pod/${good} created\n`);
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(new RegExp(`^error: \\S+ document 1 \\(line 1\\): pod "${bad}": .*spec\\.containers\\[0\\]\\.image: Required value`));
+      expect(lines[1]).toMatch(/^error: \S+ document 2 \(line \d+\): kind "Service" is not supported/);
+      expect((await main.kube9(["get", "pod", bad])).code).toBe(1);
+    });
+  });
 });
