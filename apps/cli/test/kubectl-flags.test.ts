@@ -2,7 +2,7 @@
 // --grace-period, --wait=false, --tail, pod/<name> and exit codes passed through by exec.
 import { describe, expect, it } from "vitest";
 import { parseBool, parseGrace } from "../src/commands/apply.js";
-import { passableExitCode, podArg, parseTail } from "../src/commands/logs-exec.js";
+import { followLines, passableExitCode, podArg, parseTail, type StreamHandlers } from "../src/commands/logs-exec.js";
 import { parseResourceArgs, parseResourceKind } from "../src/commands/resources.js";
 import { afterDashDash, parseContainerFlags, parseCpuLimit, parseEnv, parseMemoryLimit } from "../src/parse-container.js";
 
@@ -151,5 +151,44 @@ describe("delete, logs and exec flags", () => {
     expect(passableExitCode(137)).toBe(137);
     expect(passableExitCode(-1)).toBe(1);
     expect(passableExitCode(300)).toBe(1);
+  });
+});
+
+describe("logs -f", () => {
+  /** A fake subscription that replays `script` against the handlers, and records the unsubscribe. */
+  function fake(script: (h: StreamHandlers<{ line: string }>) => void) {
+    const state = { unsubscribed: false };
+    const subscribe = (h: StreamHandlers<{ line: string }>) => {
+      setTimeout(() => script(h), 0);
+      return { unsubscribe: () => (state.unsubscribed = true) };
+    };
+    return { state, subscribe };
+  }
+
+  it("prints lines until the server ends the stream (the container stopped)", async () => {
+    const lines: string[] = [];
+    const f = fake((h) => {
+      h.onData({ line: "a" });
+      h.onData({ line: "b" });
+      h.onComplete();
+    });
+    await followLines(f.subscribe, (l) => lines.push(l));
+    expect(lines).toEqual(["a", "b"]);
+    expect(f.state.unsubscribed).toBe(true);
+  });
+
+  // Reconnecting would replay the log from its start, so a lost stream ends the command with its error.
+  it("stops with the error when the link starts reconnecting", async () => {
+    const f = fake((h) => h.onConnectionStateChange({ state: "connecting", error: new Error("kubelet gone") }));
+    await expect(followLines(f.subscribe, () => {})).rejects.toThrow("kubelet gone");
+    expect(f.state.unsubscribed).toBe(true);
+  });
+
+  it("the first connecting state (no error yet) is not a failure", async () => {
+    const f = fake((h) => {
+      h.onConnectionStateChange({ state: "connecting", error: null });
+      h.onComplete();
+    });
+    await expect(followLines(f.subscribe, () => {})).resolves.toBeUndefined();
   });
 });

@@ -64,7 +64,7 @@ export function registerLogsExecCommands(program: Command): void {
           if (res.lines.length) process.stdout.write(res.lines.join("\n") + "\n");
           return;
         }
-        await follow((handlers) => client.pods.logsFollow.subscribe(input, handlers), (line) => process.stdout.write(line + "\n"));
+        await followLines((handlers) => client.pods.logsFollow.subscribe(input, handlers), (line) => process.stdout.write(line + "\n"));
       });
     });
 
@@ -102,22 +102,31 @@ export function registerLogsExecCommands(program: Command): void {
     });
 }
 
-/** Subscription callbacks that also hear when the stream ends. */
-interface StreamHandlers<T> {
+/** Subscription callbacks that also hear when the stream ends or the link starts reconnecting. */
+export interface StreamHandlers<T> {
   onData(value: T): void;
   onError(err: unknown): void;
   onComplete(): void;
+  onConnectionStateChange(state: { state: string; error: unknown }): void;
 }
 
 /** Prints a log stream until the server ends it (the container stopped), Ctrl-C, or an error. */
-async function follow(
+export async function followLines(
   subscribe: (handlers: StreamHandlers<{ line: string }>) => { unsubscribe(): void },
   write: (line: string) => void,
 ): Promise<void> {
   const stop = onceInterrupted();
   let settle!: (err?: unknown) => void;
   const ended = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
-  const sub = subscribe({ onData: (d) => write(d.line), onError: (err) => settle(err ?? new Error("log stream failed")), onComplete: () => settle() });
+  const sub = subscribe({
+    onData: (d) => write(d.line),
+    onError: (err) => settle(err ?? new Error("log stream failed")),
+    onComplete: () => settle(),
+    // The link would reconnect and print the log again from its start; kubectl logs -f ends instead.
+    onConnectionStateChange: (s) => {
+      if (s.state === "connecting" && s.error) settle(s.error);
+    },
+  });
   try {
     await Promise.race([stop.promise, ended]);
   } finally {
