@@ -72,19 +72,19 @@ export function amountsText(a: ContainerSpecDTO["limits"]): string {
 }
 
 const ENFORCED_BY: Record<string, string> = {
-  "cgroup-v1": "cgroup v1",
-  "cgroup-v2": "cgroup v2",
-  agent: "the node agent (kills the container over its limit)",
+  "cgroup-v1": "by cgroup v1",
+  "cgroup-v2": "by cgroup v2",
+  agent: "by the node agent (it kills the container over its limit)",
   none: "not enforced on this node",
 };
 
-/** How each limit is enforced, e.g. "memory: cgroup v2; CPU: not enforced on this node"; null before the node reports. */
+/** How each limit is enforced, e.g. "memory by cgroup v2, CPU not enforced on this node"; null before the node reports. */
 export function enforcementText(limits: ContainerSpecDTO["limits"], e: Enforcement | undefined): string | null {
   if (!e) return null;
   const parts: string[] = [];
-  if (limits.memoryMiB !== undefined) parts.push(`memory: ${ENFORCED_BY[e.memory] ?? e.memory}`);
-  if (limits.cpuMilli !== undefined) parts.push(`CPU: ${ENFORCED_BY[e.cpu] ?? e.cpu}`);
-  return parts.join("; ") || null;
+  if (limits.memoryMiB !== undefined) parts.push(`memory ${ENFORCED_BY[e.memory] ?? e.memory}`);
+  if (limits.cpuMilli !== undefined) parts.push(`CPU ${ENFORCED_BY[e.cpu] ?? e.cpu}`);
+  return parts.join(", ") || null;
 }
 
 /** A probe's handler in one line: "exec [cat /tmp/ok]", "GET :8080/healthz", "TCP :5432". */

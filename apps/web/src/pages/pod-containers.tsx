@@ -88,7 +88,7 @@ function ContainerBlock(props: { spec: ContainerSpecDTO; status: ContainerStatus
         <Row label="Requests">{amountsText(c.requests)}</Row>
         <Row label="Limits">
           {amountsText(c.limits)}
-          {enforced && <span className="muted small"> — enforced by {enforced}</span>}
+          {enforced && <span className="muted small" data-testid="container-enforcement"> — {enforced}</span>}
         </Row>
         {c.ports.length > 0 && <Row label="Ports">{c.ports.map((p) => `${p.containerPort}/${p.protocol}${p.name ? ` (${p.name})` : ""}`).join(", ")}</Row>}
         {c.env.length > 0 && (
