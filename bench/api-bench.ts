@@ -36,7 +36,7 @@ async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Pr
 }
 
 /** Runs `kube9 up` as its own process (as users run it), so the load generator does not share its CPU time. */
-async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube9Client) => Promise<T>): Promise<T> {
+export async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube9Client, apiPid: number) => Promise<T>): Promise<T> {
   const home = mkdtempSync(join(tmpdir(), "kube9-bench-"));
   const port = await freePort();
   const token = `k9a.bench-${Date.now()}-token`;
@@ -53,7 +53,7 @@ async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube
   try {
     const c = createKube9Client({ url: `http://127.0.0.1:${port}`, token });
     await until(async () => (await c.health.check.query().catch(() => undefined))?.ok, 120_000, 100);
-    return await fn(c);
+    return await fn(c, api.pid!);
   } finally {
     api.kill("SIGTERM");
     await exited;

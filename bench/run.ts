@@ -7,10 +7,14 @@ console.log(formatCoreBench(await runCoreBench()));
 console.log("\n== control plane through the API ==");
 await runApiBench();
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
-if (await dockerAnswers()) {
+const docker = await dockerAnswers();
+if (docker) {
   console.log("\n== docker runtime ==");
   await runDockerBench();
 } else {
   console.log("\n== docker runtime: skipped (no Docker engine answers) ==");
 }
+console.log("\n== pods that run containers ==");
+const { runPodsBench } = await import("./pods-bench.js");
+await runPodsBench(console.log, docker);
 process.exit(0);

@@ -95,7 +95,9 @@ export class ControlPlane {
       onElected: () => this.elected(),
       onDeposed: () => this.runControllers("while-leading", "stop"),
     });
-    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics }));
+    const kubelets = (this.kubelets = new KubeletProxy(cache));
+    const notifyNode = (nodeId: string) => kubelets.poke(nodeId);
+    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics, notifyNode }));
     const status = new NodeStatusService({
       db,
       cache,
@@ -124,9 +126,8 @@ export class ControlPlane {
     this.auth = new Authenticator(opts.adminTokenHash, cache, db);
     this.queries = new Queries({ db, cache, view, runtime: () => opts.defaultRuntime });
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
-    this.pods = new PodService({ db, cache, events, scheduler, now });
+    this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
     this.cluster = new ClusterService({ db, cache, events });
-    this.kubelets = new KubeletProxy(cache);
     this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, kickScheduler: () => scheduler.kick() });
   }
 

@@ -8,7 +8,7 @@
  * shared by the file; the cases that restart or stop the API, or need one whose runtime has never seen
  * the node image, start their own (withControlPlane).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -381,6 +381,38 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
       }
     });
   });
+
+  it("a pod's containers run inside its node's container (docker top) and die with it", async () => {
+    const p = shared;
+    await withNodes(p, [{ short: "a", cpu: 1 }], async (c) => {
+      const node = c.name("a");
+      const pod = c.name("sleeper");
+      await p.api.pods.launch.mutate({
+        name: pod,
+        image: "busybox",
+        command: ["sh", "-c", "echo started; exec sleep 3600"],
+        limitCpu: 0.1,
+        limitMemoryMiB: 16,
+        nodeSelector: c.selector,
+      });
+      const running = await until("the container Running", async () => {
+        const got = (await p.api.pods.get.query({ name: pod })).pod;
+        return got.phase === "Running" && got.containerStatuses[0]?.ready ? got : null;
+      }, 20_000);
+      expect(running.nodeName).toBe(node);
+      // No cgroups inside a node container (read-only /sys): the agent enforces memory itself.
+      expect(running.enforcement[pod]?.memory).toBe("agent");
+      const container = docker.getContainer(`kube9-node-${node}`);
+      const top = (await container.top({ ps_args: "-o pid,args" })) as { Processes: string[][] };
+      expect(top.Processes.some((row) => row.join(" ").includes("sleep 3600"))).toBe(true);
+      const hostPids = top.Processes.filter((row) => row.join(" ").includes("sleep 3600")).map((row) => Number(row[0]));
+      expect((await p.api.pods.logs.query({ name: pod })).lines).toContain("started");
+      expect(await p.api.pods.exec.mutate({ name: pod, command: ["sh", "-c", "exit 4"] })).toMatchObject({ exitCode: 4 });
+      // The node dies: its container takes the pod's processes with it.
+      await container.kill();
+      await until("the pod's processes gone", async () => hostPids.every((pid) => !existsSync(`/proc/${pid}`)), 5_000);
+    });
+  }, 60_000);
 
   it("places pods; a killed container is Failed at once and its pods run elsewhere; it is restarted", async () => {
     const p = shared;

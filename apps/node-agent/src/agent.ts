@@ -229,6 +229,7 @@ export class NodeAgent {
     while (!this.abort.signal.aborted) {
       const beganAt = performance.now();
       try {
+        this.kubelet.takeSyncRequest();
         const podIds = this.kubelet.podIds();
         const input = {
           nodeId: this.opts.nodeId,
@@ -284,7 +285,7 @@ export class NodeAgent {
 
   /** Whether the kubelet has news the API has not heard: a status change, or a pod that finished stopping. */
   private unreported(): boolean {
-    return this.kubelet.hasStatusChanges || podKey(this.kubelet.podIds()) !== this.reportedPods;
+    return this.kubelet.syncRequested || this.kubelet.hasStatusChanges || podKey(this.kubelet.podIds()) !== this.reportedPods;
   }
 
   /** Like sleep, but ends early once the kubelet has something to report. */

@@ -44,18 +44,31 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
 
-/** A page title with a button that opens and closes the page's create form; `form` gets the function that closes it. */
-export function PageHeadWithForm(props: { title: string; openLabel: string; testid: string; form(close: () => void): ReactNode }) {
-  const [open, setOpen] = useState(false);
+/** A form a page head can open; `form` gets the function that closes it. */
+export interface HeadForm {
+  openLabel: string;
+  testid: string;
+  form(close: () => void): ReactNode;
+}
+
+/** A page title with a button that opens and closes the page's create form, and buttons for any `more` forms (one open at a time). */
+export function PageHeadWithForm(props: HeadForm & { title: string; more?: HeadForm[] }) {
+  const forms = [props, ...(props.more ?? [])];
+  const [open, setOpen] = useState<string | null>(null);
+  const shown = forms.find((f) => f.testid === open);
   return (
     <>
       <div className="page-head">
         <h1>{props.title}</h1>
-        <button onClick={() => setOpen(!open)} data-testid={props.testid}>
-          {open ? "Close" : props.openLabel}
-        </button>
+        <div className="head-buttons">
+          {forms.map((f) => (
+            <button key={f.testid} className={f === props ? "" : "secondary"} onClick={() => setOpen(open === f.testid ? null : f.testid)} data-testid={f.testid}>
+              {open === f.testid ? "Close" : f.openLabel}
+            </button>
+          ))}
+        </div>
       </div>
-      {open && props.form(() => setOpen(false))}
+      {shown?.form(() => setOpen(null))}
     </>
   );
 }

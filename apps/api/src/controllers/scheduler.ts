@@ -11,6 +11,8 @@ const BIND_ATTEMPTS = 5;
 export interface SchedulerDeps extends ControllerContext {
   db: Database;
   metrics?: ControlPlaneMetrics;
+  /** A pod with containers was bound: its node should learn it now, not at its next heartbeat. */
+  notifyNode?: (nodeId: string) => void;
 }
 
 /** The outcome of placing one pod. */
@@ -167,6 +169,7 @@ export class SchedulerController extends LoopController {
   private async bound(pod: PodRecord): Promise<void> {
     this.deps.cache.addAllocation(pod.nodeId!, pod.request, 1);
     this.deps.cache.putPod(pod);
+    if (pod.spec) this.deps.notifyNode?.(pod.nodeId!);
     await this.deps.events.pod("Normal", "Scheduled", pod, pod.message ?? "");
   }
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalAgents } from "./local-agents.js";
@@ -76,15 +76,16 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
     if (!child) return;
     child.stopping = true;
     child.proc.kill("SIGCONT");
-    child.proc.kill(graceful ? "SIGTERM" : "SIGKILL");
-    const timer = setTimeout(() => child.proc.kill("SIGKILL"), 3000);
+    if (graceful) child.proc.kill("SIGTERM");
+    else killNode(child.proc);
+    const timer = setTimeout(() => killNode(child.proc), 3000);
     await child.exited;
     clearTimeout(timer);
   }
 
   async kill(nodeId: string): Promise<void> {
     const child = this.live(nodeId);
-    child.proc.kill("SIGKILL");
+    killNode(child.proc);
     await child.exited;
   }
 
@@ -95,4 +96,54 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
   async resume(nodeId: string): Promise<void> {
     this.agents.get(nodeId)?.proc.kill("SIGCONT");
   }
+}
+
+/**
+ * Kills an agent and every process under it at once: its pods' containers run in their own process
+ * groups and would outlive it (reparented to init); a node that dies takes its containers with it.
+ */
+function killNode(proc: ChildProcess): void {
+  const pids = proc.pid === undefined ? [] : descendants(proc.pid);
+  proc.kill("SIGKILL");
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Every descendant of a process (children, grandchildren, ...), read from /proc. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // The command name may hold spaces or parentheses: fields start after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
 }

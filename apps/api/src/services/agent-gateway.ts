@@ -41,7 +41,7 @@ export class AgentGateway {
   async register(
     nodeId: string,
     kubelet?: KubeletEndpoint,
-  ): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources }> {
+  ): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources; podCIDR: string }> {
     const node = await this.liveNode(nodeId);
     this.deps.leases.beat(nodeId, this.deps.now(), null);
     if (JSON.stringify(kubelet ?? null) !== JSON.stringify(node.kubelet)) {
@@ -56,6 +56,7 @@ export class AgentGateway {
       role: node.role,
       heartbeatIntervalMs: this.deps.cache.settings.health.heartbeatIntervalMs,
       capacity: { ...node.capacity },
+      podCIDR: podCidrOf(node.seq),
     };
   }
 
@@ -152,4 +153,14 @@ export class AgentGateway {
 
 function sortedKey(ids: readonly string[]): string {
   return [...ids].sort().join(",");
+}
+
+/**
+ * The node's pod address range, as Kubernetes gives each node a podCIDR: a /24 of 10.244.0.0/14 picked
+ * by registration order (1,024 nodes before ranges repeat), so pods on different nodes never share an IP.
+ * The addresses live only in network namespaces kube9 creates; the host never routes them.
+ */
+export function podCidrOf(seq: number): string {
+  const n = ((seq % 1024) + 1024) % 1024;
+  return `10.${244 + (n >> 8)}.${n & 255}.0/24`;
 }

@@ -75,6 +75,20 @@ export class KubeletProxy {
     return { exitCode: Number(out.exitCode ?? 1), stdout: String(out.stdout ?? ""), stderr: String(out.stderr ?? "") };
   }
 
+  /** Asks a node's kubelet to heartbeat now (a pod was bound there or is being deleted), instead of at its next interval. */
+  poke(nodeId: string): void {
+    const kubelet = this.cache.node(nodeId)?.kubelet;
+    if (!kubelet) return;
+    // Best effort: the next heartbeat carries the same news anyway.
+    void fetch(`${kubelet.url}/sync`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${kubelet.token}` },
+      signal: AbortSignal.timeout(1000),
+    })
+      .then((res) => res.body?.cancel())
+      .catch(() => undefined);
+  }
+
   private async target(name: string, container: string | undefined): Promise<Target> {
     const pod = await this.cache.findPod(name);
     if (!pod) throw notFound("pod", name);

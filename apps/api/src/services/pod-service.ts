@@ -25,6 +25,8 @@ export interface LaunchPodInput {
 
 export interface PodServiceDeps extends ServiceContext {
   scheduler: SchedulerController;
+  /** A pod's node has news (its pod is being deleted): tell it now, not at its next heartbeat. */
+  notifyNode?: (nodeId: string) => void;
 }
 
 type Launched = { pod: PodDTO; scheduled: boolean; message: string };
@@ -126,6 +128,7 @@ export class PodService {
       const terminating = await db.pods.markTerminating(pod.id, now());
       if (terminating) {
         cache.putPod(terminating);
+        this.deps.notifyNode?.(node.id);
         const grace = pod.spec?.terminationGracePeriodSeconds ?? 0;
         await events.pod("Normal", "Killing", terminating, `stopping the pod's containers (grace period ${grace}s)`);
         return toPodDTO(terminating);

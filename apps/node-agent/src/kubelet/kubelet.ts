@@ -55,6 +55,7 @@ export class Kubelet {
   private cgroupManager: CgroupManager | null | undefined;
   private logDir: string | undefined;
   private server: KubeletServer | undefined;
+  private syncAsked = false;
   private cpuSeen = new Map<string, { nanos: number; at: number }>();
 
   constructor(private readonly opts: KubeletOptions) {}
@@ -69,6 +70,10 @@ export class Kubelet {
   async listen(): Promise<KubeletEndpoint> {
     this.server ??= await startKubeletServer({
       lookup: (podId, name) => this.target(podId, name),
+      onSync: () => {
+        this.syncAsked = true;
+        this.emit();
+      },
       ...(this.opts.execTimeoutMs !== undefined ? { execTimeoutMs: this.opts.execTimeoutMs } : {}),
     });
     return { url: this.server.url, token: this.server.token };
@@ -144,6 +149,18 @@ export class Kubelet {
     this.inFlight.clear();
     for (const id of this.finalsInFlight) this.finals.delete(id);
     this.finalsInFlight.clear();
+  }
+
+  /** Whether the API asked for a heartbeat now (POST /sync); reading it clears the request. */
+  takeSyncRequest(): boolean {
+    const asked = this.syncAsked;
+    this.syncAsked = false;
+    return asked;
+  }
+
+  /** Whether the API asked for a heartbeat that has not happened yet. */
+  get syncRequested(): boolean {
+    return this.syncAsked;
   }
 
   /** Whether some status changed and was not taken yet. */

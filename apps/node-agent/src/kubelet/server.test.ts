@@ -86,3 +86,21 @@ describe("kubelet server", () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 });
+
+describe("kubelet server: POST /sync", () => {
+  it("asks for a heartbeat now, only with the token and only by POST", async () => {
+    const { startKubeletServer } = await import("./server.js");
+    let asked = 0;
+    const server = await startKubeletServer({ lookup: () => undefined, onSync: () => asked++ });
+    try {
+      const auth = { authorization: `Bearer ${server.token}` };
+      expect((await fetch(`${server.url}/sync`, { method: "POST" })).status).toBe(401);
+      expect((await fetch(`${server.url}/sync`, { headers: auth })).status).toBe(405);
+      expect(asked).toBe(0);
+      expect((await fetch(`${server.url}/sync`, { method: "POST", headers: auth })).status).toBe(204);
+      expect(asked).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

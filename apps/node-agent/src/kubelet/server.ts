@@ -23,6 +23,8 @@ export interface KubeletServerOptions {
   execTimeoutMs?: number;
   /** Cap of an exec's stdout and of its stderr (default 1 MiB each). */
   maxExecOutputBytes?: number;
+  /** `POST /sync`: the API has news for this node (a pod bound or deleted); heartbeat now instead of at the next interval. */
+  onSync?: () => void;
 }
 
 /** A listening kubelet server. */
@@ -91,6 +93,15 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
 async function handle(req: IncomingMessage, res: ServerResponse, token: string, opts: KubeletServerOptions): Promise<void> {
   if (!tokenMatches(req.headers.authorization, token)) throw new HttpError(401, "unauthorized");
   const url = new URL(req.url ?? "/", "http://kubelet");
+  if (url.pathname === "/sync") {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      throw new HttpError(405, "use POST");
+    }
+    opts.onSync?.();
+    res.writeHead(204).end();
+    return;
+  }
   const match = ROUTE.exec(url.pathname);
   if (!match) throw new HttpError(404, "not found");
   const [, podId, name, action] = match.map((m) => decodeURIComponent(m)) as [string, string, string, "logs" | "exec"];

@@ -3,6 +3,7 @@ import { ago, cores, mib, NODE_ROLES, RUNTIME_KINDS, type NodeDTO, type NodeRole
 import { useClusterStatus, useLive, useNodes, useNow, usePods } from "../live";
 import { FormActions, objectInput, SizeFields, TextField, useObjectFields } from "../object-form";
 import { Bar, Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
+import { NodePods } from "./node-pods";
 
 export function NodesPage() {
   const nodes = useNodes();
@@ -118,17 +119,7 @@ function NodeCard({ node: n }: { node: NodeDTO }) {
           ))}
         </div>
       )}
-      <div className="pods-array" data-testid="pod-ids">
-        <span className="muted small">pods [{n.podIds.length}]</span>
-        {n.podIds.map((id) => {
-          const p = byId.get(id);
-          return (
-            <a key={id} className="pod-chip" href={p ? `#/pods/${encodeURIComponent(p.name)}` : undefined} title={id}>
-              {p?.name ?? id.slice(0, 8)}
-            </a>
-          );
-        })}
-      </div>
+      <NodePods node={n} pods={byId} />
       <div className="node-actions">
         <button className="danger small-btn" disabled={action.busy} onClick={() => act(() => client.nodes.fail.mutate({ name: n.name, mode: "kill" }))} data-testid="fail-kill">
           Kill

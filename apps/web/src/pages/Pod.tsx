@@ -1,11 +1,14 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { cores, errorMessage, mib } from "../api";
+import { cores, errorMessage, mib, type PodDTO } from "../api";
+import { podStatusText, readyText, restartsOf } from "../containers";
 import { useLive, usePods } from "../live";
 import { StatusBadge, useAction } from "../ui";
 import { EventRow } from "./Events";
+import { PodContainers } from "./pod-containers";
+import { PodLogs } from "./pod-logs";
 
-/** One pod: where it runs and why — every node with the reasons it fits or does not. */
+/** One pod: its containers and their logs, where it runs and why (every node with the reasons it fits or does not). */
 export function PodPage({ name }: { name: string }) {
   const { client } = useLive();
   const pods = usePods();
@@ -33,7 +36,7 @@ export function PodPage({ name }: { name: string }) {
       <a href="#/pods">← Pods</a>
       <div className="page-head">
         <h1>
-          {name} {pod && <StatusBadge status={pod.status} />}
+          {name} {pod && <StatusBadge status={podStatusText(pod)} />}
         </h1>
         <button
           className="secondary"
@@ -53,6 +56,18 @@ export function PodPage({ name }: { name: string }) {
         <div className="card kv wide-kv" data-testid="pod-summary">
           <span>Node</span>
           <span data-testid="pod-node">{pod.nodeName ?? "— (not placed)"}</span>
+          <span>Phase</span>
+          <span data-testid="pod-phase">{pod.phase ?? `— (Kube-9 status ${pod.status}; its node has not reported)`}</span>
+          <span>Pod IP</span>
+          <span data-testid="pod-ip" className="mono">
+            {pod.podIP ?? "none"}
+          </span>
+          <span>Ready</span>
+          <span>
+            {readyText(pod)} containers, {restartsOf(pod)} restarts
+          </span>
+          <span>Namespace</span>
+          <span>{pod.namespace}</span>
           <span>Request</span>
           <span>
             {cores(pod.request.cpuMilli)} CPU, {mib(pod.request.memoryMiB)}
@@ -63,8 +78,16 @@ export function PodPage({ name }: { name: string }) {
           <span className="mono small">{Object.entries(pod.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "—"}</span>
           <span>Node selector</span>
           <span className="mono small">{Object.entries(pod.nodeSelector).map(([k, v]) => `${k}=${v}`).join(", ") || "—"}</span>
-          <span>Restarts</span>
-          <span>{pod.restarts}</span>
+          {pod.spec && (
+            <>
+              <span>Restart policy</span>
+              <span>{pod.spec.restartPolicy}</span>
+            </>
+          )}
+          <span>Rescheduled</span>
+          <span>{pod.restarts === 1 ? "once (its node left or failed)" : pod.restarts ? `${pod.restarts} times (its nodes left or failed)` : "never"}</span>
+          <span>Conditions</span>
+          <Conditions pod={pod} />
           {pod.message && (
             <>
               <span>Message</span>
@@ -75,6 +98,8 @@ export function PodPage({ name }: { name: string }) {
           <span className="mono small">{pod.id}</span>
         </div>
       )}
+      {pod && <PodContainers pod={pod} />}
+      {pod && <PodLogs pod={pod} />}
       <div className="card">
         <h2>Placement: why this node</h2>
         {!d ? (
@@ -117,5 +142,19 @@ export function PodPage({ name }: { name: string }) {
         </div>
       )}
     </div>
+  );
+}
+
+function Conditions({ pod }: { pod: PodDTO }) {
+  if (pod.conditions.length === 0) return <span className="muted">— (its node has not reported)</span>;
+  return (
+    <span className="conditions" data-testid="pod-conditions">
+      {pod.conditions.map((c) => (
+        <span key={c.type} className={c.status === "True" ? "ok" : "bad"} title={[c.reason, c.message].filter(Boolean).join(": ")}>
+          {c.type}={c.status}
+          {c.reason ? ` (${c.reason})` : ""}
+        </span>
+      ))}
+    </span>
   );
 }

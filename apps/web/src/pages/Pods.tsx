@@ -1,9 +1,12 @@
 import { useMemo, useState } from "react";
-import { ago, cores, parseLabels, POD_STATUSES, POLICIES, type Policy } from "../api";
+import { ago, cores, POD_STATUSES } from "../api";
+import { podStatusText, readyText, restartsOf } from "../containers";
 import { useLive, useNodes, useNow, usePods } from "../live";
-import { FormActions, objectInput, SizeFields, TextField, useObjectFields } from "../object-form";
 import { Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
+import { ApplyManifestForm } from "./apply-manifest";
+import { LaunchForm } from "./launch-form";
 
+/** All pods, with kubectl's columns (READY, STATUS, RESTARTS, IP, NODE), the launch form and the manifest form. */
 export function PodsPage() {
   const pods = usePods();
   const nodes = useNodes();
@@ -24,7 +27,13 @@ export function PodsPage() {
   }, [pods, status, node, text]);
   return (
     <div className="page">
-      <PageHeadWithForm title="Pods" openLabel="+ Launch pod" testid="toggle-launch" form={(close) => <LaunchForm onDone={close} />} />
+      <PageHeadWithForm
+        title="Pods"
+        openLabel="+ Launch pod"
+        testid="toggle-launch"
+        form={(close) => <LaunchForm onDone={close} />}
+        more={[{ openLabel: "Apply manifest", testid: "toggle-apply", form: () => <ApplyManifestForm /> }]}
+      />
       <div className="toolbar">
         <select value={status} onChange={(e) => setStatus(e.target.value)} data-testid="pod-status-filter">
           <option value="">all statuses</option>
@@ -53,7 +62,10 @@ export function PodsPage() {
             <thead>
               <tr>
                 <th>Name</th>
+                <th>Ready</th>
                 <th>Status</th>
+                <th>Restarts</th>
+                <th>IP</th>
                 <th>Node</th>
                 <th>CPU</th>
                 <th>Memory</th>
@@ -69,9 +81,12 @@ export function PodsPage() {
                   <td>
                     <a href={`#/pods/${encodeURIComponent(p.name)}`}>{p.name}</a>
                   </td>
-                  <td>
-                    <StatusBadge status={p.status} />
+                  <td className="pod-ready">{readyText(p)}</td>
+                  <td title={`Kube-9 status: ${p.status}`}>
+                    <StatusBadge status={podStatusText(p)} />
                   </td>
+                  <td className="pod-restarts">{restartsOf(p)}</td>
+                  <td className="mono small">{p.podIP ?? <span className="muted">—</span>}</td>
                   <td className="pod-node">{p.nodeName ?? <span className="muted">—</span>}</td>
                   <td>{cores(p.request.cpuMilli)}</td>
                   <td>{p.request.memoryMiB} MiB</td>
@@ -97,50 +112,5 @@ export function PodsPage() {
         </div>
       )}
     </div>
-  );
-}
-
-function LaunchForm({ onDone }: { onDone(): void }) {
-  const { client } = useLive();
-  const form = useObjectFields({ cpu: "0.5", memory: "256" });
-  const [algorithm, setAlgorithm] = useState("");
-  const [selector, setSelector] = useState("");
-  const [result, setResult] = useState("");
-  const action = useAction();
-  const submit = (e: React.FormEvent) => {
-    e.preventDefault();
-    setResult("");
-    void action.run(async () => {
-      const r = await client.pods.launch.mutate({
-        ...objectInput(form.fields),
-        ...(algorithm ? { algorithm: algorithm as Policy } : {}),
-        ...(selector.trim() ? { nodeSelector: parseLabels(selector) } : {}),
-      });
-      setResult(r.scheduled ? `${r.pod.name} placed on ${r.pod.nodeName}: ${r.message}` : `${r.pod.name} is Pending: ${r.message}`);
-      form.set("name")("");
-      if (r.scheduled) onDone();
-    });
-  };
-  return (
-    <form className="card form" onSubmit={submit} data-testid="launch-form">
-      <h2>Launch a pod</h2>
-      <div className="fields">
-        <SizeFields kind="pod" form={form} />
-        <label>
-          Algorithm
-          <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value)} data-testid="pod-algorithm">
-            <option value="">cluster default</option>
-            {POLICIES.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </label>
-        <TextField label="Labels" value={form.fields.labels} onChange={form.set("labels")} placeholder="app=web" />
-        <TextField label="Node selector" value={selector} onChange={setSelector} placeholder="zone=a" />
-      </div>
-      <FormActions action={action} label="Launch" busyLabel="Launching…" testid="launch-submit">
-        {result && <span className="muted">{result}</span>}
-      </FormActions>
-    </form>
   );
 }
