@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ipIn, linksIn, netnsList, removeTestSharedNetns, requireNetns, TEST_SHARED_NETNS } from "../../test/netns-helpers.js";
+import { IpPool, parseCidr } from "./ipam.js";
+import { createPodNetwork, podNetnsName } from "./pod-network.js";
+
+const dir = mkdtempSync(join(tmpdir(), "k9-podnet-"));
+afterAll(() => {
+  removeTestSharedNetns();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const podId = () => crypto.randomUUID();
+
+describe("pod IP allocation", () => {
+  it("hands out .2 to .254 of a /24 round-robin, one per pod, and reuses freed ones last", () => {
+    const pool = new IpPool(parseCidr("10.244.3.0/24")!);
+    expect(pool.capacity).toBe(253);
+    expect(pool.allocate("a")).toBe("10.244.3.2");
+    expect(pool.allocate("a")).toBe("10.244.3.2");
+    expect(pool.allocate("b")).toBe("10.244.3.3");
+    pool.release("a");
+    expect(pool.allocate("c")).toBe("10.244.3.4");
+    for (let i = 0; i < 250; i++) expect(pool.allocate(`x${i}`)).toBeDefined();
+    // Only the freed .2 is left.
+    expect(pool.allocate("last")).toBe("10.244.3.2");
+    expect(pool.allocate("none")).toBeUndefined();
+  });
+
+  it("parses CIDRs and names namespaces by pod id", () => {
+    expect(parseCidr("10.245.7.9/24")).toEqual({ base: (10 << 24) + (245 << 16) + (7 << 8), prefix: 24 });
+    expect(parseCidr("10.245.7.0/33")).toBeUndefined();
+    expect(parseCidr("nonsense")).toBeUndefined();
+    expect(podNetnsName("0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011")).toBe("k9p-0f1e2d3c4b5a");
+    expect(podNetnsName("not-hex")).toMatch(/^k9p-[0-9a-f]{12}$/);
+  });
+});
+
+describe("a pod network that is not there", () => {
+  it("says why, and gives pods no address", async () => {
+    const off = await createPodNetwork({ podCIDR: "10.244.9.0/24", stateDir: join(dir, "off"), disabled: "KUBE9_POD_NETWORK=off" });
+    expect(off).toMatchObject({ available: false, reason: "KUBE9_POD_NETWORK=off" });
+    expect(off.description).toMatch(/pods share the node's network and report no pod IP/);
+    expect(await off.setup(podId())).toBeUndefined();
+    const noCidr = await createPodNetwork({ podCIDR: undefined, stateDir: join(dir, "off") });
+    expect(noCidr.reason).toMatch(/no podCIDR/);
+  });
+});
+
+describe.runIf(requireNetns())("pod network namespaces", () => {
+  const options = (name: string, podCIDR = "10.244.20.0/24") => ({ podCIDR, stateDir: join(dir, name), sharedNetns: TEST_SHARED_NETNS });
+
+  it("gives a pod eth0 with its IP on-link for the cluster range, and teardown leaves nothing behind", async () => {
+    const net = await createPodNetwork(options("one"));
+    expect(net.available).toBe(true);
+    const id = podId();
+    const address = (await net.setup(id))!;
+    expect(address).toEqual({ netns: podNetnsName(id), ip: "10.244.20.2" });
+    expect(await net.setup(id)).toEqual(address);
+    expect(netnsList()).toContain(address.netns);
+    expect(ipIn(address.netns, ["-o", "addr", "show", "dev", "eth0"])).toContain("inet 10.244.20.2/14");
+    expect(ipIn(address.netns, ["-o", "link", "show", "lo"])).toMatch(/[<,]UP[,>]/);
+    // The only route is the on-link cluster range: nothing leads off the bridge.
+    expect(ipIn(address.netns, ["route", "show"]).trim()).toBe("10.244.0.0/14 dev eth0 proto kernel scope link src 10.244.20.2");
+    const peer = `k9v${address.netns.slice(4)}`;
+    expect(ipIn(TEST_SHARED_NETNS, ["-o", "link", "show", peer])).toContain("master k9br0");
+    expect(readdirSync(join(dir, "one"))).toEqual([address.netns]);
+
+    await net.teardown(id);
+    expect(netnsList()).not.toContain(address.netns);
+    expect(linksIn(TEST_SHARED_NETNS).filter((l) => l.startsWith("k9v"))).toEqual([]);
+    expect(readdirSync(join(dir, "one"))).toEqual([]);
+    // The address is free again (after the rest of the round).
+    expect((await net.setup(id))!.ip).toBe("10.244.20.3");
+    await net.teardown(id);
+  });
+
+  it("sweeps the namespaces this node recorded in a previous run, and only those", async () => {
+    const before = await createPodNetwork(options("sweep", "10.244.21.0/24"));
+    const other = await createPodNetwork(options("other-node", "10.244.22.0/24"));
+    const stale = (await before.setup(podId()))!;
+    const foreign = podId();
+    const kept = (await other.setup(foreign))!;
+    // The agent "crashed": nothing was torn down. Its next start sweeps its own leftovers.
+    const after = await createPodNetwork(options("sweep", "10.244.21.0/24"));
+    expect(after.available).toBe(true);
+    expect(netnsList()).not.toContain(stale.netns);
+    expect(netnsList()).toContain(kept.netns);
+    expect(linksIn(TEST_SHARED_NETNS).filter((l) => l.startsWith("k9v"))).toEqual([`k9v${kept.netns.slice(4)}`]);
+    await other.teardown(foreign);
+  });
+
+  it("lets agents starting together share one bridge", async () => {
+    removeTestSharedNetns();
+    const nets = await Promise.all([0, 1, 2, 3].map((i) => createPodNetwork(options(`race-${i}`, `10.244.3${i}.0/24`))));
+    expect(nets.map((n) => n.reason)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(linksIn(TEST_SHARED_NETNS)).toEqual(["lo", "k9br0"]);
+  });
+});
