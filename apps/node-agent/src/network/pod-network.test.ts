@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ipIn, linksIn, netnsList, removeTestSharedNetns, requireNetns, TEST_SHARED_NETNS } from "../../test/netns-helpers.js";
+import { runProbe } from "../containers/probes.js";
+import { startContainer } from "../containers/process-container.js";
 import { IpPool, parseCidr } from "./ipam.js";
 import { createPodNetwork, podNetnsName } from "./pod-network.js";
 
@@ -13,6 +15,7 @@ afterAll(() => {
 });
 
 const podId = () => crypto.randomUUID();
+const BUSYBOX = "/bin/busybox";
 
 describe("pod IP allocation", () => {
   it("hands out .2 to .254 of a /24 round-robin, one per pod, and reuses freed ones last", () => {
@@ -90,6 +93,27 @@ describe.runIf(requireNetns())("pod network namespaces", () => {
     expect(netnsList()).toContain(kept.netns);
     expect(linksIn(TEST_SHARED_NETNS).filter((l) => l.startsWith("k9v"))).toEqual([`k9v${kept.netns.slice(4)}`]);
     await other.teardown(foreign);
+  });
+
+  it("probes a pod's port from inside its namespace (the host has no route to pod IPs)", async () => {
+    const net = await createPodNetwork(options("probe", "10.244.23.0/24"));
+    const id = podId();
+    const { netns, ip } = (await net.setup(id))!;
+    const site = join(dir, "site");
+    mkdirSync(site);
+    writeFileSync(join(site, "index.html"), "hi\n");
+    const web = await startContainer({ id: "web", argv: [BUSYBOX, "httpd", "-f", "-p", "8080", "-h", site], env: {}, logDir: dir, netns, limits: {}, cgroups: null });
+    try {
+      const inPod = { timeoutSeconds: 1, podIP: ip, netns, busybox: BUSYBOX };
+      const http = (path: string) => runProbe({ httpGet: { path, port: 8080 } }, inPod);
+      await expect.poll(() => http("/").then((r) => r.ok), { timeout: 3_000 }).toBe(true);
+      expect(await http("/missing")).toMatchObject({ ok: false, message: expect.stringMatching(/^Get "http:\/\/10\.244\.23\.2:8080\/missing": .*404/) });
+      expect(await runProbe({ tcpSocket: { port: 8080 } }, inPod)).toMatchObject({ ok: true });
+      expect(await runProbe({ tcpSocket: { port: 8081 } }, inPod)).toMatchObject({ ok: false, message: expect.stringMatching(/^dial tcp 10\.244\.23\.2:8081: .*refused/) });
+    } finally {
+      await web.kill();
+      await net.teardown(id);
+    }
   });
 
   it("lets agents starting together share one bridge", async () => {
