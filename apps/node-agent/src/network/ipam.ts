@@ -71,6 +71,12 @@ export class IpPool {
     return undefined;
   }
 
+  /** The owner's address, if it has one. */
+  ipOf(owner: string): string | undefined {
+    const held = this.owners.get(owner);
+    return held === undefined ? undefined : formatIp(held);
+  }
+
   /** Frees the owner's address, if it has one. */
   release(owner: string): void {
     const held = this.owners.get(owner);

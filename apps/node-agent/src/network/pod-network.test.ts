@@ -95,6 +95,32 @@ describe.runIf(requireNetns())("pod network namespaces", () => {
     await other.teardown(foreign);
   });
 
+  it("takes over the dead namespace of a pod that moved here, and the old node's next start leaves it alone", async () => {
+    const moved = podId();
+    const oldNode = await createPodNetwork(options("old-node", "10.244.24.0/24"));
+    await oldNode.setup(moved);
+    // The old node died without teardown; the pod now starts on another node under the same name.
+    const newNode = await createPodNetwork(options("new-node", "10.244.25.0/24"));
+    const here = (await newNode.setup(moved))!;
+    expect(here.ip).toBe("10.244.25.2");
+    await createPodNetwork(options("old-node", "10.244.24.0/24"));
+    expect(ipIn(here.netns, ["-o", "-4", "addr", "show", "dev", "eth0"])).toContain("10.244.25.2/14");
+    expect(readdirSync(join(dir, "old-node"))).toEqual([]);
+    // Had the old node only been cut off, its late teardown must not take the namespace from the new one either.
+    await oldNode.teardown(moved);
+    expect(ipIn(here.netns, ["-o", "-4", "addr", "show", "dev", "eth0"])).toContain("10.244.25.2/14");
+    // A namespace in which processes still run is not taken over.
+    const web = await startContainer({ id: "holder", argv: [BUSYBOX, "sleep", "30"], env: {}, logDir: dir, netns: here.netns, limits: {}, cgroups: null });
+    try {
+      const third = await createPodNetwork(options("third-node", "10.244.26.0/24"));
+      await expect(third.setup(moved)).rejects.toThrow(/still holds processes/);
+      expect(ipIn(here.netns, ["-o", "-4", "addr", "show", "dev", "eth0"])).toContain("10.244.25.2/14");
+    } finally {
+      await web.kill();
+      await newNode.teardown(moved);
+    }
+  });
+
   it("probes a pod's port from inside its namespace (the host has no route to pod IPs)", async () => {
     const net = await createPodNetwork(options("probe", "10.244.23.0/24"));
     const id = podId();

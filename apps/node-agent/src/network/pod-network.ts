@@ -119,15 +119,23 @@ export async function sweepStaleNetns(ip: string, stateDir: string): Promise<str
     try {
       record = JSON.parse(readFileSync(path, "utf8")) as NetnsRecord;
     } catch {
-      // half-written by a process that died: its name still says which namespace it was
+      // half-written by a process that died before it made anything
     }
-    const netns = record?.netns ?? file;
-    if (!/^k9p-[0-9a-f]{12}$/.test(netns)) continue;
-    if (record) await runIp(ip, ["-n", record.shared, "link", "del", peerName(netns)]);
-    if ((await runIp(ip, ["netns", "del", netns])).ok) removed.push(netns);
+    // A pod that moved to another node may have its namespace (same name) made again there: only one
+    // whose eth0 still has the address this node gave it is ours to delete.
+    if (record && /^k9p-[0-9a-f]{12}$/.test(record.netns) && (await addressIn(ip, record.netns)) === record.ip) {
+      await runIp(ip, ["-n", record.shared, "link", "del", peerName(record.netns)]);
+      if ((await runIp(ip, ["netns", "del", record.netns])).ok) removed.push(record.netns);
+    }
     rmSync(path, { force: true });
   }
   return removed;
+}
+
+/** The IPv4 address of eth0 in a namespace, or undefined (no such namespace, no eth0). */
+async function addressIn(ip: string, netns: string): Promise<string | undefined> {
+  const shown = await runIp(ip, ["-n", netns, "-o", "-4", "addr", "show", "dev", "eth0"]);
+  return shown.ok ? /inet (\d+\.\d+\.\d+\.\d+)\//.exec(shown.stdout)?.[1] : undefined;
 }
 
 class BridgePodNetwork implements PodNetwork {
@@ -196,13 +204,17 @@ class BridgePodNetwork implements PodNetwork {
     const netns = podNetnsName(podId);
     const ip = this.pool.allocate(podId);
     if (!ip) throw new Error(`no free pod IP left in ${this.opts.podCIDR}`);
+    try {
+      await this.removeLeftover(netns);
+    } catch (err) {
+      this.pool.release(podId);
+      throw err;
+    }
     // Recorded before anything exists, so a crash half-way still leaves a trace for the next start.
     this.record({ podId, netns, shared: this.shared, ip });
     try {
       const shared = await this.ensureShared();
       if (shared) throw new Error(`network namespace ${this.shared}: ${shared}`);
-      // Leftovers of an earlier attempt for this pod would make every step below fail with EEXIST.
-      await this.removeLinks(netns);
       await this.must(["netns", "add", netns]);
       const peer = peerName(netns);
       await this.must(["-n", netns, "-batch", "-"], [
@@ -221,9 +233,24 @@ class BridgePodNetwork implements PodNetwork {
 
   private async destroy(podId: string): Promise<void> {
     const netns = podNetnsName(podId);
-    await this.removeLinks(netns);
+    const mine = this.pool.ipOf(podId);
+    const found = await addressIn(this.ip, netns);
+    // Another node may have taken the name over already (this pod moved there while we were cut off).
+    if (found === undefined || found === mine) await this.removeLinks(netns);
     rmSync(this.recordPath(netns), { force: true });
     this.pool.release(podId);
+  }
+
+  /**
+   * A namespace of this name left by an earlier attempt, or by the node this pod ran on before it was
+   * moved here, would make every step of a setup fail with EEXIST. It is deleted only when nothing
+   * runs in it any more: the old node may still be stopping the pod's containers.
+   */
+  private async removeLeftover(netns: string): Promise<void> {
+    const pids = await runIp(this.ip, ["netns", "pids", netns]);
+    if (!pids.ok) return;
+    if (pids.stdout.trim() !== "") throw new Error(`network namespace ${netns} still holds processes of this pod on another node`);
+    await this.removeLinks(netns);
   }
 
   /** Deleting the peer takes eth0 with it at once; deleting the namespace alone would leave that to the kernel's pace. */
