@@ -54,6 +54,8 @@ export interface Registration {
   role: NodeRole;
   heartbeatIntervalMs: number;
   capacity: Resources;
+  /** The node's pod address range (an older API may not send one: then pods get no IP). */
+  podCIDR?: string;
 }
 
 /** Why an agent ended; `done` resolves with it. */
@@ -183,6 +185,8 @@ export class NodeAgent {
       this.log.info(
         `registered as ${reg.name} (${reg.role}, ${reg.capacity.cpuMilli}m CPU, ${reg.capacity.memoryMiB} MiB, heartbeat every ${this.intervalMs} ms)`,
       );
+      // Before the first heartbeat, so no pod starts without knowing which network it gets.
+      await this.kubelet.configureNetwork(reg.podCIDR);
       registered();
       await this.heartbeatLoop();
     } catch (err) {

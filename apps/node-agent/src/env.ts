@@ -11,6 +11,8 @@ export interface AgentConfig {
   podLogDir: string | undefined;
   /** KUBE9_CGROUPS: "auto" limits containers with cgroups where writable, else the agent's memory guard; "off" never uses cgroups. */
   cgroups: CgroupsMode;
+  /** KUBE9_POD_NETWORK: "auto" gives each pod its own network namespace and IP where the machine allows it; "off" never. */
+  podNetwork: PodNetworkMode;
 }
 
 export const CGROUPS_MODES = ["auto", "off"] as const;
@@ -20,11 +22,14 @@ function isCgroupsMode(value: string): value is CgroupsMode {
   return (CGROUPS_MODES as readonly string[]).includes(value);
 }
 
+export const POD_NETWORK_MODES = ["auto", "off"] as const;
+export type PodNetworkMode = (typeof POD_NETWORK_MODES)[number];
+
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
 
 /**
  * Reads and checks KUBE9_URL, KUBE9_NODE_ID, KUBE9_NODE_TOKEN, KUBE9_NODE_NAME, KUBE9_LOG_LEVEL,
- * KUBE9_POD_LOG_DIR and KUBE9_CGROUPS.
+ * KUBE9_POD_LOG_DIR, KUBE9_CGROUPS and KUBE9_POD_NETWORK.
  * Every problem is reported at once so a misconfigured container needs one restart, not five.
  */
 export function readConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -69,8 +74,12 @@ export function readConfig(env: Record<string, string | undefined>): ConfigResul
   const cgroups = get("KUBE9_CGROUPS")?.toLowerCase() ?? "auto";
   if (!isCgroupsMode(cgroups)) errors.push(`KUBE9_CGROUPS must be one of ${CGROUPS_MODES.join("|")}, got "${cgroups}"`);
 
-  if (errors.length > 0 || url === undefined || nodeId === undefined || token === undefined || !isLogLevel(level) || !isCgroupsMode(cgroups)) {
+  const podNetwork = get("KUBE9_POD_NETWORK")?.toLowerCase() ?? "auto";
+  const podNetworkOk = (POD_NETWORK_MODES as readonly string[]).includes(podNetwork);
+  if (!podNetworkOk) errors.push(`KUBE9_POD_NETWORK must be one of ${POD_NETWORK_MODES.join("|")}, got "${podNetwork}"`);
+
+  if (errors.length > 0 || url === undefined || nodeId === undefined || token === undefined || !isLogLevel(level) || !isCgroupsMode(cgroups) || !podNetworkOk) {
     return { ok: false, errors };
   }
-  return { ok: true, config: { url, nodeId, token, name: get("KUBE9_NODE_NAME"), logLevel: level, podLogDir, cgroups } };
+  return { ok: true, config: { url, nodeId, token, name: get("KUBE9_NODE_NAME"), logLevel: level, podLogDir, cgroups, podNetwork: podNetwork as PodNetworkMode } };
 }

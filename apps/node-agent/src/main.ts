@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     token: config.token,
     log,
     name: config.name,
-    kubelet: { cgroups: config.cgroups, ...(config.podLogDir ? { podLogDir: config.podLogDir } : {}) },
+    kubelet: { cgroups: config.cgroups, podNetwork: config.podNetwork, ...(config.podLogDir ? { podLogDir: config.podLogDir } : {}) },
   });
   // Containers run in their own sessions, so nothing else ends them if this process exits abruptly.
   process.once("exit", () => agent.killContainersNow());

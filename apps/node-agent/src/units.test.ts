@@ -15,7 +15,7 @@ describe("readConfig", () => {
   it("accepts a complete environment with defaults", () => {
     expect(readConfig(goodEnv)).toEqual({
       ok: true,
-      config: { url: goodEnv.KUBE9_URL, nodeId: goodEnv.KUBE9_NODE_ID, token: "secret-token", name: undefined, logLevel: "info", podLogDir: undefined, cgroups: "auto" },
+      config: { url: goodEnv.KUBE9_URL, nodeId: goodEnv.KUBE9_NODE_ID, token: "secret-token", name: undefined, logLevel: "info", podLogDir: undefined, cgroups: "auto", podNetwork: "auto" },
     });
     const named = readConfig({ ...goodEnv, KUBE9_NODE_NAME: "w1", KUBE9_LOG_LEVEL: "DEBUG" });
     expect(named.ok && named.config).toMatchObject({ name: "w1", logLevel: "debug" });
@@ -34,13 +34,14 @@ describe("readConfig", () => {
     expect(readConfig({ ...goodEnv, KUBE9_NODE_TOKEN: "  " }).ok).toBe(false);
   });
 
-  it("reads the container log directory and the cgroups mode", () => {
-    const custom = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "/var/tmp/pods", KUBE9_CGROUPS: "OFF" });
-    expect(custom.ok && custom.config).toMatchObject({ podLogDir: "/var/tmp/pods", cgroups: "off" });
-    const bad = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "relative/dir", KUBE9_CGROUPS: "maybe" });
+  it("reads the container log directory, the cgroups mode and the pod network mode", () => {
+    const custom = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "/var/tmp/pods", KUBE9_CGROUPS: "OFF", KUBE9_POD_NETWORK: "off" });
+    expect(custom.ok && custom.config).toMatchObject({ podLogDir: "/var/tmp/pods", cgroups: "off", podNetwork: "off" });
+    const bad = readConfig({ ...goodEnv, KUBE9_POD_LOG_DIR: "relative/dir", KUBE9_CGROUPS: "maybe", KUBE9_POD_NETWORK: "bridge" });
     expect(bad.ok ? [] : bad.errors).toEqual([
       'KUBE9_POD_LOG_DIR must be an absolute path, got "relative/dir"',
       'KUBE9_CGROUPS must be one of auto|off, got "maybe"',
+      'KUBE9_POD_NETWORK must be one of auto|off, got "bridge"',
     ]);
   });
 });

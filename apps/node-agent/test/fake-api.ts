@@ -19,6 +19,8 @@ export interface FakeNode {
   /** Latest status the node reported, per pod. */
   statuses: Map<string, PodStatusReport>;
   kubelet: KubeletEndpoint | undefined;
+  /** Answered at registration when set, as the API answers each node's pod address range. */
+  podCIDR?: string;
 }
 
 export interface HeartbeatCall {
@@ -149,6 +151,7 @@ export class FakeApi {
               role: n.role,
               heartbeatIntervalMs: n.heartbeatIntervalMs,
               capacity: n.capacity,
+              ...(n.podCIDR ? { podCIDR: n.podCIDR } : {}),
             };
           }),
         heartbeat: nodeProcedure

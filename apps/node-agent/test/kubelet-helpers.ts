@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ContainerSpec, PodAssignment, PodSpec, PodStatusReport, ProbeSpec } from "@kube9/core";
 import { NodeAgent, type NodeAgentOptions } from "../src/agent.js";
-import { captureLog, FakeApi, until } from "./fake-api.js";
+import { captureLog, FakeApi, until, type FakeNode } from "./fake-api.js";
 
 /** A pod of busybox containers (named "main" unless given), with fast test defaults. */
 export function podOf(prefix: string, containers: Array<Partial<ContainerSpec>>, spec: Partial<PodSpec> = {}): PodAssignment {
@@ -70,10 +70,10 @@ export interface KubeletRig {
 }
 
 /** Starts a fake API and a registered agent (cgroups off unless asked, fast back-off). */
-export async function startRig(extra: Partial<NodeAgentOptions> = {}): Promise<KubeletRig> {
+export async function startRig(extra: Partial<NodeAgentOptions> = {}, nodeExtra: Partial<FakeNode> = {}): Promise<KubeletRig> {
   const api = await new FakeApi().listen(0);
   const nodeId = randomUUID();
-  const node = api.addNode(nodeId, { heartbeatIntervalMs: 100 });
+  const node = api.addNode(nodeId, { heartbeatIntervalMs: 100, ...nodeExtra });
   const logDir = mkdtempSync(join(tmpdir(), "kube9-kubelet-test-"));
   const { lines, log } = captureLog();
   const agent = new NodeAgent({

@@ -1,11 +1,13 @@
 import { request } from "node:http";
 import { connect } from "node:net";
-import { execInContainer } from "./exec.js";
+import { execInContainer, type ExecResult } from "./exec.js";
 import type { ExecContext } from "./process-container.js";
 
 // One probe attempt with its timeout. Thresholds, periods and what a failure means belong to
 // the kubelet rules in core; this only answers "did this attempt succeed, and why not".
-// HTTP and TCP probes come from the node, as the kubelet's do, to the pod IP (or loopback).
+// HTTP and TCP probes come from the node, as the kubelet's do, to the pod IP (or loopback). A pod with
+// its own network namespace is out of the agent's reach, so there they run as a short busybox
+// process inside that namespace instead (outside the container's cgroup: a probe is the kubelet's).
 
 /** A probe handler with its port already resolved to a number. */
 export type ProbeAction =
@@ -20,6 +22,10 @@ export interface ProbeRunOptions {
   podIP?: string;
   /** The container an exec probe runs in. */
   container?: ExecContext;
+  /** The pod's network namespace: httpGet and tcpSocket then run inside it, with `busybox`. */
+  netns?: string;
+  /** The busybox binary for probes inside `netns`. */
+  busybox?: string;
 }
 
 /** Result of one attempt. */
@@ -37,33 +43,68 @@ export async function runProbe(action: ProbeAction, opts: ProbeRunOptions): Prom
   if ("exec" in action) return execProbe(action.exec.command, timeoutMs, opts.container);
   if ("httpGet" in action) {
     const { path, port, host } = action.httpGet;
-    return httpProbe(host ?? opts.podIP ?? "127.0.0.1", port, path, timeoutMs);
+    const target = host ?? opts.podIP ?? "127.0.0.1";
+    if (opts.netns) return inNetnsProbe({ http: probeUrl(target, port, path) }, timeoutMs, opts.netns, opts.busybox);
+    return httpProbe(target, port, path, timeoutMs);
   }
-  return tcpProbe(action.tcpSocket.host ?? opts.podIP ?? "127.0.0.1", action.tcpSocket.port, timeoutMs);
+  const target = action.tcpSocket.host ?? opts.podIP ?? "127.0.0.1";
+  if (opts.netns) return inNetnsProbe({ tcp: { host: target, port: action.tcpSocket.port } }, timeoutMs, opts.netns, opts.busybox);
+  return tcpProbe(target, action.tcpSocket.port, timeoutMs);
 }
 
-/** exec: success is exit code 0 within the timeout. */
-export async function execProbe(command: string[], timeoutMs: number, container?: ExecContext): Promise<ProbeResult> {
+/** Runs a command to its end or timeout, keeping the start of its output. */
+async function runCollecting(argv: string[], timeoutMs: number, container: ExecContext): Promise<{ result: ExecResult; output: string }> {
   let output = "";
   const collect = (chunk: Buffer) => {
     if (output.length < MAX_MESSAGE) output = (output + chunk.toString("utf8")).slice(0, MAX_MESSAGE);
   };
-  const result = await execInContainer({
-    argv: command,
-    container: container ?? { env: {}, procsFiles: [] },
-    onStdout: collect,
-    onStderr: collect,
-    timeoutMs,
-  });
+  const result = await execInContainer({ argv, container, onStdout: collect, onStderr: collect, timeoutMs });
+  return { result, output: output.trim() };
+}
+
+/** exec: success is exit code 0 within the timeout. */
+export async function execProbe(command: string[], timeoutMs: number, container?: ExecContext): Promise<ProbeResult> {
+  const { result, output } = await runCollecting(command, timeoutMs, container ?? { env: {}, procsFiles: [] });
   if (result.error) return { ok: false, message: result.error };
   if (result.timedOut) return { ok: false, message: `command timed out after ${timeoutMs / 1000}s` };
-  if (result.exitCode === 0) return { ok: true, message: output.trim() };
-  return { ok: false, message: `command exited with ${result.exitCode}${output.trim() ? `: ${output.trim()}` : ""}` };
+  if (result.exitCode === 0) return { ok: true, message: output };
+  return { ok: false, message: `command exited with ${result.exitCode}${output ? `: ${output}` : ""}` };
+}
+
+/**
+ * httpGet or tcpSocket from inside a pod's network namespace: busybox wget (an HTTP error status
+ * fails it; it follows redirects, where the kubelet counts 3xx as success) or nc, whose connection
+ * ends at once because its stdin is empty. busybox wget has no working timeout flag, so the exec
+ * timeout is the probe's timeout.
+ */
+async function inNetnsProbe(
+  target: { http: string } | { tcp: { host: string; port: number } },
+  timeoutMs: number,
+  netns: string,
+  busybox: string | undefined,
+): Promise<ProbeResult> {
+  const what = "http" in target ? `Get "${target.http}"` : `dial tcp ${target.tcp.host}:${target.tcp.port}`;
+  if (!busybox) return { ok: false, message: `${what}: no busybox on this node to probe from inside the pod's network namespace` };
+  const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
+  const argv =
+    "http" in target
+      ? [busybox, "wget", "-q", "-U", "kube-probe/kube9", "-O", "/dev/null", target.http]
+      : [busybox, "nc", "-w", seconds, target.tcp.host, String(target.tcp.port)];
+  const { result, output } = await runCollecting(argv, timeoutMs, { env: {}, procsFiles: [], netns });
+  if (result.timedOut) return { ok: false, message: `${what}: ${"http" in target ? "timeout" : "i/o timeout"} after ${timeoutMs / 1000}s` };
+  if (result.exitCode === 0) return { ok: true, message: "http" in target ? "HTTP 2xx/3xx" : `connected to ${target.tcp.host}:${target.tcp.port}` };
+  const reason = (result.error ?? output.replace(/^(wget|nc): /, "")) || `exit code ${result.exitCode}`;
+  return { ok: false, message: `${what}: ${reason}` };
+}
+
+/** The URL an httpGet probe requests. */
+function probeUrl(host: string, port: number, path: string): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}${path.startsWith("/") ? path : `/${path}`}`;
 }
 
 /** httpGet: success is a 200-399 status within the timeout (redirects are not followed, 3xx already counts). */
 export function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}${path.startsWith("/") ? path : `/${path}`}`;
+  const url = probeUrl(host, port, path);
   return new Promise((resolve) => {
     const req = request(url, { method: "GET", agent: false, headers: { "user-agent": "kube-probe/kube9", accept: "*/*" } });
     const timer = setTimeout(() => {

@@ -20,6 +20,7 @@ import { startContainer, type ContainerExit, type ContainerHandle, type ExecCont
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
 import type { ContainerLog } from "../containers/container-log.js";
 import { imageName, resolveImage, type ImageEnv } from "../images.js";
+import type { PodAddress } from "../network/pod-network.js";
 import { ProbeSet } from "./probe-set.js";
 
 // One container of a pod across all its runs: image lookup, start, exit, the restart policy with
@@ -54,6 +55,8 @@ export interface ContainerRunnerOptions {
   backoffReset: { resetAfterMs: number };
   /** Shell that joins the cgroup before exec (default /bin/sh). */
   shell?: string;
+  /** The pod's network namespace and IP, once made (undefined: the agent's network). */
+  sandbox?: () => PodAddress | undefined;
   /** Something in the status may have changed. */
   onChange: () => void;
 }
@@ -115,8 +118,14 @@ export class ContainerRunner implements ContainerAccess {
    */
   execArgv(command: string[]): string[] {
     if (imageName(this.opts.spec.image) !== "busybox") return command;
-    const busybox = resolveImage("busybox", ["true"], [], this.opts.imageEnv);
-    return "argv" in busybox ? [busybox.argv[0]!, ...command] : command;
+    const busybox = this.busybox();
+    return busybox ? [busybox, ...command] : command;
+  }
+
+  /** The node's busybox binary, if it has one. */
+  private busybox(): string | undefined {
+    const resolved = resolveImage("busybox", ["true"], [], this.opts.imageEnv);
+    return "argv" in resolved ? resolved.argv[0] : undefined;
   }
 
   get enforcement(): LimitEnforcement | undefined {
@@ -176,6 +185,7 @@ export class ContainerRunner implements ContainerAccess {
     this.pullFailures = 0;
     let handle: ContainerHandle;
     const at = Date.now();
+    const sandbox = this.opts.sandbox?.();
     try {
       handle = await startContainer({
         id: this.id,
@@ -184,6 +194,7 @@ export class ContainerRunner implements ContainerAccess {
         logDir: this.opts.logDir,
         limits: spec.limits,
         cgroups: this.opts.cgroups(),
+        ...(sandbox ? { netns: sandbox.netns } : {}),
         ...(this.opts.shell ? { shell: this.opts.shell } : {}),
       });
     } catch (err) {
@@ -199,6 +210,7 @@ export class ContainerRunner implements ContainerAccess {
       spec,
       container: handle,
       execArgv: (command) => this.execArgv(command),
+      ...(sandbox ? { network: { podIP: sandbox.ip, netns: sandbox.netns, busybox: this.busybox() } } : {}),
       startedAt: handle.startedAt,
       onResult: () => this.opts.onChange(),
       onKill: () => void handle.stop(this.opts.graceMs),

@@ -1,9 +1,11 @@
 import { rmdirSync } from "node:fs";
+import { join } from "node:path";
 import type { BackoffOptions, KubeletEndpoint, PodAssignment, PodStatusReport, PodTermination, Resources } from "@kube9/core";
 import { createCgroupManager, type CgroupManager, type CgroupUsage } from "../containers/cgroups.js";
 import { signalAll } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
 import type { AgentLogger } from "../log.js";
+import { createPodNetwork, unavailablePodNetwork, type PodNetwork } from "../network/pod-network.js";
 import { defaultPodLogDir, preparePodLogDir } from "./log-dir.js";
 import { PodWorker } from "./pod-worker.js";
 import { startKubeletServer, type ContainerTarget, type KubeletServer } from "./server.js";
@@ -39,6 +41,12 @@ export interface KubeletOptions {
   backoffReset?: { resetAfterMs: number };
   probeTickMs?: number;
   execTimeoutMs?: number;
+  /** Pod IPs: "auto" gives each pod its own network namespace where the machine allows it; "off" never. */
+  podNetwork?: "auto" | "off";
+  /** The namespace with the pods' bridge (default kube9-net; tests use their own). */
+  sharedNetns?: string;
+  /** Wait before trying a failed pod network setup again. */
+  networkRetryMs?: number;
 }
 
 /** Runs the pods a node is given and answers for their containers. */
@@ -57,6 +65,7 @@ export class Kubelet {
   private server: KubeletServer | undefined;
   private syncAsked = false;
   private cpuSeen = new Map<string, { nanos: number; at: number }>();
+  private network: PodNetwork = unavailablePodNetwork("the node has not registered yet, so it has no podCIDR");
 
   constructor(private readonly opts: KubeletOptions) {}
 
@@ -77,6 +86,25 @@ export class Kubelet {
       ...(this.opts.execTimeoutMs !== undefined ? { execTimeoutMs: this.opts.execTimeoutMs } : {}),
     });
     return { url: this.server.url, token: this.server.token };
+  }
+
+  /**
+   * Sets up pod IPs from the podCIDR the API gave at registration, after removing the namespaces
+   * of this node's previous run; pods started later get the result. Logs which network pods get.
+   */
+  async configureNetwork(podCIDR: string | undefined): Promise<PodNetwork> {
+    this.logDir ??= this.prepareLogDir();
+    const stateDir = this.networkStateDir();
+    const disabled = this.opts.podNetwork === "off" ? "KUBE9_POD_NETWORK=off" : !stateDir ? "no writable directory to record pod namespaces in" : undefined;
+    this.network = await createPodNetwork({
+      podCIDR,
+      stateDir: stateDir ?? "",
+      ...(disabled ? { disabled } : {}),
+      ...(this.opts.sharedNetns ? { sharedNetns: this.opts.sharedNetns } : {}),
+    });
+    // A statement of how this node runs pods (like the cgroup line), not a fault: docker nodes never have one.
+    this.opts.log.info(this.network.description);
+    return this.network;
   }
 
   /** Applies one heartbeat answer: new pods start, deleted ones terminate, ones moved away stop. */
@@ -193,18 +221,24 @@ export class Kubelet {
     await this.server?.close();
     this.server = undefined;
     this.cgroupManager?.removeNodeDirs();
-    if (this.logDir) {
+    for (const dir of [this.networkStateDir(), this.logDir]) {
       try {
-        rmdirSync(this.logDir);
+        if (dir) rmdirSync(dir);
       } catch {
         // still holds something (or a configured directory shared with others): leave it
       }
     }
   }
 
-  /** SIGKILLs every container synchronously: the last thing a dying agent process does. */
+  /** SIGKILLs every container synchronously, then deletes the pods' namespaces: the last thing a dying agent process does. */
   killAllNow(): void {
     for (const worker of this.workers.values()) signalAll(undefined, worker.pids(), "SIGKILL");
+    this.network.teardownAllSync();
+  }
+
+  /** Records of the namespaces this node made, named by node id since a configured log dir may be shared. */
+  private networkStateDir(): string | undefined {
+    return this.logDir ? join(this.logDir, `.netns-${this.opts.nodeId}`) : undefined;
   }
 
   private cpuSince(id: string, u: CgroupUsage, now: number, seen: Map<string, { nanos: number; at: number }>): number {
@@ -225,6 +259,8 @@ export class Kubelet {
       ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
       ...(this.opts.backoffReset ? { backoffReset: this.opts.backoffReset } : {}),
       ...(this.opts.probeTickMs ? { probeTickMs: this.opts.probeTickMs } : {}),
+      ...(this.opts.networkRetryMs ? { networkRetryMs: this.opts.networkRetryMs } : {}),
+      network: this.network,
       onChange: () => this.emit(),
     });
     this.workers.set(a.id, worker);

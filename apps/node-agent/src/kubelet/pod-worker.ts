@@ -13,6 +13,8 @@ import {
 } from "@kube9/core";
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
 import type { ImageEnv } from "../images.js";
+import { sleepUnless } from "../calls.js";
+import type { PodAddress, PodNetwork } from "../network/pod-network.js";
 import { ContainerRunner } from "./container-runner.js";
 
 // One pod on this node: its containers, the pod status derived from theirs, and its termination.
@@ -32,11 +34,16 @@ export interface PodWorkerOptions {
   probeTickMs?: number;
   /** Shell that joins a cgroup before exec (default /bin/sh). */
   shell?: string;
+  /** Gives the pod its own namespace and IP (none, or not available: the agent's network). */
+  network?: PodNetwork;
+  /** Wait before trying again to set up a pod's network (default 2 s). */
+  networkRetryMs?: number;
   /** The pod's status changed. */
   onChange?: () => void;
 }
 
 const DEFAULT_PROBE_TICK_MS = 100;
+const DEFAULT_NETWORK_RETRY_MS = 2_000;
 
 /** Runs one pod's containers and keeps its status. */
 export class PodWorker {
@@ -52,6 +59,13 @@ export class PodWorker {
   private changes = 0;
   private ticker: NodeJS.Timeout | undefined;
   private terminating: Promise<void> | undefined;
+  /** Aborted when the pod starts to stop: a network setup waiting to retry gives up. */
+  private readonly stopping = new AbortController();
+  private address: PodAddress | undefined;
+  /** Why the pod's network could not be made (the pod waits in ContainerCreating meanwhile). */
+  private sandboxError: string | undefined;
+  private sandboxReady: Promise<void> = Promise.resolve();
+  private networkGone: Promise<void> | undefined;
 
   constructor(
     private readonly assignment: PodAssignment,
@@ -75,6 +89,7 @@ export class PodWorker {
           backoff: opts.backoff ?? DEFAULT_BACKOFF,
           backoffReset: opts.backoffReset ?? DEFAULT_BACKOFF_RESET,
           ...(opts.shell ? { shell: opts.shell } : {}),
+          sandbox: () => this.address,
           onChange: () => this.refresh(),
         }),
     );
@@ -94,7 +109,7 @@ export class PodWorker {
     return this.terminating !== undefined;
   }
 
-  /** Starts every container and the probe ticker. */
+  /** Makes the pod's network, then starts every container and the probe ticker. */
   start(): void {
     this.ticker = setInterval(() => {
       const now = Date.now();
@@ -102,7 +117,38 @@ export class PodWorker {
     }, this.opts.probeTickMs ?? DEFAULT_PROBE_TICK_MS);
     // Pods must not keep a finished agent (or test) alive.
     this.ticker.unref();
-    for (const r of this.runners) r.start();
+    const startRunners = () => {
+      for (const r of this.runners) r.start();
+    };
+    // Without a pod network the containers start at once, as before: statuses are current right after sync().
+    if (!this.opts.network?.available) return startRunners();
+    this.sandboxReady = this.prepareNetwork().then((ready) => {
+      if (ready && !this.stopping.signal.aborted) startRunners();
+    });
+  }
+
+  /** The pod's IP, once its network exists (undefined without a pod network). */
+  get podIP(): string | undefined {
+    return this.address?.ip;
+  }
+
+  /** Sets up the pod's namespace, retrying until it works or the pod stops; false if it stopped first. */
+  private async prepareNetwork(): Promise<boolean> {
+    const net = this.opts.network!;
+    while (!this.stopping.signal.aborted) {
+      try {
+        this.address = await net.setup(this.id);
+        this.sandboxError = undefined;
+        this.refresh();
+        return true;
+      } catch (err) {
+        // As Kubernetes' FailedCreatePodSandBox: the pod stays ContainerCreating and the kubelet retries.
+        this.sandboxError = `FailedCreatePodSandBox: ${err instanceof Error ? err.message : String(err)}`;
+        this.refresh();
+        await sleepUnless(this.opts.networkRetryMs ?? DEFAULT_NETWORK_RETRY_MS, this.stopping.signal);
+      }
+    }
+    return false;
   }
 
   /** The pod's current status. */
@@ -135,7 +181,12 @@ export class PodWorker {
 
   private async stopAll(graceMs: number): Promise<void> {
     clearInterval(this.ticker);
+    this.stopping.abort();
+    await this.sandboxReady;
     await Promise.all(this.runners.map((r) => r.stop(graceMs)));
+    // Only once no container is left in it; a teardown is never started twice.
+    this.networkGone ??= this.opts.network?.teardown(this.id) ?? Promise.resolve();
+    await this.networkGone;
   }
 
   /** Deletes the pod's container logs (once it is gone from the node). */
@@ -180,6 +231,8 @@ export class PodWorker {
       phase,
       containerStatuses: statuses,
       conditions,
+      ...(this.address ? { podIP: this.address.ip } : {}),
+      ...(this.sandboxError ? { message: this.sandboxError } : {}),
       ...(Object.keys(enforcement).length > 0 ? { enforcement } : {}),
     };
   }

@@ -24,6 +24,8 @@ export interface ProbeSetOptions {
   container: ExecContext;
   /** How an exec probe's command is run with the image's programs. */
   execArgv?: (command: string[]) => string[];
+  /** The pod's own network, where httpGet and tcpSocket probes must run from inside. */
+  network?: { podIP: string; netns: string; busybox: string | undefined };
   /** Epoch ms the run started. */
   startedAt: number;
   /** A probe finished (its result may have changed ready/started). */
@@ -109,7 +111,9 @@ export class ProbeSet {
   private run(probe: ProbeSpec): Promise<ProbeResult> {
     const action = probeAction(probe, this.opts.spec.ports, this.opts.execArgv);
     if ("error" in action) return Promise.resolve({ ok: false, message: action.error });
-    return runProbe(action, { timeoutSeconds: probe.timeoutSeconds, container: this.opts.container });
+    const net = this.opts.network;
+    const inPod = net ? { podIP: net.podIP, netns: net.netns, ...(net.busybox ? { busybox: net.busybox } : {}) } : {};
+    return runProbe(action, { timeoutSeconds: probe.timeoutSeconds, container: this.opts.container, ...inPod });
   }
 
   private record(kind: ProbeKind, t: Tracked, result: ProbeResult): void {
