@@ -160,6 +160,25 @@ describe("pods with containers (PGlite)", () => {
     expect(await failure(h.admin.pods.exec({ name: "web", command: ["true"] }))).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
   });
 
+  it("records what the kubelet saw (Unhealthy, Killing) as the pod's events, and hands it the back-off settings", async () => {
+    const web = (await h.admin.pods.applyManifest({ manifest: WEB })).pod;
+    await h.admin.cluster.setHealth({ crashLoopBackoffInitialMs: 500, crashLoopBackoffMaxMs: 8000 });
+    const answer = await agent.agent.heartbeat({
+      podIds: [web.id],
+      ...beat,
+      podEvents: [
+        { podId: web.id, type: "Warning", reason: "Unhealthy", message: "Liveness probe failed: HTTP probe failed with statuscode: 500" },
+        { podId: web.id, type: "Normal", reason: "Killing", message: "Container http failed liveness probe, will be restarted" },
+        // Not a pod of this node: ignored.
+        { podId: "00000000-0000-4000-8000-000000000000", type: "Warning", reason: "Unhealthy", message: "x" },
+      ],
+    });
+    expect(answer.kubelet).toEqual({ backoffInitialMs: 500, backoffMaxMs: 8000, backoffResetMs: 60_000 });
+    const reasons = (await h.admin.events.list({ objectName: "web" })).map((e) => e.reason);
+    expect(reasons).toEqual(["Scheduled", "Started", "Unhealthy", "Killing"]);
+    expect(await failure(h.admin.cluster.setHealth({ crashLoopBackoffMaxMs: 100 }))).toMatchObject({ code: "BAD_REQUEST" });
+  });
+
   it("a kubelet endpoint off this machine's loopback is refused", async () => {
     expect(await failure(agent.agent.register({ kubelet: { url: "http://10.0.0.1:10250", token: "kubelet-token-0123456789" } }))).toMatchObject({
       code: "BAD_REQUEST",

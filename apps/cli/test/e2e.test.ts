@@ -732,17 +732,63 @@ describe("kube9 CLI end to end: kubectl habits", () => {
     });
   });
 
+  /** The pod's IP from `get pod -o json`, once it has one. */
+  const podIP = (name: string) =>
+    eventually(`${name} to have a pod IP`, 10_000, async () => {
+      const r = await main.kube9(["get", "pod", name, "-o", "json"]);
+      return r.code === 0 ? ((JSON.parse(r.stdout) as { status: { podIP?: string } }).status.podIP ?? undefined) : undefined;
+    });
+
+  /** What `wget` in the client pod gets from url (pods reach each other at their pod IPs). */
+  const fetchFrom = (client: string, url: string) =>
+    eventually(`${client} to get ${url}`, 10_000, async () => {
+      const r = await main.kube9(["exec", client, "--", "wget", "-q", "-O", "-", url]);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+
+  it("web.yaml: Running and Ready with a readiness probe, reached from another pod at its pod IP, logs show the request; node fail -> runs again elsewhere with a new IP", async () => {
+    await withNodes(main, [["k1", 2], ["k2", 2]], async (c) => {
+      const [web, client] = [c.pod("web"), c.pod("client")];
+      const webDoc = podManifest(c, web, {
+        image: "kube9/workload",
+        args: ["http", "--port", "8080"],
+        ports: [{ containerPort: 8080, name: "http" }],
+        resources: { limits: { cpu: "250m", memory: "64Mi" } },
+        readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 1 },
+      });
+      expect((await main.kube9(["apply", "-f", manifestFile(c, [webDoc, sleeper(c, client)])])).code).toBe(0);
+      await untilRunning([web, client], 20_000);
+      const ip1 = await podIP(web);
+      expect(ip1).toMatch(/^10\.2(4[4-7])\.\d+\.\d+$/);
+      expect(await fetchFrom(client, `http://${ip1}:8080/`)).toBe(`hello from ${web}\n`);
+      const logs = await eventually("the request in the log", 5_000, async () => {
+        const r = await main.kube9(["logs", web]);
+        return r.code === 0 && r.stdout.includes("GET / from") ? r : undefined;
+      });
+      expect(logs.stdout).toContain("GET / from");
+
+      const node1 = (JSON.parse((await main.kube9(["get", "pod", web, "-o", "json"])).stdout) as { spec: { nodeName: string } }).spec.nodeName;
+      expect((await main.kube9(["node", "fail", node1])).code).toBe(0);
+      const moved = await eventually(`${web} Running elsewhere`, 20_000, async () => {
+        const r = await main.kube9(["get", "pod", web, "-o", "json"]);
+        const o = JSON.parse(r.stdout) as { spec: { nodeName?: string }; status: { podIP?: string; conditions?: Array<{ type: string; status: string }> } };
+        const ready = o.status.conditions?.some((x) => x.type === "Ready" && x.status === "True");
+        return o.spec.nodeName && o.spec.nodeName !== node1 && ready && o.status.podIP ? o : undefined;
+      });
+      expect(moved.status.podIP).not.toBe(ip1);
+      await untilRunning([client], 20_000);
+      expect(await fetchFrom(client, `http://${moved.status.podIP}:8080/`)).toBe(`hello from ${web}\n`);
+    });
+  });
+
   it("logs of the http workload show a request it served", async () => {
     await withNodes(main, [["k1", 2]], async (c) => {
-      const web = c.pod("web");
+      const [web, client] = [c.pod("web"), c.pod("client")];
       const port = await freePort();
-      expect((await main.kube9(["apply", "-f", manifestFile(c, [httpWorkload(c, web, port)])])).code).toBe(0);
-      await untilRunning([web], 15_000);
-      // The process runtime shares the host's network, so the workload listens on this machine.
-      const body = await eventually("the workload to answer", 10_000, async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
-        return res?.ok ? res.text() : undefined;
-      });
+      expect((await main.kube9(["apply", "-f", manifestFile(c, [httpWorkload(c, web, port), sleeper(c, client)])])).code).toBe(0);
+      await untilRunning([web, client], 15_000);
+      // Pods have their own IPs: the request comes from another pod, never from the host.
+      const body = await fetchFrom(client, `http://${await podIP(web)}:${port}/`);
       expect(body).toBe(`hello from ${web}\n`);
       const logs = await eventually("the request in the log", 5_000, async () => {
         const r = await main.kube9(["logs", web]);

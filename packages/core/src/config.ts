@@ -16,6 +16,12 @@ export interface HealthConfig {
   provisioningTimeoutMs: number;
   /** After this long Ready, a node's recovery attempts are forgotten. */
   recoveryResetAfterMs: number;
+  /** CrashLoopBackOff: the first delay before restarting a container that exited, doubled after each restart... */
+  crashLoopBackoffInitialMs: number;
+  /** ...up to this cap... */
+  crashLoopBackoffMaxMs: number;
+  /** ...and forgotten once a container has run this long. */
+  crashLoopBackoffResetMs: number;
 }
 
 export const DEFAULT_HEALTH_CONFIG: Readonly<HealthConfig> = Object.freeze({
@@ -26,6 +32,10 @@ export const DEFAULT_HEALTH_CONFIG: Readonly<HealthConfig> = Object.freeze({
   recoveryTimeoutMs: 10_000,
   provisioningTimeoutMs: 30_000,
   recoveryResetAfterMs: 10 * 60_000,
+  // Kubernetes uses 10 s doubling to 5 min, reset after 10 min: far too slow for a simulation.
+  crashLoopBackoffInitialMs: 1000,
+  crashLoopBackoffMaxMs: 60_000,
+  crashLoopBackoffResetMs: 60_000,
 });
 
 export const DEFAULT_POLICY: PolicyName = "best-fit";

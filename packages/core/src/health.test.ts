@@ -201,6 +201,14 @@ describe("status helpers", () => {
 describe("validateHealthConfig", () => {
   const cases: { name: string; patch: Partial<HealthConfig>; want: string[] }[] = [
     { name: "defaults are valid", patch: {}, want: [] },
+    // back-off cap 500 < first delay 1000: the doubling could never reach its cap
+    {
+      name: "back-off cap below its first delay",
+      patch: { crashLoopBackoffMaxMs: 500 },
+      want: ["crashLoopBackoffMaxMs (500) must be at least crashLoopBackoffInitialMs (1000)"],
+    },
+    // cap 1000 == first delay 1000: a constant back-off is allowed
+    { name: "constant back-off", patch: { crashLoopBackoffMaxMs: 1000 }, want: [] },
     // 2000 <= 3000
     { name: "failed before suspect", patch: { failedAfterMs: 2000 }, want: ["failedAfterMs (2000) must be greater than suspectAfterMs (3000)"] },
     // 3000 == 3000 is not greater

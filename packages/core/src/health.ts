@@ -164,6 +164,9 @@ export function validateHealthConfig(cfg: HealthConfig): string[] {
     "recoveryTimeoutMs",
     "provisioningTimeoutMs",
     "recoveryResetAfterMs",
+    "crashLoopBackoffInitialMs",
+    "crashLoopBackoffMaxMs",
+    "crashLoopBackoffResetMs",
   ];
   for (const key of positive) {
     const v = cfg[key];
@@ -178,6 +181,11 @@ export function validateHealthConfig(cfg: HealthConfig): string[] {
   }
   if (!(cfg.failedAfterMs > cfg.suspectAfterMs)) {
     errors.push(`failedAfterMs (${cfg.failedAfterMs}) must be greater than suspectAfterMs (${cfg.suspectAfterMs})`);
+  }
+  if (!(cfg.crashLoopBackoffMaxMs >= cfg.crashLoopBackoffInitialMs)) {
+    errors.push(
+      `crashLoopBackoffMaxMs (${cfg.crashLoopBackoffMaxMs}) must be at least crashLoopBackoffInitialMs (${cfg.crashLoopBackoffInitialMs})`,
+    );
   }
   return errors;
 }

@@ -162,6 +162,18 @@ export const heartbeatInput = z.object({
   usage: z.object({ cpuMilli: z.number().min(0).max(1e9), memoryMiB: z.number().min(0).max(1e9) }),
   components: z.record(z.string().max(64), z.enum(["Healthy", "Unhealthy"])),
   podStatuses: z.array(podStatusReport).max(1000).optional(),
+  /** What the kubelet saw happen (probe failures, kills, back-offs), only new ones. */
+  podEvents: z
+    .array(
+      z.object({
+        podId: z.string().uuid(),
+        type: z.enum(["Normal", "Warning"]),
+        reason: z.string().min(1).max(128),
+        message: shortText,
+      }),
+    )
+    .max(200)
+    .optional(),
 });
 
 /** Where a node's kubelet server listens (only loopback or the node's own address is reached). */
@@ -183,5 +195,8 @@ export const healthPatchInput = z
     recoveryTimeoutMs: z.number().int().min(100).max(3_600_000),
     provisioningTimeoutMs: z.number().int().min(100).max(3_600_000),
     recoveryResetAfterMs: z.number().int().min(0).max(86_400_000),
+    crashLoopBackoffInitialMs: z.number().int().min(10).max(3_600_000),
+    crashLoopBackoffMaxMs: z.number().int().min(10).max(3_600_000),
+    crashLoopBackoffResetMs: z.number().int().min(10).max(86_400_000),
   })
   .partial();

@@ -1,4 +1,4 @@
-import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type PodAssignment, type PodStatusReport, type PodTermination, type Resources } from "@kube9/core";
+import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type Resources } from "@kube9/core";
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
 import { DomainError, precondition } from "../errors.js";
@@ -12,6 +12,8 @@ export interface HeartbeatReport {
   components: Record<string, "Healthy" | "Unhealthy">;
   /** Pods whose status changed since the node's last report (nodes that run containers). */
   podStatuses?: PodStatusReport[];
+  /** What the kubelet saw happen to its pods since its last report. */
+  podEvents?: PodEventReport[];
 }
 
 /** The answer to a heartbeat: the whole desired set, plus what the node needs to act on it. */
@@ -22,6 +24,7 @@ export interface HeartbeatAnswer {
   /** Pods being deleted that the node still reports: stop their containers, then drop them. */
   terminating: PodTermination[];
   heartbeatIntervalMs: number;
+  kubelet: KubeletSettings;
 }
 
 export interface AgentGatewayDeps extends NodeSideContext {
@@ -41,7 +44,7 @@ export class AgentGateway {
   async register(
     nodeId: string,
     kubelet?: KubeletEndpoint,
-  ): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources; podCIDR: string }> {
+  ): Promise<{ nodeId: string; name: string; role: NodeRole; heartbeatIntervalMs: number; capacity: Resources; podCIDR: string; kubelet: KubeletSettings }> {
     const node = await this.liveNode(nodeId);
     this.deps.leases.beat(nodeId, this.deps.now(), null);
     if (JSON.stringify(kubelet ?? null) !== JSON.stringify(node.kubelet)) {
@@ -57,6 +60,7 @@ export class AgentGateway {
       heartbeatIntervalMs: this.deps.cache.settings.health.heartbeatIntervalMs,
       capacity: { ...node.capacity },
       podCIDR: podCidrOf(node.seq),
+      kubelet: this.kubeletSettings(),
     };
   }
 
@@ -100,11 +104,30 @@ export class AgentGateway {
         await events.pod("Normal", "Started", p, `running on node ${p.nodeName ?? nodeId}`);
       }
     }
+    // After the confirmations: a pod's Started comes before what its kubelet saw next.
+    if (report.podEvents?.length) await this.recordEvents(nodeId, report.podEvents);
     if (reportChanged) {
       const latest = cache.node(nodeId) ?? node;
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
-    return { desiredPodIds: desired, assignments, terminating, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs };
+    return { desiredPodIds: desired, assignments, terminating, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs, kubelet: this.kubeletSettings() };
+  }
+
+  /** The kubelet's part of the cluster settings. */
+  private kubeletSettings(): KubeletSettings {
+    const h = this.deps.cache.settings.health;
+    return { backoffInitialMs: h.crashLoopBackoffInitialMs, backoffMaxMs: h.crashLoopBackoffMaxMs, backoffResetMs: h.crashLoopBackoffResetMs };
+  }
+
+  /** Records what a node's kubelet saw, about that node's own pods only. */
+  private async recordEvents(nodeId: string, reports: PodEventReport[]): Promise<void> {
+    const told: Promise<void>[] = [];
+    for (const e of reports) {
+      const pod = this.deps.cache.pod(e.podId);
+      if (pod?.nodeId !== nodeId) continue;
+      told.push(this.deps.events.pod(e.type, e.reason, pod, e.message));
+    }
+    await Promise.all(told);
   }
 
   /** Stores reported pod statuses; a pod whose containers all ended for good (Succeeded/Failed) frees its room. */

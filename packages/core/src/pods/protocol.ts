@@ -38,6 +38,21 @@ export interface PodStatusReport {
   enforcement?: Record<string, LimitEnforcement>;
 }
 
+/** The kubelet's settings from the cluster (sent at registration and with every heartbeat answer). */
+export interface KubeletSettings {
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  backoffResetMs: number;
+}
+
+/** Something a kubelet saw happen to a pod (Kubernetes event reasons: Unhealthy, Killing, BackOff, Failed, Started). */
+export interface PodEventReport {
+  podId: string;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
 /** Where the API reaches a node's kubelet server (logs, exec), and the bearer token it must present. */
 export interface KubeletEndpoint {
   url: string;
