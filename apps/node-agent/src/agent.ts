@@ -1,6 +1,6 @@
 import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
 import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/client";
-import type { KubeletEndpoint } from "@kube9/core";
+import type { KubeletEndpoint, KubeletSettings } from "@kube9/core";
 import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { callWithTimeout, sleepUnless } from "./calls.js";
 import { describeError } from "./errors.js";
@@ -56,6 +56,8 @@ export interface Registration {
   capacity: Resources;
   /** The node's pod address range (an older API may not send one: then pods get no IP). */
   podCIDR?: string;
+  /** The cluster's kubelet settings (an older API may not send them: then the node's own hold). */
+  kubelet?: KubeletSettings;
 }
 
 /** Why an agent ended; `done` resolves with it. */
@@ -180,6 +182,7 @@ export class NodeAgent {
       const reg = await this.register(kubelet);
       if (!reg) return;
       this.setInterval(reg.heartbeatIntervalMs);
+      this.kubelet.applySettings(reg.kubelet);
       this.reg = reg;
       this.components = Object.fromEntries(componentsForRole(reg.role).map((c) => [c, "Healthy" as const]));
       this.log.info(
@@ -235,24 +238,28 @@ export class NodeAgent {
       try {
         this.kubelet.takeSyncRequest();
         const podIds = this.kubelet.podIds();
+        const podEvents = this.kubelet.takePodEvents();
         const input = {
           nodeId: this.opts.nodeId,
           podIds,
           usage: this.sampleUsage(),
           components: this.components,
           podStatuses: this.kubelet.takeStatusChanges(),
+          ...(podEvents.length > 0 ? { podEvents } : {}),
         };
         const res = await this.call(this.heartbeatTimeoutMs(), (signal) =>
           this.client.agent.heartbeat.mutate(input, { signal }),
         );
         if (this.abort.signal.aborted) return;
         this.kubelet.ackStatusChanges();
+        this.kubelet.ackPodEvents();
         this.reportedPods = podKey(podIds);
         if (failures > 0) {
           this.log.info(`API reachable again after ${failures} failed heartbeats`);
           failures = 0;
         }
         this.setInterval(res.heartbeatIntervalMs);
+        this.kubelet.applySettings(res.kubelet);
         const changes = this.kubelet.sync(res);
         this.logChanges(changes);
         // Confirm a change at once so the API does not wait a whole interval to see it.
@@ -287,9 +294,10 @@ export class NodeAgent {
     }
   }
 
-  /** Whether the kubelet has news the API has not heard: a status change, or a pod that finished stopping. */
+  /** Whether the kubelet has news the API has not heard: a status change, an event, or a pod that finished stopping. */
   private unreported(): boolean {
-    return this.kubelet.syncRequested || this.kubelet.hasStatusChanges || podKey(this.kubelet.podIds()) !== this.reportedPods;
+    const k = this.kubelet;
+    return k.syncRequested || k.hasStatusChanges || k.hasPodEvents || podKey(k.podIds()) !== this.reportedPods;
   }
 
   /** Like sleep, but ends early once the kubelet has something to report. */

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import type { KubeletEndpoint, PodAssignment, PodStatusReport, PodTermination } from "@kube9/core";
+import type { KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination } from "@kube9/core";
 
 /** A node as the fake API knows it. */
 export interface FakeNode {
@@ -21,7 +21,14 @@ export interface FakeNode {
   kubelet: KubeletEndpoint | undefined;
   /** Answered at registration when set, as the API answers each node's pod address range. */
   podCIDR?: string;
+  /** Sent with the register and heartbeat answers as the API does (undefined: none, as an older API). */
+  kubeletSettings: KubeletSettings | undefined;
+  /** Events the node reported in heartbeats that succeeded, oldest first. */
+  events: PodEventReport[];
 }
+
+/** The API's default kubelet settings (its cluster settings' defaults). */
+export const API_KUBELET_SETTINGS: Readonly<KubeletSettings> = Object.freeze({ backoffInitialMs: 1000, backoffMaxMs: 60_000, backoffResetMs: 60_000 });
 
 export interface HeartbeatCall {
   nodeId: string;
@@ -29,6 +36,7 @@ export interface HeartbeatCall {
   usage: { cpuMilli: number; memoryMiB: number };
   components: Record<string, "Healthy" | "Unhealthy">;
   podStatuses?: PodStatusReport[];
+  podEvents?: PodEventReport[];
   at: number;
 }
 
@@ -63,6 +71,8 @@ export class FakeApi {
       terminating: new Map(),
       statuses: new Map(),
       kubelet: undefined,
+      kubeletSettings: { ...API_KUBELET_SETTINGS },
+      events: [],
       ...node,
     };
     this.nodes.set(nodeId, full);
@@ -152,6 +162,7 @@ export class FakeApi {
               heartbeatIntervalMs: n.heartbeatIntervalMs,
               capacity: n.capacity,
               ...(n.podCIDR ? { podCIDR: n.podCIDR } : {}),
+              ...(n.kubeletSettings ? { kubelet: n.kubeletSettings } : {}),
             };
           }),
         heartbeat: nodeProcedure
@@ -163,6 +174,7 @@ export class FakeApi {
             if (fault) throw fault;
             const node = ctx.node;
             for (const status of input.podStatuses ?? []) node.statuses.set(status.podId, status);
+            node.events.push(...(input.podEvents ?? []));
             const reported = new Set(input.podIds);
             const terminating: PodTermination[] = [];
             for (const [id, grace] of node.terminating) {
@@ -170,7 +182,8 @@ export class FakeApi {
               else node.terminating.delete(id);
             }
             const assignments = node.desiredPodIds.filter((id) => !reported.has(id)).flatMap((id) => node.specs.get(id) ?? []);
-            return { desiredPodIds: [...node.desiredPodIds], assignments, terminating, heartbeatIntervalMs: node.heartbeatIntervalMs };
+            const kubelet = node.kubeletSettings ? { kubelet: node.kubeletSettings } : {};
+            return { desiredPodIds: [...node.desiredPodIds], assignments, terminating, heartbeatIntervalMs: node.heartbeatIntervalMs, ...kubelet };
           }),
         leave: nodeProcedure
           .input((v) => v as { nodeId: string; reason?: string })

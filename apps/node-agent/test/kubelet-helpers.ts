@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ContainerSpec, PodAssignment, PodSpec, PodStatusReport, ProbeSpec } from "@kube9/core";
+import type { ContainerSpec, PodAssignment, PodEventReport, PodSpec, PodStatusReport, ProbeSpec } from "@kube9/core";
 import { NodeAgent, type NodeAgentOptions } from "../src/agent.js";
 import { captureLog, FakeApi, until, type FakeNode } from "./fake-api.js";
 
@@ -62,6 +62,8 @@ export interface KubeletRig {
   lines: string[];
   /** The latest status the node reported for a pod. */
   status(podId: string): PodStatusReport | undefined;
+  /** The events the node reported for a pod (in heartbeats that succeeded), oldest first. */
+  events(podId: string): PodEventReport[];
   /** Waits until the latest status of a pod satisfies `check`. */
   waitFor(podId: string, check: (s: PodStatusReport) => boolean, what: string, timeoutMs?: number): Promise<PodStatusReport>;
   /** A request to the node's kubelet server with its token. */
@@ -69,11 +71,14 @@ export interface KubeletRig {
   close(): Promise<void>;
 }
 
-/** Starts a fake API and a registered agent (cgroups off unless asked, fast back-off). */
+/** The fast back-off the rig's fake API sends unless told otherwise. */
+export const FAST_BACKOFF = Object.freeze({ backoffInitialMs: 200, backoffMaxMs: 1600, backoffResetMs: 60_000 });
+
+/** Starts a fake API and a registered agent (cgroups off unless asked, fast back-off from the API). */
 export async function startRig(extra: Partial<NodeAgentOptions> = {}, nodeExtra: Partial<FakeNode> = {}): Promise<KubeletRig> {
   const api = await new FakeApi().listen(0);
   const nodeId = randomUUID();
-  const node = api.addNode(nodeId, { heartbeatIntervalMs: 100, ...nodeExtra });
+  const node = api.addNode(nodeId, { heartbeatIntervalMs: 100, kubeletSettings: { ...FAST_BACKOFF }, ...nodeExtra });
   const logDir = mkdtempSync(join(tmpdir(), "kube9-kubelet-test-"));
   const { lines, log } = captureLog();
   const agent = new NodeAgent({
@@ -82,7 +87,7 @@ export async function startRig(extra: Partial<NodeAgentOptions> = {}, nodeExtra:
     token: node.token,
     log,
     ...extra,
-    kubelet: { podLogDir: logDir, cgroups: "off", backoff: { initialMs: 200, maxMs: 1600 }, probeTickMs: 50, ...extra.kubelet },
+    kubelet: { podLogDir: logDir, cgroups: "off", probeTickMs: 50, ...extra.kubelet },
   });
   await agent.start();
   const status = (podId: string) => node.statuses.get(podId);
@@ -93,6 +98,7 @@ export async function startRig(extra: Partial<NodeAgentOptions> = {}, nodeExtra:
     logDir,
     lines,
     status,
+    events: (podId) => node.events.filter((e) => e.podId === podId),
     async waitFor(podId, check, what, timeoutMs = 10_000) {
       await until(() => {
         const s = status(podId);

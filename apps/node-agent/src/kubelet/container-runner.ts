@@ -9,10 +9,11 @@ import {
   crashLoopBackOff,
   restartDecision,
   shouldResetBackoff,
-  type BackoffOptions,
+  type ContainerEvent,
   type ContainerSpec,
   type ContainerState,
   type ContainerStatus,
+  type KubeletSettings,
   type LimitEnforcement,
   type RestartPolicy,
 } from "@kube9/core";
@@ -51,18 +52,25 @@ export interface ContainerRunnerOptions {
   logDir: string;
   cgroups: () => CgroupManager | null;
   imageEnv: ImageEnv;
-  backoff: BackoffOptions;
-  backoffReset: { resetAfterMs: number };
+  /** The cluster's back-off settings, read at each exit so that a change applies from the next restart. */
+  settings: () => KubeletSettings;
   /** Shell that joins the cgroup before exec (default /bin/sh). */
   shell?: string;
   /** The pod's network namespace and IP, once made (undefined: the agent's network). */
   sandbox?: () => PodAddress | undefined;
   /** Something in the status may have changed. */
   onChange: () => void;
+  /** Something worth an event happened to the container (Started, Killing, BackOff, ...). */
+  onEvent?: (event: ContainerEvent) => void;
 }
 
 /** Kubernetes' exit code for a container that could not be started. */
 const START_ERROR_EXIT = 128;
+
+/** Core's back-off bounds from the kubelet settings. */
+function backoffOf(s: KubeletSettings): { initialMs: number; maxMs: number } {
+  return { initialMs: s.backoffInitialMs, maxMs: s.backoffMaxMs };
+}
 
 /** The container's environment: the pod's identity first, so the spec's own values win. */
 function containerEnvironment(opts: ContainerRunnerOptions): Record<string, string> {
@@ -168,7 +176,9 @@ export class ContainerRunner implements ContainerAccess {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.launching;
-    if (this.handle && this.running) await this.handle.stop(graceMs);
+    if (!this.handle || !this.running) return;
+    this.event("Normal", "Killing", `Stopping container ${this.name}`);
+    await this.handle.stop(graceMs);
   }
 
   /** Pids of a live run, for a last-resort kill when the agent exits. */
@@ -204,6 +214,7 @@ export class ContainerRunner implements ContainerAccess {
     }
     this.handle = handle;
     this.running = true;
+    this.event("Normal", "Started", `Started container ${this.name}`);
     this.enforcementSeen = { ...handle.enforcement };
     this.state = containerRunning(handle.startedAt);
     this.probes = new ProbeSet({
@@ -214,6 +225,7 @@ export class ContainerRunner implements ContainerAccess {
       startedAt: handle.startedAt,
       onResult: () => this.opts.onChange(),
       onKill: () => void handle.stop(this.opts.graceMs),
+      onEvent: (event) => this.opts.onEvent?.(event),
     });
     void handle.exited.then((exit) => {
       if (this.handle !== handle) return;
@@ -230,13 +242,17 @@ export class ContainerRunner implements ContainerAccess {
     const { exitCode, oomKilled, startedAt, finishedAt } = exit;
     const terminated = containerTerminated({ exitCode, oomKilled, startedAt, finishedAt, ...(signal !== undefined ? { signal } : {}) });
     if (override) Object.assign(terminated.terminated, override);
+    if (override) this.event("Warning", "Failed", `Error: ${override.message}`);
+    if (oomKilled) this.event("Warning", "OOMKilling", this.oomMessage());
     if (this.stopped || !restartDecision(this.opts.restartPolicy, exit.exitCode)) {
       this.state = terminated;
       this.opts.onChange();
       return;
     }
-    if (shouldResetBackoff(exit.finishedAt - exit.startedAt, this.opts.backoffReset)) this.backoffRestarts = 0;
-    const delay = backoffDelayMs(this.backoffRestarts, this.opts.backoff);
+    const settings = this.opts.settings();
+    if (shouldResetBackoff(exit.finishedAt - exit.startedAt, { resetAfterMs: settings.backoffResetMs })) this.backoffRestarts = 0;
+    const delay = backoffDelayMs(this.backoffRestarts, backoffOf(settings));
+    this.event("Warning", "BackOff", `Back-off restarting failed container ${this.name} in pod ${this.opts.pod.name}`);
     this.lastState = terminated;
     this.state = crashLoopBackOff(delay, this.opts.spec.name, this.opts.pod.name, this.opts.pod.namespace);
     this.timer = setTimeout(() => {
@@ -253,8 +269,21 @@ export class ContainerRunner implements ContainerAccess {
     this.state = first
       ? containerWaiting("ErrImagePull", error)
       : containerWaiting("ImagePullBackOff", `Back-off pulling image "${this.opts.spec.image}": ${error}`);
+    this.event("Warning", "Failed", error);
+    if (!first) this.event("Normal", "BackOff", `Back-off pulling image "${this.opts.spec.image}"`);
     // A builtin image can appear later (e.g. the workload bundle gets built), so keep trying, slowly.
-    this.timer = setTimeout(() => (this.launching = this.launch()), backoffDelayMs(this.pullFailures - 1, this.opts.backoff));
+    const delay = backoffDelayMs(this.pullFailures - 1, backoffOf(this.opts.settings()));
+    this.timer = setTimeout(() => (this.launching = this.launch()), delay);
     this.opts.onChange();
+  }
+
+  /** Kubernetes' OOMKilling names the process; a Kube-9 container is one process group, so its name and limit say it. */
+  private oomMessage(): string {
+    const limit = this.opts.spec.limits.memoryMiB;
+    return `Memory cgroup out of memory: killed container ${this.name}${limit !== undefined ? ` (limit ${limit}Mi)` : ""}`;
+  }
+
+  private event(type: ContainerEvent["type"], reason: string, message: string): void {
+    this.opts.onEvent?.({ type, reason, message });
   }
 }

@@ -1,18 +1,21 @@
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
-import type { BackoffOptions, KubeletEndpoint, PodAssignment, PodStatusReport, PodTermination, Resources } from "@kube9/core";
+import type { BackoffOptions, KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination, Resources } from "@kube9/core";
 import { createCgroupManager, type CgroupManager, type CgroupUsage } from "../containers/cgroups.js";
 import { signalAll } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
 import type { AgentLogger } from "../log.js";
 import { createPodNetwork, unavailablePodNetwork, type PodNetwork } from "../network/pod-network.js";
+import { localKubeletSettings, settingsAfter } from "./kubelet-settings.js";
 import { defaultPodLogDir, preparePodLogDir } from "./log-dir.js";
+import { PodEventQueue, type PodEventQueueOptions } from "./pod-events.js";
 import { PodWorker } from "./pod-worker.js";
 import { startKubeletServer, type ContainerTarget, type KubeletServer } from "./server.js";
 
 // The node's kubelet: a pod worker per pod with a spec, the bare ids of pods without one
 // (placeholders, which run nothing), and the server the API reaches for logs and exec. It is
-// driven by heartbeat answers only; what it reports back is podIds() and the status changes.
+// driven by heartbeat answers only; what it reports back is podIds(), the status changes and the
+// events it saw.
 
 /** What a heartbeat answer tells the kubelet. */
 export interface SyncInput {
@@ -37,8 +40,10 @@ export interface KubeletOptions {
   /** "auto" uses a writable cgroup hierarchy if there is one; "off" always uses the memory guard. */
   cgroups?: "auto" | "off";
   imageEnv?: ImageEnv;
+  /** CrashLoopBackOff timing until the API sends the cluster's (default: core's). */
   backoff?: BackoffOptions;
   backoffReset?: { resetAfterMs: number };
+  events?: PodEventQueueOptions;
   probeTickMs?: number;
   execTimeoutMs?: number;
   /** Pod IPs: "auto" gives each pod its own network namespace where the machine allows it; "off" never. */
@@ -66,8 +71,21 @@ export class Kubelet {
   private syncAsked = false;
   private cpuSeen = new Map<string, { nanos: number; at: number }>();
   private network: PodNetwork = unavailablePodNetwork("the node has not registered yet, so it has no podCIDR");
+  private settings: KubeletSettings;
+  private readonly events: PodEventQueue;
 
-  constructor(private readonly opts: KubeletOptions) {}
+  constructor(private readonly opts: KubeletOptions) {
+    this.settings = localKubeletSettings(opts.backoff, opts.backoffReset);
+    this.events = new PodEventQueue(opts.events);
+  }
+
+  /**
+   * Takes the cluster's settings (from a register or heartbeat answer): containers read them at each
+   * exit, so new ones use them at once and running ones from their next restart.
+   */
+  applySettings(settings: KubeletSettings | undefined): void {
+    this.settings = settingsAfter(this.settings, settings, this.opts.log);
+  }
 
   /** Calls `listener` whenever the pod set or a pod's status changed. */
   onChange(listener: () => void): () => void {
@@ -179,6 +197,23 @@ export class Kubelet {
     this.finalsInFlight.clear();
   }
 
+  /** The oldest pending events (at most one heartbeat's worth); call ackPodEvents() once delivered. */
+  takePodEvents(): PodEventReport[] {
+    const dropped = this.events.takeDropped();
+    if (dropped > 0) this.opts.log.warn(`dropped the ${dropped} oldest pod events: the API did not take them in time`);
+    return this.events.take();
+  }
+
+  /** The last taken events reached the API (a failed heartbeat leaves them to be sent again). */
+  ackPodEvents(): void {
+    this.events.ack();
+  }
+
+  /** Whether some event was not taken yet. */
+  get hasPodEvents(): boolean {
+    return this.events.hasUntaken;
+  }
+
   /** Whether the API asked for a heartbeat now (POST /sync); reading it clears the request. */
   takeSyncRequest(): boolean {
     const asked = this.syncAsked;
@@ -256,12 +291,15 @@ export class Kubelet {
       logDir: this.logDir ?? this.opts.podLogDir ?? defaultPodLogDir(this.opts.nodeId),
       cgroups: () => this.cgroups(),
       ...(this.opts.imageEnv ? { imageEnv: this.opts.imageEnv } : {}),
-      ...(this.opts.backoff ? { backoff: this.opts.backoff } : {}),
-      ...(this.opts.backoffReset ? { backoffReset: this.opts.backoffReset } : {}),
+      settings: () => this.settings,
       ...(this.opts.probeTickMs ? { probeTickMs: this.opts.probeTickMs } : {}),
       ...(this.opts.networkRetryMs ? { networkRetryMs: this.opts.networkRetryMs } : {}),
       network: this.network,
       onChange: () => this.emit(),
+      onEvent: (container, event) => {
+        this.events.record(a.id, container, event);
+        this.emit();
+      },
     });
     this.workers.set(a.id, worker);
     worker.start();
@@ -275,6 +313,7 @@ export class Kubelet {
       // How its containers ended (e.g. SIGKILLed after the grace period) is worth one last report.
       if (this.acked.get(worker.id) !== worker.version) this.finals.set(worker.id, worker.status());
       this.acked.delete(worker.id);
+      this.events.forgetPod(worker.id);
       worker.removeLogs();
       this.opts.log.info(`pod stopped ${worker.id}`);
       this.emit();

@@ -1,11 +1,10 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import {
-  DEFAULT_BACKOFF,
-  DEFAULT_BACKOFF_RESET,
   podConditions,
   podPhase,
-  type BackoffOptions,
+  type ContainerEvent,
+  type KubeletSettings,
   type LimitEnforcement,
   type PodAssignment,
   type PodCondition,
@@ -16,6 +15,7 @@ import type { ImageEnv } from "../images.js";
 import { sleepUnless } from "../calls.js";
 import type { PodAddress, PodNetwork } from "../network/pod-network.js";
 import { ContainerRunner } from "./container-runner.js";
+import { DEFAULT_KUBELET_SETTINGS } from "./kubelet-settings.js";
 
 // One pod on this node: its containers, the pod status derived from theirs, and its termination.
 // The status is recomputed on every container event and compared with the last one, so the agent
@@ -28,8 +28,8 @@ export interface PodWorkerOptions {
   /** The node's cgroup manager, or null (memory guard); asked at each container start. */
   cgroups: () => CgroupManager | null;
   imageEnv?: ImageEnv;
-  backoff?: BackoffOptions;
-  backoffReset?: { resetAfterMs: number };
+  /** The cluster's back-off settings, read at each container exit (default: core's). */
+  settings?: () => KubeletSettings;
   /** How often due probes are looked for (default 100 ms). */
   probeTickMs?: number;
   /** Shell that joins a cgroup before exec (default /bin/sh). */
@@ -40,9 +40,12 @@ export interface PodWorkerOptions {
   networkRetryMs?: number;
   /** The pod's status changed. */
   onChange?: () => void;
+  /** Something worth an event happened to one of the pod's containers. */
+  onEvent?: (container: string, event: ContainerEvent) => void;
 }
 
 const DEFAULT_PROBE_TICK_MS = 100;
+
 const DEFAULT_NETWORK_RETRY_MS = 2_000;
 
 /** Runs one pod's containers and keeps its status. */
@@ -86,11 +89,11 @@ export class PodWorker {
           logDir: this.podLogDir,
           cgroups: opts.cgroups,
           imageEnv: opts.imageEnv ?? process.env,
-          backoff: opts.backoff ?? DEFAULT_BACKOFF,
-          backoffReset: opts.backoffReset ?? DEFAULT_BACKOFF_RESET,
+          settings: opts.settings ?? (() => DEFAULT_KUBELET_SETTINGS),
           ...(opts.shell ? { shell: opts.shell } : {}),
           sandbox: () => this.address,
           onChange: () => this.refresh(),
+          onEvent: (event) => opts.onEvent?.(container.name, event),
         }),
     );
     this.report = this.compute();

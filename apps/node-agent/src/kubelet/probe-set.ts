@@ -5,6 +5,7 @@ import {
   probeActive,
   probeConsequences,
   probeDue,
+  type ContainerEvent,
   type ContainerPort,
   type ContainerSpec,
   type ProbeKind,
@@ -32,6 +33,8 @@ export interface ProbeSetOptions {
   onResult: () => void;
   /** A liveness or startup probe failed for good: the run must be stopped (the policy restarts it). */
   onKill: () => void;
+  /** What a probe result is worth telling (Unhealthy, Killing), as the kubelet records it. */
+  onEvent?: (event: ContainerEvent) => void;
 }
 
 interface Tracked {
@@ -121,7 +124,8 @@ export class ProbeSet {
     if (this.killed) return;
     const before = t.state;
     t.state = nextProbeState(before, result.ok, t.probe);
-    const { kill } = probeConsequences(kind, this.opts.spec.name, result.ok, result.message, before, t.state);
+    const { kill, events } = probeConsequences(kind, this.opts.spec.name, result.ok, result.message, before, t.state);
+    for (const event of events) this.opts.onEvent?.(event);
     if (kill) {
       this.killed = true;
       this.opts.onKill();
