@@ -52,8 +52,10 @@ export function parseRecords(text: string): LogEntry[] {
       out.push(entry);
     }
   }
-  // A line still open when its run ended (no final newline) is shown as it is.
-  return [...out, ...pending.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  // A line still open when its run ended (no final newline) is shown as it is, after the finished ones: it
+  // was finished last (sorting it by its first piece's time made the order depend on the clock's tick).
+  const byTime = (a: LogEntry, b: LogEntry) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
+  return [...out.sort(byTime), ...[...pending.values()].sort(byTime)];
 }
 
 function sinceMs(since: LogReadOptions["since"]): number | undefined {
