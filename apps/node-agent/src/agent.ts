@@ -1,3 +1,5 @@
+// A little over 350 lines on purpose: the agent's one loop (register, heartbeat, hand each answer to the
+// kubelet, report back, shut down cleanly) reads best in one place; the kubelet itself lives in kubelet/.
 import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
 import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/client";
 import type { KubeletEndpoint, KubeletSettings } from "@kube9/core";
