@@ -1,17 +1,5 @@
-import {
-  containerStarted,
-  initialProbeState,
-  nextProbeState,
-  probeActive,
-  probeConsequences,
-  probeDue,
-  type ContainerEvent,
-  type ContainerPort,
-  type ContainerSpec,
-  type ProbeKind,
-  type ProbeSpec,
-  type ProbeState,
-} from "@kube9/core";
+import { containerStarted, initialProbeState, nextProbeState, probeActive, probeConsequences, probeDue } from "@kube9/core";
+import type { ContainerEvent, ContainerPort, ContainerSpec, ProbeKind, ProbeSpec, ProbeState } from "@kube9/core";
 import { runProbe, type ProbeAction, type ProbeResult } from "../containers/probes.js";
 import type { ExecContext } from "../containers/process-container.js";
 
