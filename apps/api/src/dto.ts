@@ -14,7 +14,7 @@ import type {
   RuntimeKind,
 } from "@kube9/core";
 
-/** A node as the API shows it (DESIGN.md field names). Times are ISO strings. */
+/** A node as the API shows it (the field names of docs/architecture.md and the README). Times are ISO strings. */
 export interface NodeDTO {
   id: string;
   name: string;

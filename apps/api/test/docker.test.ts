@@ -290,7 +290,14 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
           expect(info.HostConfig.NanoCpus).toBe(nano);
           expect(info.HostConfig.Memory).toBe(mem);
           expect(info.HostConfig.NetworkMode).toBe("host");
-          expect(info.Mounts).toEqual([]);
+          // Nothing mounted but the host's /run/netns (pod network namespaces, as root), never a Docker socket;
+          // no capabilities but the two that make those namespaces.
+          expect(info.Mounts.map((m) => [m.Source, m.Destination, m.Propagation])).toEqual(
+            process.getuid?.() === 0 ? [["/run/netns", "/run/netns", "rshared"]] : [],
+          );
+          expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
+          expect([...(info.HostConfig.CapAdd ?? [])].sort()).toEqual(process.getuid?.() === 0 ? ["NET_ADMIN", "SYS_ADMIN"] : []);
+          expect(info.HostConfig.ReadonlyRootfs).toBe(true);
           const env = info.Config.Env ?? [];
           expect(env).toContain(`KUBE9_URL=${p.running!.url}`);
           expect(env).toContain(`KUBE9_NODE_ID=${n.id}`);
@@ -408,9 +415,28 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
       const hostPids = top.Processes.filter((row) => row.join(" ").includes("sleep 3600")).map((row) => Number(row[0]));
       expect((await p.api.pods.logs.query({ name: pod })).lines).toContain("started");
       expect(await p.api.pods.exec.mutate({ name: pod, command: ["sh", "-c", "exit 4"] })).toMatchObject({ exitCode: 4 });
+      // Pods on docker nodes get their own IPs too (as root): a second pod reaches the first at its IP.
+      const ip = running.podIP;
+      expect(ip).toMatch(/^10\.2(4[4-7])\.\d+\.\d+$/);
+      const peer = c.name("peer");
+      await p.api.pods.launch.mutate({ name: peer, image: "busybox", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], limitCpu: 0.1, nodeSelector: c.selector });
+      const peerIp = await until("the peer's IP", async () => (await p.api.pods.get.query({ name: peer })).pod.podIP, 20_000);
+      expect(peerIp).not.toBe(ip);
+      const got = await until("a connection from pod to pod", async () => {
+        const r = await p.api.pods.exec.mutate({ name: pod, command: ["wget", "-q", "-O", "-", `http://${peerIp}:8080/passwd`] });
+        return r.exitCode === 0 ? r.stdout : null;
+      }, 10_000);
+      // The node image's /etc/passwd, served by the peer pod's httpd.
+      expect(got).toContain("root:x:0:0");
       // The node dies: its container takes the pod's processes with it.
       await container.kill();
       await until("the pod's processes gone", async () => hostPids.every((pid) => !existsSync(`/proc/${pid}`)), 5_000);
+      // A dead node cannot remove its pods' network namespaces; deleting the pods does.
+      const netns = [running.id, (await p.api.pods.get.query({ name: peer })).pod.id].map(
+        (id) => `/run/netns/k9p-${id.replace(/-/g, "").slice(0, 12)}`,
+      );
+      for (const name of [pod, peer]) await p.api.pods.delete.mutate({ name });
+      await until("the pods' namespaces gone", async () => netns.every((f) => !existsSync(f)), 5_000);
     });
   }, 60_000);
 

@@ -1,4 +1,4 @@
-/** Node lifecycle states (DESIGN.md section 2). */
+/** Node lifecycle states (README, "Health"). */
 export const NODE_STATUSES = [
   "Provisioning",
   "Ready",
@@ -11,7 +11,7 @@ export const NODE_STATUSES = [
 ] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
-/** Pod lifecycle states (DESIGN.md section 2). */
+/** Pod lifecycle states (see docs/architecture.md, "Write paths and their invariants"). */
 export const POD_STATUSES = ["Pending", "Scheduled", "Running", "Succeeded", "Failed", "Terminating"] as const;
 export type PodStatus = (typeof POD_STATUSES)[number];
 

@@ -35,6 +35,7 @@ export interface EnsureImageOptions {
 /** Where the built-in images live inside the node image; the agent finds them through these variables. */
 export const IMAGE_BUSYBOX_PATH = "/bin/busybox";
 export const IMAGE_WORKLOAD_PATH = "/workload.cjs";
+export const IMAGE_IP_PATH = "/usr/sbin/ip";
 
 /** Where busybox is looked for on this machine when KUBE9_BUSYBOX is unset (Debian's busybox-static). */
 const HOST_BUSYBOX_PATHS = ["/bin/busybox", "/usr/bin/busybox"];
@@ -91,6 +92,8 @@ interface ImageInputs {
   nodeBinary: string;
   busybox: string | null;
   workload: string;
+  /** iproute2's ip on this machine, if any. */
+  ip: string | null;
 }
 
 function imageInputs(opts: EnsureImageOptions): ImageInputs {
@@ -99,6 +102,7 @@ function imageInputs(opts: EnsureImageOptions): ImageInputs {
     nodeBinary: opts.nodeBinary ?? process.execPath,
     busybox: opts.busyboxBinary ?? hostBusybox(),
     workload: opts.workloadPath ?? workloadBundle(),
+    ip: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p)) ?? null,
   };
 }
 
@@ -109,7 +113,7 @@ function contentDigest(inputs: ImageInputs): string {
   h.update(inputs.nodeBinary);
   h.update(process.version);
   // Each part is framed by its name so moving bytes from one file to another changes the digest.
-  for (const [name, file] of [["workload", inputs.workload], ["busybox", inputs.busybox]] as const) {
+  for (const [name, file] of [["workload", inputs.workload], ["busybox", inputs.busybox], ["ip", inputs.ip]] as const) {
     h.update(`\0${name}\0`);
     h.update(file && existsSync(file) ? readFileSync(file) : "missing");
   }
@@ -186,6 +190,12 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
     // Debian's busybox-static needs nothing; another build of busybox brings its libraries along.
     for (const lib of sharedLibraries(busybox)) put(lib, lib);
     put(workload, IMAGE_WORKLOAD_PATH, 0o644);
+    // iproute2's ip, for the pod network: a node container that may create network namespaces gives
+    // each pod its own (see runtime/docker-runtime.ts); without it pods share the node's network.
+    if (inputs.ip) {
+      put(inputs.ip, IMAGE_IP_PATH);
+      for (const lib of sharedLibraries(inputs.ip)) put(lib, lib);
+    }
     mkdirSync(join(rootfs, "tmp"), { recursive: true });
     chmodSync(join(rootfs, "tmp"), 0o1777);
     mkdirSync(join(rootfs, "etc"), { recursive: true });

@@ -1,6 +1,8 @@
 // Over 350 lines on purpose: one runtime whose container start/stop, adoption at start-up and
 // Docker event watching all work on the same map of tracked containers; split, they would share it.
 import { isTerminalNodeStatus, type NodeStatus, type RuntimeKind } from "@kube9/core";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import Docker from "dockerode";
 import type { Logger } from "../logger.js";
 import { agentImageReady, agentImageRef, ensureAgentImage, type AgentImageInfo } from "./docker-image.js";
@@ -43,11 +45,13 @@ export interface DockerRuntimeOptions {
   logLevel?: string;
   /** Builds the node-agent image when missing (tests may replace it). */
   ensureImage?: (docker: Docker) => Promise<AgentImageInfo>;
+  /** false: node containers get no capabilities and their pods share the node's network (default: when this host allows). */
+  podNetwork?: boolean;
 }
 
 /**
  * Each node is one container `kube9-node-<name>` from the node-agent image, labelled with the node
- * and the cluster, with the node's CPU/memory as limits, on the host network (DESIGN.md section 6).
+ * and the cluster, with the node's CPU/memory as limits, on the host network (docs/architecture.md, "Runtimes").
  * Deaths are seen at once through the engine's event stream.
  */
 export class DockerRuntime implements NodeRuntime {
@@ -65,6 +69,7 @@ export class DockerRuntime implements NodeRuntime {
   private events: NodeJS.ReadableStream | null = null;
   private watching: Promise<void> | null = null;
   private closed = false;
+  private podNetMount: Docker.MountSettings | null | undefined;
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker;
@@ -139,6 +144,7 @@ export class DockerRuntime implements NodeRuntime {
       const name = `kube9-node-${spec.name}`;
       await this.clearName(name, spec.nodeId);
       const nanoCpus = Math.max(MIN_NANO_CPUS, Math.min(spec.cpuMilli, await this.hostCpus()) * 1_000_000);
+      const podNet = this.podNetworkMount();
       const container = await this.createNodeContainer({
         name,
         Image: this.image,
@@ -155,17 +161,21 @@ export class DockerRuntime implements NodeRuntime {
           `KUBE9_NODE_NAME=${spec.name}`,
           `KUBE9_LOG_LEVEL=${this.opts.logLevel ?? "info"}`,
         ],
+        ...(podNet ? { User: "0:0" } : {}),
         HostConfig: {
           // Host networking: the agent reaches the API on 127.0.0.1 like a process agent would.
           NetworkMode: "host",
           NanoCpus: nanoCpus,
           ...(memoryGiven ? { Memory: spec.memoryMiB * 1024 * 1024, MemorySwap: spec.memoryMiB * 1024 * 1024 } : {}),
           RestartPolicy: { Name: "no" },
-          // The agent needs no privileges and writes nothing: no capabilities, read-only root.
+          // Read-only root and no capabilities but the two a pod network needs (when this host allows one):
+          // NET_ADMIN and SYS_ADMIN to make pods' network namespaces under the host's /run/netns, where the
+          // shared kube9-net namespace lives (see docs/architecture.md, "Pods that run containers").
           CapDrop: ["ALL"],
+          ...(podNet ? { CapAdd: ["NET_ADMIN", "SYS_ADMIN"], Mounts: [podNet] } : {}),
           SecurityOpt: ["no-new-privileges"],
           ReadonlyRootfs: true,
-          // Never mount the Docker socket (or anything else) into a node container.
+          // Never mount the Docker socket (or anything but /run/netns) into a node container.
           Binds: [],
         },
       });
@@ -184,6 +194,25 @@ export class DockerRuntime implements NodeRuntime {
       if (isUnreachable(err)) throw new RuntimeError("precondition", dockerUnreachableMessage(err, this.docker));
       throw new Error(`docker: ${describeDockerError(err)}`, { cause: err });
     }
+  }
+
+  /**
+   * The /run/netns mount that lets a node's agent give each pod its own network namespace, or null when this
+   * host cannot (not root, no iproute2, or the runtime was told not to): then pods share the node's network.
+   * `ip netns add` on the host makes /run/netns a shared mount, which the rshared bind needs.
+   */
+  private podNetworkMount(): Docker.MountSettings | null {
+    if (this.podNetMount !== undefined) return this.podNetMount;
+    this.podNetMount = null;
+    const ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p));
+    if (this.opts.podNetwork === false || process.getuid?.() !== 0 || !ip) return null;
+    try {
+      if (!existsSync("/run/netns/kube9-net")) execFileSync(ip, ["netns", "add", "kube9-net"], { stdio: "ignore", timeout: 5000 });
+      this.podNetMount = { Type: "bind", Source: "/run/netns", Target: "/run/netns", BindOptions: { Propagation: "rshared" } };
+    } catch (err) {
+      this.opts.log.warn("docker nodes get no pod network: cannot prepare /run/netns", { err: String(err) });
+    }
+    return this.podNetMount;
   }
 
   /** Creates a node container; an image removed since it was built is built again once. */

@@ -19,7 +19,7 @@ export interface AgentExit {
   description: string;
 }
 
-/** Where node agents run: child processes, containers or in-process simulations (DESIGN.md section 6). */
+/** Where node agents run: child processes, containers or in-process simulations (docs/architecture.md, "Runtimes"). */
 export interface NodeRuntime {
   readonly kind: RuntimeKind;
   /** Starts the agent; returns a handle to show users (pid or container id). */

@@ -3,6 +3,7 @@ import { ConflictError, type PodRecord } from "@kube9/db";
 import type { SchedulerController } from "../controllers/scheduler.js";
 import { toPodDTO, type PodDTO } from "../dto.js";
 import { conflict, DomainError, invalid, notFound } from "../errors.js";
+import { removeOrphanPodNetns } from "../runtime/pod-netns.js";
 import { randomSuffix } from "../tokens.js";
 import type { ServiceContext } from "./service-context.js";
 
@@ -147,6 +148,7 @@ export class PodService {
     }
     await events.pod("Normal", "PodDeleted", deleted, "pod deleted");
     cache.dropPod(deleted.id);
+    if (deleted.spec) removeOrphanPodNetns(deleted.id);
     scheduler.kick();
     return deleted;
   }
