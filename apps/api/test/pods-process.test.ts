@@ -90,4 +90,26 @@ describe("pods with containers on process nodes (real agents, real processes)", 
     await waitFor(async () => !(await c.pods.list.query()).some((p) => p.name === "talker"), 10_000);
     await waitFor(async () => processesOfPod("talker").length === 0, 5_000);
   }, 90_000);
+
+  it("a container over its memory limit is OOMKilled, and the pod Failed under restartPolicy Never", async () => {
+    await c.nodes.add.mutate({ name: "pm", cpu: 1, labels: { case: "pods-oom" } });
+    await waitFor(async () => (await c.nodes.get.query({ name: "pm" })).node.status === "Ready", 15_000);
+    // The workload (node) idles at ~40 MiB; 128 MiB more is far over the 64Mi limit.
+    await c.pods.launch.mutate({
+      name: "hog",
+      image: "kube9/workload",
+      args: ["memory", "--mib", "128"],
+      limitCpu: 0.2,
+      limitMemoryMiB: 64,
+      restartPolicy: "Never",
+      nodeSelector: { case: "pods-oom" },
+    });
+    await waitFor(async () => (await pod("hog")).phase === "Failed", 20_000);
+    const hog = await pod("hog");
+    expect(hog.containerStatuses[0]?.state).toMatchObject({ terminated: { reason: "OOMKilled", exitCode: 137 } });
+    expect(hog.status).toBe("Failed");
+    const reasons = (await c.events.list.query({ objectName: "hog" })).map((e) => e.reason);
+    expect(reasons).toContain("OOMKilling");
+    await c.pods.delete.mutate({ name: "hog" });
+  }, 60_000);
 });

@@ -90,6 +90,14 @@ describe("pods with containers (PGlite)", () => {
     expect(r.pod.request).toEqual({ cpuMilli: 500, memoryMiB: 64 });
     expect(r.pod.spec).toMatchObject({ restartPolicy: "Always", containers: [{ name: "burn", args: ["cpu", "--millicores", "500"] }] });
     expect(await failure(h.admin.pods.launch({ name: "x", limitCpu: 1 }))).toMatchObject({ code: "BAD_REQUEST" });
+    // Kubernetes quantity strings work in the API too: 250m = 0.25 cores, 96Mi = 96 MiB.
+    const q = await h.admin.pods.launch({ name: "quantities", image: "busybox", cpu: "250m", memoryMiB: "96Mi", limitCpu: "500m", limitMemoryMiB: "128Mi" });
+    expect(q.pod.request).toEqual({ cpuMilli: 250, memoryMiB: 96 });
+    expect(q.pod.spec?.containers[0]?.limits).toEqual({ cpuMilli: 500, memoryMiB: 128 });
+    expect(await failure(h.admin.pods.launch({ name: "bad", image: "busybox", cpu: "lots" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/^cpu: must be a number of cores or a Kubernetes quantity/),
+    });
   });
 
   it("sends a new pod's spec once, stores the statuses the node reports, and frees a Succeeded pod's room", async () => {

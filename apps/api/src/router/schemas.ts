@@ -1,5 +1,5 @@
 import { LABEL_KEY_PATTERN, LABEL_KEY_RULE, LABEL_VALUE_PATTERN, LABEL_VALUE_RULE, MAX_LABEL_LENGTH, NAME_RULE } from "@kube9/core";
-import { LIMITS, NODE_ROLES, NODE_STATUSES, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RESTART_POLICIES, RUNTIME_KINDS } from "@kube9/core";
+import { LIMITS, NODE_ROLES, NODE_STATUSES, parseCpu, parseMemory, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RESTART_POLICIES, RUNTIME_KINDS } from "@kube9/core";
 import { z } from "zod";
 
 /** Object names: Kubernetes DNS-label style. */
@@ -10,17 +10,34 @@ export const nameSchema = z
   .regex(LIMITS.namePattern, `must be ${NAME_RULE}`);
 
 /** CPU as users speak it: cores, fractions allowed down to one millicore. */
-export const cpuSchema = z
-  .number({ error: "must be a number of cores" })
-  .min(0.001, `must be > 0 (at least 0.001) and <= ${LIMITS.maxCpuCores} cores`)
-  .max(LIMITS.maxCpuCores, `must be > 0 (at least 0.001) and <= ${LIMITS.maxCpuCores} cores`);
+export const cpuSchema = z.preprocess(
+  // A Kubernetes quantity string ("500m", "1.5") is cores too; a malformed one is left for the number check to name.
+  (v) => quantity(v, (q) => parseCpu(q) / 1000),
+  z
+    .number({ error: 'must be a number of cores or a Kubernetes quantity such as "500m"' })
+    .min(0.001, `must be > 0 (at least 0.001) and <= ${LIMITS.maxCpuCores} cores`)
+    .max(LIMITS.maxCpuCores, `must be > 0 (at least 0.001) and <= ${LIMITS.maxCpuCores} cores`),
+) as unknown as z.ZodType<number, number | string>; // preprocess types its input unknown; callers give either
 
-/** Memory in whole MiB. */
-export const memorySchema = z
-  .number({ error: "must be a number of MiB" })
-  .int("must be a whole number of MiB")
-  .min(0, `must be between 0 and ${LIMITS.maxMemoryMiB} MiB (4 TiB)`)
-  .max(LIMITS.maxMemoryMiB, `must be between 0 and ${LIMITS.maxMemoryMiB} MiB (4 TiB)`);
+/** Memory in whole MiB, or a Kubernetes quantity string ("128Mi", "1Gi", "1G"). */
+export const memorySchema = z.preprocess(
+  (v) => quantity(v, parseMemory),
+  z
+    .number({ error: 'must be a number of MiB or a Kubernetes quantity such as "128Mi"' })
+    .int("must be a whole number of MiB")
+    .min(0, `must be between 0 and ${LIMITS.maxMemoryMiB} MiB (4 TiB)`)
+    .max(LIMITS.maxMemoryMiB, `must be between 0 and ${LIMITS.maxMemoryMiB} MiB (4 TiB)`),
+) as unknown as z.ZodType<number, number | string>;
+
+/** A quantity string converted by `parse`; anything else (or a bad string) passes through for zod to judge. */
+function quantity(v: unknown, parse: (q: string) => number): unknown {
+  if (typeof v !== "string") return v;
+  try {
+    return parse(v);
+  } catch {
+    return v;
+  }
+}
 
 const labelKey = z
   .string()
