@@ -35,7 +35,7 @@ describe("a TypeScript project consuming @kube9/client", () => {
   it("is told at compile time about wrong inputs and unknown procedures", () => {
     const r = typecheck("consumer-bad.ts");
     expect(r.code).not.toBe(0);
-    // One error per wrong line: string cpu, unknown algorithm, unknown procedure, wrong output type.
+    // One error per wrong line: a boolean cpu (numbers and quantity strings are fine), unknown algorithm, unknown procedure, wrong output type.
     for (const line of [7, 8, 9, 10]) expect(r.output).toMatch(new RegExp(`consumer-bad\\.ts\\(${line},`));
   }, 60_000);
 });
