@@ -7,6 +7,7 @@ import { registerGetCommands } from "./commands/get.js";
 import { registerLogsExecCommands } from "./commands/logs-exec.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerPodCommands } from "./commands/pod.js";
+import { registerSimulateCommand } from "./commands/simulate.js";
 import { registerUpCommand } from "./commands/up.js";
 import { EXIT, ReportedError, toCliError } from "./errors.js";
 
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
   registerApplyCommands(program);
   registerGetCommands(program);
   registerLogsExecCommands(program);
+  registerSimulateCommand(program);
   return program;
 }
 

@@ -62,6 +62,18 @@ export {
   type RestartPolicy,
 } from "@kube9/core";
 
+// Trace replay, so `kube9 simulate` runs the scheduler locally without the API.
+export {
+  parseTraceNodes,
+  parseTracePods,
+  replayTrace,
+  TraceParseError,
+  type ReplayMode,
+  type ReplayResult,
+  type TraceNode,
+  type TracePod,
+} from "@kube9/core";
+
 /** Options for a Kube-9 client: the API base URL (e.g. http://127.0.0.1:7070) and a bearer token. */
 export interface Kube9ClientOptions {
   url: string;

@@ -5,3 +5,4 @@ export * from "./scheduler/index.js";
 export * from "./health.js";
 export * from "./reschedule.js";
 export * from "./pods/index.js";
+export * from "./replay/index.js";

@@ -1,0 +1,2 @@
+export * from "./trace-csv.js";
+export * from "./replay.js";
