@@ -415,6 +415,15 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
       const hostPids = top.Processes.filter((row) => row.join(" ").includes("sleep 3600")).map((row) => Number(row[0]));
       expect((await p.api.pods.logs.query({ name: pod })).lines).toContain("started");
       expect(await p.api.pods.exec.mutate({ name: pod, command: ["sh", "-c", "exit 4"] })).toMatchObject({ exitCode: 4 });
+      // A kube9/workload container has no shell of its own and the node image no /bin/sh: `sh` in an exec is
+      // busybox's, as the README's `kube9 exec web -- sh -c 'echo hello'` expects.
+      const idle = c.name("idle");
+      await p.api.pods.launch.mutate({ name: idle, image: "kube9/workload", args: ["idle"], limitCpu: 0.05, nodeSelector: c.selector });
+      const hello = await until("exec sh in a workload container", async () => {
+        const r = await p.api.pods.exec.mutate({ name: idle, command: ["sh", "-c", "echo hello"] }).catch(() => null);
+        return r && r.exitCode === 0 ? r : null;
+      }, 20_000);
+      expect(hello.stdout).toBe("hello\n");
       // Pods on docker nodes get their own IPs too (as root): a second pod reaches the first at its IP.
       const ip = running.podIP;
       expect(ip).toMatch(/^10\.2(4[4-7])\.\d+\.\d+$/);

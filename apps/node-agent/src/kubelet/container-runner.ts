@@ -17,6 +17,7 @@ import {
   type LimitEnforcement,
   type RestartPolicy,
 } from "@kube9/core";
+import { DEFAULT_PATH, resolveExecutable } from "../containers/launch.js";
 import { startContainer, type ContainerExit, type ContainerHandle, type ExecContext } from "../containers/process-container.js";
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
 import type { ContainerLog } from "../containers/container-log.js";
@@ -125,9 +126,14 @@ export class ContainerRunner implements ContainerAccess {
    * busybox's, as in a real busybox container (a node image may have no /bin/sh at all).
    */
   execArgv(command: string[]): string[] {
-    if (imageName(this.opts.spec.image) !== "busybox") return command;
     const busybox = this.busybox();
-    return busybox ? [busybox, ...command] : command;
+    if (!busybox) return command;
+    if (imageName(this.opts.spec.image) === "busybox") return [busybox, ...command];
+    // Other images (kube9/workload) bring only their program; a command the node does not have, such as `sh`
+    // on a docker node whose image has no /bin/sh, is busybox's applet, like a debug shell's.
+    const path = this.opts.spec.env.find((e) => e.name === "PATH")?.value ?? DEFAULT_PATH;
+    const [first] = command;
+    return first !== undefined && resolveExecutable(first, path) === undefined ? [busybox, ...command] : command;
   }
 
   /** The node's busybox binary, if it has one. */
