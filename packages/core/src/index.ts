@@ -6,3 +6,5 @@ export * from "./health.js";
 export * from "./reschedule.js";
 export * from "./pods/index.js";
 export * from "./replay/index.js";
+export * from "./usage/index.js";
+export * from "./alerts/index.js";
