@@ -177,6 +177,13 @@ export const heartbeatInput = z.object({
   nodeId: nodeIdSchema.optional(),
   podIds: z.array(z.string().max(64)).max(10_000),
   usage: z.object({ cpuMilli: z.number().min(0).max(1e9), memoryMiB: z.number().min(0).max(1e9) }),
+  /** The agent's own part of `usage`. */
+  agentUsage: z.object({ cpuMilli: z.number().min(0).max(1e9), memoryMiB: z.number().min(0).max(1e9) }).optional(),
+  /** Per pod id, per container name: [cpuMilli, memoryMiB] over the last interval. */
+  podUsage: z
+    .record(z.string().uuid(), z.record(z.string().max(63), z.tuple([z.number().min(0).max(1e9), z.number().min(0).max(1e9)])))
+    .refine((r) => Object.keys(r).length <= 1000, "at most 1000 pods")
+    .optional(),
   components: z.record(z.string().max(64), z.enum(["Healthy", "Unhealthy"])),
   podStatuses: z.array(podStatusReport).max(1000).optional(),
   /** What the kubelet saw happen (probe failures, kills, back-offs), only new ones. */

@@ -1,4 +1,4 @@
-import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type Resources } from "@kube9/core";
+import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type PodUsageReport, type Resources } from "@kube9/core";
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
 import { DomainError, precondition } from "../errors.js";
@@ -9,6 +9,10 @@ import type { NodeSideContext } from "./service-context.js";
 export interface HeartbeatReport {
   podIds: string[];
   usage: Resources;
+  /** The agent's own part of `usage`. */
+  agentUsage?: Resources;
+  /** Each running pod's containers' use over the last interval. */
+  podUsage?: PodUsageReport;
   components: Record<string, "Healthy" | "Unhealthy">;
   /** Pods whose status changed since the node's last report (nodes that run containers). */
   podStatuses?: PodStatusReport[];
