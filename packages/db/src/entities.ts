@@ -1,5 +1,5 @@
 import { defineEntity } from "@mikro-orm/core";
-import type { HealthConfig, Labels, Resources } from "@kube9/core";
+import type { AlertingSettings, HealthConfig, Labels, Resources } from "@kube9/core";
 
 // MikroORM metadata for the tables the migrations create (a test asserts MikroORM sees no
 // schema difference). Node, pod, event and lease rows are read and written with hand-written SQL
@@ -17,6 +17,7 @@ export const ClusterEntity = defineEntity({
     algorithm: p.text(),
     health: p.json<HealthConfig>(),
     adminTokenHash: p.text().nullable(),
+    alerting: p.json<AlertingSettings>().nullable(),
     createdAt: p.datetime().columnType("timestamptz"),
   }),
   uniques: [{ name: "cluster_singleton", expression: 'create unique index "cluster_singleton" on "cluster" ((true))' }],
@@ -121,5 +122,18 @@ export const EventEntity = defineEntity({
   }),
 });
 
+// No foreign keys: history outlives the pods and nodes it describes (until retention drops it).
+export const UsageHistoryEntity = defineEntity({
+  name: "UsageHistory",
+  tableName: "usage_history",
+  properties: (p) => ({
+    objectId: p.uuid().primary(),
+    t: p.integer().primary(),
+    cpuMilli: p.float().columnType("real"),
+    memoryMib: p.float().columnType("real"),
+  }),
+  indexes: [{ name: "usage_history_t_brin", expression: 'create index "usage_history_t_brin" on "usage_history" using brin ("t")' }],
+});
+
 /** All entity schemas, for MikroORM.init. */
-export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity];
+export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity, UsageHistoryEntity];

@@ -12,6 +12,7 @@ import { knexRunner, preparedPgRunner } from "./sql-runners.js";
 import { OrmClusterRepository } from "./repositories/cluster-repository.js";
 import { SqlEventRepository } from "./repositories/event-repository.js";
 import { SqlLeaseRepository } from "./repositories/lease-repository.js";
+import { SqlUsageRepository } from "./repositories/usage-repository.js";
 import { SqlNodeRepository } from "./repositories/node-repository.js";
 import { SqlPodRepository } from "./repositories/pod-repository.js";
 import type { Database, OpenDatabaseOptions } from "./types.js";
@@ -47,6 +48,7 @@ class SqlDatabase implements Database {
   readonly pods: SqlPodRepository;
   readonly events: SqlEventRepository;
   readonly leases: SqlLeaseRepository;
+  readonly usage: SqlUsageRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -64,6 +66,7 @@ class SqlDatabase implements Database {
     this.pods = new SqlPodRepository(this.sql);
     this.events = new SqlEventRepository(this.sql);
     this.leases = new SqlLeaseRepository(this.sql);
+    this.usage = new SqlUsageRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type {
+  AlertingSettings,
   KubeletEndpoint,
   PodSpec,
   PodStatusReport,
@@ -89,6 +90,7 @@ export interface ClusterRecord {
   algorithm: PolicyName;
   health: HealthConfig;
   adminTokenHash: string | null;
+  alerting: AlertingSettings;
   createdAt: number;
 }
 
@@ -154,7 +156,7 @@ export interface ListEventsOptions {
   objectId?: string;
 }
 
-export type ClusterPatch = Partial<Pick<ClusterRecord, "algorithm" | "health" | "adminTokenHash">>;
+export type ClusterPatch = Partial<Pick<ClusterRecord, "algorithm" | "health" | "adminTokenHash" | "alerting">>;
 
 /** The single cluster-settings row; MikroORM (ClusterEntity) serves every access to it. */
 export interface ClusterRepository {
@@ -225,6 +227,28 @@ export interface LeaseRepository {
   flush(leases: LeaseInput[]): Promise<void>;
 }
 
+/** One 10 s average of an object's usage (table usage_history). */
+export interface UsageRow {
+  /** A node's or pod's id, or CLUSTER_USAGE_ID for the cluster as a whole. */
+  objectId: string;
+  /** Start of the bucket, ms since the epoch (a multiple of 10 s). */
+  t: number;
+  cpuMilli: number;
+  memoryMiB: number;
+}
+
+/** The usage history (10 s averages, kept 24 h): batched inserts, range reads, retention. */
+export interface UsageRepository {
+  /** Inserts a batch in one statement; a row already there (same object and bucket) is replaced. */
+  insert(rows: UsageRow[]): Promise<void>;
+  /** Averages over `stepMs` buckets (a multiple of 10 s) of the rows in [fromMs, toMs), oldest first. */
+  range(objectId: string, fromMs: number, toMs: number, stepMs: number): Promise<UsageRow[]>;
+  /** Deletes rows older than `beforeMs`; returns how many. */
+  deleteBefore(beforeMs: number): Promise<number>;
+  /** The table's size on disk including its indexes, in bytes (for figures). */
+  sizeBytes(): Promise<number>;
+}
+
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent an embedded PGlite database is used. */
   url?: string;
@@ -241,6 +265,7 @@ export interface Database {
   pods: PodRepository;
   events: EventRepository;
   leases: LeaseRepository;
+  usage: UsageRepository;
   close(): Promise<void>;
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;

@@ -2,9 +2,11 @@ import type { Constructor } from "@mikro-orm/core";
 import type { Migration } from "@mikro-orm/migrations";
 import { Migration20250601000000Initial } from "./initial.js";
 import { Migration20261129000000PodSpecs } from "./pod-specs.js";
+import { Migration20261129100000UsageAndAlerts } from "./usage-and-alerts.js";
 
 /** Every migration in order (names are recorded in mikro_orm_migrations; never rename one). */
 export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> = [
   { name: "Migration20250601000000Initial", class: Migration20250601000000Initial },
   { name: "Migration20261129000000PodSpecs", class: Migration20261129000000PodSpecs },
+  { name: "Migration20261129100000UsageAndAlerts", class: Migration20261129100000UsageAndAlerts },
 ];
