@@ -24,6 +24,10 @@ import { NodeService } from "./services/node-service.js";
 import { NodeStatusService } from "./services/node-status.js";
 import { PodService } from "./services/pod-service.js";
 import { Queries } from "./services/queries.js";
+import { UsageQueries } from "./services/usage-queries.js";
+import { UsageHistoryController } from "./controllers/usage-history.js";
+import { UsageRetentionController } from "./controllers/usage-retention.js";
+import { UsageStore } from "./usage/usage-store.js";
 
 export { VERSION } from "./services/queries.js";
 
@@ -59,6 +63,9 @@ export class ControlPlane {
   readonly cache: ClusterCache;
   readonly auth: Authenticator;
   readonly queries: Queries;
+  /** Measured use: latest samples and series. */
+  readonly usage: UsageQueries;
+  readonly usageStore = new UsageStore();
   readonly nodes: NodeService;
   readonly pods: PodService;
   readonly cluster: ClusterService;
@@ -112,9 +119,14 @@ export class ControlPlane {
     const stopping = () => this.stopped;
     this.lifecycle = new NodeLifecycleController({ cache, events, status, now, log, stopping });
     this.recovery = new NodeRecoveryController({ cache, events, status, agents: this.runtimes, now, log });
+    const usageStore = this.usageStore;
+    // A sample older than three heartbeats is not current use any more.
+    const staleAfterMs = () => Math.max(3000, 3 * cache.settings.health.heartbeatIntervalMs);
     this.controllers = [
       { controller: new CacheResync(cache, log), runs: "always" },
       { controller: new LeaseWriter(leases, log), runs: "always" },
+      { controller: new UsageHistoryController({ db, usage: usageStore, now, log, staleAfterMs }), runs: "always" },
+      { controller: new UsageRetentionController(db, now, log), runs: "while-leading" },
       { controller: this.scheduler, runs: "while-leading" },
       { controller: this.lifecycle, runs: "while-leading" },
       { controller: this.recovery, runs: "while-leading" },
@@ -128,7 +140,8 @@ export class ControlPlane {
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
     this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
     this.cluster = new ClusterService({ db, cache, events });
-    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, kickScheduler: () => scheduler.kick() });
+    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, kickScheduler: () => scheduler.kick() });
+    this.usage = new UsageQueries({ db, cache, usage: usageStore, now, staleAfterMs });
   }
 
   /** Loads the cache and takes the leader lease if it is free, without starting any loop. */

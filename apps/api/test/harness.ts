@@ -121,14 +121,14 @@ export async function openTestDatabase(url?: string): Promise<{ db: Database; cl
 
 /**
  * A control plane on a real database with a scripted runtime and a hand-driven clock. With `db`,
- * the database is emptied and reused (fast); otherwise a new one is opened and closed with the harness.
+ * the database is emptied (unless `keep`: a restart over the same data) and reused (fast); otherwise a new one is opened and closed with the harness.
  */
-export async function createHarness(opts: { url?: string; db?: Database; start?: boolean } = {}): Promise<Harness> {
+export async function createHarness(opts: { url?: string; db?: Database; start?: boolean; keep?: boolean } = {}): Promise<Harness> {
   let own: { db: Database; close(): Promise<void> } | null = null;
   let db: Database;
   if (opts.db) {
     db = opts.db;
-    await resetDatabase(db);
+    if (!opts.keep) await resetDatabase(db);
   } else {
     own = await openTestDatabase(opts.url);
     db = own.db;

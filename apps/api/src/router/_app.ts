@@ -5,6 +5,7 @@ import { eventsRouter } from "./events.js";
 import { healthRouter } from "./health.js";
 import { nodesRouter } from "./nodes.js";
 import { podsRouter } from "./pods.js";
+import { usageRouter } from "./usage.js";
 
 export const appRouter = router({
   health: healthRouter,
@@ -12,6 +13,7 @@ export const appRouter = router({
   pods: podsRouter,
   cluster: clusterRouter,
   events: eventsRouter,
+  usage: usageRouter,
   agent: agentRouter,
 });
 

@@ -4,6 +4,7 @@ import { recordKey } from "../cache/change-keys.js";
 import { DomainError, precondition } from "../errors.js";
 import type { NodeStatusService } from "./node-status.js";
 import type { NodeSideContext } from "./service-context.js";
+import type { UsageStore } from "../usage/usage-store.js";
 
 /** What an agent reports with each heartbeat. */
 export interface HeartbeatReport {
@@ -33,6 +34,8 @@ export interface HeartbeatAnswer {
 
 export interface AgentGatewayDeps extends NodeSideContext {
   status: NodeStatusService;
+  /** Where measured use goes (latest samples, series). */
+  usage?: UsageStore;
 }
 
 /**
@@ -74,6 +77,7 @@ export class AgentGateway {
     const now = clock();
     let node = await this.liveNode(nodeId);
     leases.beat(nodeId, now, report.usage);
+    this.deps.usage?.record(nodeId, now, report.usage, report.agentUsage, this.ownPods(nodeId, report.podUsage));
     this.deps.metrics?.heartbeat();
     if (statusOnHeartbeat(node.status) !== node.status) {
       await this.deps.status.markAlive(node, "heartbeat received");
@@ -115,6 +119,18 @@ export class AgentGateway {
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
     return { desiredPodIds: desired, assignments, terminating, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs, kubelet: this.kubeletSettings() };
+  }
+
+  /** The node's measurements of its own pods only (a pod moved elsewhere is measured by its new node). */
+  private ownPods(nodeId: string, pods: PodUsageReport | undefined): PodUsageReport | undefined {
+    if (!pods) return undefined;
+    let own: PodUsageReport | undefined;
+    for (const id of Object.keys(pods)) {
+      if (this.deps.cache.pod(id)?.nodeId === nodeId) continue;
+      own ??= { ...pods };
+      delete own[id];
+    }
+    return own ?? pods;
   }
 
   /** The kubelet's part of the cluster settings. */
