@@ -25,25 +25,13 @@ export const ALERT_METRICS: readonly MetricInfo[] = [
   gauge("kube9_node_cpu_usage_ratio", NODE, "CPU the node uses divided by its CPU capacity."),
   gauge("kube9_node_memory_usage_ratio", NODE, "Memory the node uses divided by its memory capacity."),
   gauge("kube9_node_cpu_allocation_ratio", NODE, "CPU requests of the pods bound to the node divided by its CPU capacity."),
-  gauge(
-    "kube9_node_memory_allocation_ratio",
-    NODE,
-    "Memory requests of the pods bound to the node divided by its memory capacity.",
-  ),
+  gauge("kube9_node_memory_allocation_ratio", NODE, "Memory requests of the pods bound to the node divided by its memory capacity."),
   gauge("kube9_pod_cpu_usage_millicores", POD, "CPU the pod's containers use, in millicores."),
   gauge("kube9_pod_memory_usage_bytes", POD, "Memory the pod's containers use, in bytes."),
   gauge("kube9_container_cpu_usage_millicores", CONTAINER, "CPU the container uses, in millicores."),
   gauge("kube9_container_memory_usage_bytes", CONTAINER, "Memory the container uses, in bytes."),
-  gauge(
-    "kube9_container_memory_limit_ratio",
-    CONTAINER,
-    "Memory the container uses divided by its memory limit (only containers with a memory limit).",
-  ),
-  gauge(
-    "kube9_container_cpu_request_ratio",
-    CONTAINER,
-    "CPU the container uses divided by its CPU request (only containers with a CPU request).",
-  ),
+  gauge("kube9_container_memory_limit_ratio", CONTAINER, "Memory the container uses divided by its memory limit (only containers with a memory limit)."),
+  gauge("kube9_container_cpu_request_ratio", CONTAINER, "CPU the container uses divided by its CPU request (only containers with a CPU request)."),
   gauge("kube9_container_restarts_5m", CONTAINER, "Times the container restarted within the last 5 minutes."),
   gauge("kube9_pod_pending_seconds", ["namespace", "pod"], "Seconds a Pending pod has waited to be scheduled and started."),
 ];
