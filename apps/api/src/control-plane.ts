@@ -28,6 +28,10 @@ import { UsageQueries } from "./services/usage-queries.js";
 import { UsageHistoryController } from "./controllers/usage-history.js";
 import { UsageRetentionController } from "./controllers/usage-retention.js";
 import { UsageStore } from "./usage/usage-store.js";
+import { metricHelp, renderAlerts, renderSamples } from "./usage/metric-samples.js";
+import { AlertingController } from "./controllers/alerting.js";
+import { WebhookNotifier } from "./alerts/webhook-notifier.js";
+import { AlertService } from "./services/alert-service.js";
 
 export { VERSION } from "./services/queries.js";
 
@@ -66,6 +70,9 @@ export class ControlPlane {
   /** Measured use: latest samples and series. */
   readonly usage: UsageQueries;
   readonly usageStore = new UsageStore();
+  readonly alerts: AlertService;
+  readonly alerting: AlertingController;
+  private readonly notifier: WebhookNotifier;
   readonly nodes: NodeService;
   readonly pods: PodService;
   readonly cluster: ClusterService;
@@ -122,11 +129,14 @@ export class ControlPlane {
     const usageStore = this.usageStore;
     // A sample older than three heartbeats is not current use any more.
     const staleAfterMs = () => Math.max(3000, 3 * cache.settings.health.heartbeatIntervalMs);
+    this.notifier = new WebhookNotifier({ url: () => cache.settings.alerting.webhookUrl, externalUrl: opts.apiUrl, log });
+    this.alerting = new AlertingController({ cache, events, now, log, usage: usageStore, notifier: this.notifier, staleAfterMs });
     this.controllers = [
       { controller: new CacheResync(cache, log), runs: "always" },
       { controller: new LeaseWriter(leases, log), runs: "always" },
       { controller: new UsageHistoryController({ db, usage: usageStore, now, log, staleAfterMs }), runs: "always" },
       { controller: new UsageRetentionController(db, now, log), runs: "while-leading" },
+      { controller: this.alerting, runs: "while-leading" },
       { controller: this.scheduler, runs: "while-leading" },
       { controller: this.lifecycle, runs: "while-leading" },
       { controller: this.recovery, runs: "while-leading" },
@@ -142,6 +152,7 @@ export class ControlPlane {
     this.cluster = new ClusterService({ db, cache, events });
     this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, kickScheduler: () => scheduler.kick() });
     this.usage = new UsageQueries({ db, cache, usage: usageStore, now, staleAfterMs });
+    this.alerts = new AlertService({ db, cache, events, now, alerting: this.alerting });
   }
 
   /** Loads the cache and takes the leader lease if it is free, without starting any loop. */
@@ -167,8 +178,15 @@ export class ControlPlane {
     // A controller pass in flight may have been restarting an agent: it has finished; now stop every agent.
     await this.runtimes.stopAll();
     await this.runControllers("always", "stop");
+    await this.notifier.stop();
     await this.events.flush();
     await this.election.resign();
+  }
+
+  /** Usage gauges of nodes and pods and the alerts now, in Prometheus text (appended to /metrics). */
+  metricsText(): string {
+    const samples = this.alerting.samples().filter((s) => s.metric.startsWith("kube9_node_") || s.metric.startsWith("kube9_pod_"));
+    return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts());
   }
 
   /** True once the cache is loaded; requests before that are refused as unavailable. */

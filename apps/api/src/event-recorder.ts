@@ -60,8 +60,8 @@ export class EventRecorder {
   }
 
   /** An event about the cluster as a whole (settings). */
-  cluster(reason: string, message: string): Promise<void> {
-    return this.record({ type: "Normal", reason, objectKind: "Cluster", objectId: null, objectName: "cluster", message });
+  cluster(reason: string, message: string, type: EventType = "Normal"): Promise<void> {
+    return this.record({ type, reason, objectKind: "Cluster", objectId: null, objectName: "cluster", message });
   }
 
   private about(kind: EventObjectKind, type: EventType, reason: string, o: EventSubject, message: string): Promise<void> {

@@ -127,7 +127,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     );
     app.get("/metrics", async (_req, res) => {
       try {
-        const text = await metrics.render();
+        const text = (await metrics.render()) + cp.metricsText();
         res.type(metrics.contentType).send(text);
       } catch (err) {
         log.error("collecting metrics failed", { err: String(err) });

@@ -1,5 +1,6 @@
 import { router } from "../trpc.js";
 import { agentRouter } from "./agent.js";
+import { alertsRouter } from "./alerts.js";
 import { clusterRouter } from "./cluster.js";
 import { eventsRouter } from "./events.js";
 import { healthRouter } from "./health.js";
@@ -14,6 +15,7 @@ export const appRouter = router({
   cluster: clusterRouter,
   events: eventsRouter,
   usage: usageRouter,
+  alerts: alertsRouter,
   agent: agentRouter,
 });
 

@@ -1,4 +1,4 @@
-// Kube-9's own alert rules, and the checks every rule passes (built in, from a manifest, or edited through the
+// Kube-9's own alert rules (texts say the measured value, never the threshold or `for`, which users may change), and the checks every rule passes (built in, from a manifest, or edited through the
 // API) so that the engine, which runs every second, only ever meets rules it can evaluate.
 
 import { FieldErrors, type FieldError } from "../pods/field-errors.js";
@@ -24,40 +24,40 @@ function rule(name: string, expr: string, forMs: number, severity: Severity, sum
 }
 
 const used = (resource: string) =>
-  `Node {{ $labels.node }} has used {{ $value | humanizePercentage }} of its ${resource} for more than 30s.`;
+  `Node {{ $labels.node }} uses {{ $value | humanizePercentage }} of its ${resource}.`;
 const requested = (resource: string) =>
-  `Pods bound to node {{ $labels.node }} have requested {{ $value | humanizePercentage }} of its ${resource} ` +
-  `for more than 1m; new pods needing ${resource} may not fit.`;
+  `Pods bound to node {{ $labels.node }} request {{ $value | humanizePercentage }} of its ${resource}; ` +
+  `new pods needing ${resource} may not fit.`;
 const container = "Container {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }}";
 
 /** Kube-9's built-in rules, a fresh copy each call (callers may change or disable them). */
 export function builtinAlertRules(): AlertRule[] {
   return [
     rule("NodeCPUHigh", "kube9_node_cpu_usage_ratio > 0.9", 30_000, "warning",
-      "Node {{ $labels.node }} is using over 90% of its CPU", used("CPU")),
+      "Node {{ $labels.node }} is using {{ $value | humanizePercentage }} of its CPU", used("CPU")),
     rule("NodeMemoryHigh", "kube9_node_memory_usage_ratio > 0.9", 30_000, "warning",
-      "Node {{ $labels.node }} is using over 90% of its memory", used("memory")),
+      "Node {{ $labels.node }} is using {{ $value | humanizePercentage }} of its memory", used("memory")),
     rule("NodeCPUAllocationHigh", "kube9_node_cpu_allocation_ratio > 0.9", 60_000, "warning",
-      "Pods on node {{ $labels.node }} request over 90% of its CPU",
+      "Pods on node {{ $labels.node }} request {{ $value | humanizePercentage }} of its CPU",
       requested("CPU")),
     rule("NodeMemoryAllocationHigh", "kube9_node_memory_allocation_ratio > 0.9", 60_000, "warning",
-      "Pods on node {{ $labels.node }} request over 90% of its memory",
+      "Pods on node {{ $labels.node }} request {{ $value | humanizePercentage }} of its memory",
       requested("memory")),
     // 2s, not the usual 30s: a container growing toward its limit is OOMKilled within seconds, and an alert
     // that would only have fired after the kill tells nobody anything.
     rule("ContainerMemoryNearLimit", "kube9_container_memory_limit_ratio > 0.9", 2_000, "critical",
-      `${container} is near its memory limit`,
+      `${container} is at {{ $value | humanizePercentage }} of its memory limit`,
       `${container} on node {{ $labels.node }} uses {{ $value | humanizePercentage }} of its memory limit; ` +
         "it will be OOMKilled if it reaches it."),
     rule("ContainerCPUOverRequest", "kube9_container_cpu_request_ratio > 1.5", 30_000, "warning",
-      `${container} uses much more CPU than it requests`,
-      `${container} on node {{ $labels.node }} has used {{ $value | humanizePercentage }} of its CPU request ` +
-        "for more than 30s; raise the request so the scheduler accounts for it."),
+      `${container} uses {{ $value | humanizePercentage }} of its CPU request`,
+      `${container} on node {{ $labels.node }} uses {{ $value | humanizePercentage }} of its CPU request; ` +
+        "raise the request so the scheduler accounts for it."),
     rule("ContainerRestarting", "kube9_container_restarts_5m > 3", 0, "warning",
-      `${container} is restarting`,
+      `${container} restarted {{ $value }} times in 5 minutes`,
       `${container} on node {{ $labels.node }} restarted {{ $value }} times in the last 5 minutes.`),
     rule("PodPending", "kube9_pod_pending_seconds > 60", 0, "warning",
-      "Pod {{ $labels.namespace }}/{{ $labels.pod }} has been Pending for over a minute",
+      "Pod {{ $labels.namespace }}/{{ $labels.pod }} has been Pending for {{ $value | humanizeDuration }}",
       "Pod {{ $labels.namespace }}/{{ $labels.pod }} has waited {{ $value | humanizeDuration }} to be scheduled and started."),
   ];
 }

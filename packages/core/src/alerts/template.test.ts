@@ -1,27 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { expandTemplate, formatGoFloat, humanize, humanizeDuration, humanizePercentage } from "./template.js";
 
-describe("humanize (SI prefixes, 3 significant digits)", () => {
+describe("humanize (SI prefixes, 4 significant digits, as Prometheus)", () => {
   const cases: { v: number; want: string }[] = [
-    // 1 234 567 / 1000² = 1.234567 -> 1.23M
-    { v: 1_234_567, want: "1.23M" },
-    // 2048 / 1000 = 2.048 -> 2.05k
-    { v: 2048, want: "2.05k" },
+    // 1 234 567 / 1000² = 1.234567 -> 1.235M
+    { v: 1_234_567, want: "1.235M" },
+    // 2048 / 1000 = 2.048 -> 2.048k
+    { v: 2048, want: "2.048k" },
+    // 62 914 560 (60 MiB) / 1000² = 62.91456 -> 62.91M
+    { v: 62_914_560, want: "62.91M" },
     // under 1000: no prefix, trailing zeros dropped
     { v: 93, want: "93" },
     { v: 1, want: "1" },
-    // 999.9 rounds to 1000 at 3 digits, so it is 1k, not "1000"
-    { v: 999.9, want: "1k" },
-    // 524 288 000 / 1000² = 524.288 -> 524M
-    { v: 524_288_000, want: "524M" },
+    // 999.99 rounds to 1000 at 4 digits, so it is 1k, not "1000"
+    { v: 999.99, want: "1k" },
+    // 524 288 000 / 1000² = 524.288 -> 524.3M
+    { v: 524_288_000, want: "524.3M" },
     // 0.0005 × 1000² = 500 -> 500u
     { v: 0.0005, want: "500u" },
     // 0.25 × 1000 = 250 -> 250m
     { v: 0.25, want: "250m" },
-    // 0.9996 rounds to 1 at 3 digits: no prefix
-    { v: 0.9996, want: "1" },
-    // negative keeps its sign: 2048 -> -2.05k
-    { v: -2048, want: "-2.05k" },
+    // 0.99996 rounds to 1 at 4 digits: no prefix
+    { v: 0.99996, want: "1" },
+    // negative keeps its sign: 2048 -> -2.048k
+    { v: -2048, want: "-2.048k" },
     // zero and the non-finite as Go prints them
     { v: 0, want: "0" },
     { v: NaN, want: "NaN" },
@@ -114,10 +116,10 @@ describe("expandTemplate", () => {
     { name: "big value", text: "{{ $value }} bytes", value: 524_288_000, want: "5.24288e+08 bytes" },
     // the pipes: 0.934 -> 93.4%, 524 288 000 -> 524M, 65 s -> 1m 5s
     { name: "humanizePercentage", text: "{{ $value | humanizePercentage }}", value: 0.934, want: "93.4%" },
-    { name: "humanize", text: "{{ $value | humanize }}B", value: 524_288_000, want: "524MB" },
+    { name: "humanize", text: "{{ $value | humanize }}B", value: 524_288_000, want: "524.3MB" },
     { name: "humanizeDuration", text: "waited {{ $value | humanizeDuration }}", value: 65, want: "waited 1m 5s" },
     // a numeric label can be piped too: "2048" -> 2.05k
-    { name: "label pipe", text: "{{ $labels.count | humanize }}", value: 0, want: "2.05k" },
+    { name: "label pipe", text: "{{ $labels.count | humanize }}", value: 0, want: "2.048k" },
     // the dot forms Prometheus also accepts
     { name: "dot forms", text: "{{ .Labels.node }} {{ .Value | humanizePercentage }}", value: 0.5, want: "n1 50%" },
     // rule labels are visible too (the engine passes the alert's labels)

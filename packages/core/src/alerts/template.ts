@@ -33,24 +33,24 @@ export function formatGoFloat(v: number): string {
   return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
 }
 
-/** SI-prefixed with 3 significant digits: 1234567 → "1.23M", 0.0005 → "500u", 93 → "93". */
+/** SI-prefixed with 4 significant digits as Prometheus' humanize (%.4g): 1234567 → "1.235M", 0.0005 → "500u", 93 → "93". */
 export function humanize(v: number): string {
-  if (v === 0 || !Number.isFinite(v)) return significant(v, 3);
+  if (v === 0 || !Number.isFinite(v)) return significant(v, 4);
   let x = v;
   let p = 0;
   // Rounding decides the prefix, so that 999.9 reads "1k" and not "1000".
   if (Math.abs(v) >= 1) {
-    while (Math.abs(Number(x.toPrecision(3))) >= 1000 && p < BIG_PREFIXES.length - 1) {
+    while (Math.abs(Number(x.toPrecision(4))) >= 1000 && p < BIG_PREFIXES.length - 1) {
       x /= 1000;
       p++;
     }
-    return `${significant(x, 3)}${BIG_PREFIXES[p]}`;
+    return `${significant(x, 4)}${BIG_PREFIXES[p]}`;
   }
-  while (Math.abs(Number(x.toPrecision(3))) < 1 && p < SMALL_PREFIXES.length - 1) {
+  while (Math.abs(Number(x.toPrecision(4))) < 1 && p < SMALL_PREFIXES.length - 1) {
     x *= 1000;
     p++;
   }
-  return `${significant(x, 3)}${SMALL_PREFIXES[p]}`;
+  return `${significant(x, 4)}${SMALL_PREFIXES[p]}`;
 }
 
 /** A ratio as a percentage, as Prometheus' humanizePercentage (4 significant digits): 0.934 → "93.4%". */

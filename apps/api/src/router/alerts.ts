@@ -1,0 +1,56 @@
+import { parsePromDuration } from "@kube9/core";
+import { z } from "zod";
+import { adminProcedure, router } from "../trpc.js";
+
+const ruleName = z.string().min(1).max(128);
+
+/** A Prometheus duration (`3s`, `1m30s`, `500ms`), as rules write `for:`. */
+const duration = z
+  .string()
+  .max(32)
+  .transform((text, ctx) => {
+    try {
+      return parsePromDuration(text);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const stringMap = z.record(z.string().max(128), z.string().max(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
+
+/** Where notifications go: an http(s) URL, or null to stop sending. */
+const webhookUrl = z
+  .string()
+  .max(2000)
+  .url("must be an http:// or https:// URL")
+  .refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL")
+  .nullable();
+
+/** Alerts (Prometheus alerting-rule semantics), their rules, and the webhook receiver. */
+export const alertsRouter = router({
+  list: adminProcedure.query(({ ctx }) => ctx.cp.alerts.alerts()),
+  rules: adminProcedure.query(({ ctx }) => ctx.cp.alerts.rules()),
+  setRule: adminProcedure
+    .input(
+      z
+        .object({
+          name: ruleName,
+          threshold: z.number().finite().optional(),
+          for: duration.optional(),
+          enabled: z.boolean().optional(),
+          expr: z.string().min(1).max(1024).optional(),
+          labels: stringMap.optional(),
+          annotations: stringMap.optional(),
+        })
+        .strict(),
+    )
+    .mutation(({ ctx, input }) => {
+      const { name, for: forMs, ...rest } = input;
+      return ctx.cp.alerts.setRule(name, { ...rest, ...(forMs !== undefined ? { forMs } : {}) });
+    }),
+  applyRules: adminProcedure.input(z.object({ manifest: z.unknown() }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.apply(input.manifest)),
+  deleteRule: adminProcedure.input(z.object({ name: ruleName }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.deleteRule(input.name)),
+  webhook: adminProcedure.query(({ ctx }) => ctx.cp.alerts.webhook()),
+  setWebhook: adminProcedure.input(z.object({ url: webhookUrl }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.setWebhook(input.url)),
+});
