@@ -16,7 +16,8 @@ import { createKube9Client, type Kube9Client } from "@kube9/client";
 import pg from "pg";
 import { benchPostgres, freePort, median, pool, ROOT, until } from "./lib.js";
 
-async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+/** A new, empty database on the bench server; drop() removes it. */
+export async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `kube9_bench_${Date.now()}`;
   const c = new pg.Client({ connectionString: baseUrl });
   await c.connect();
@@ -36,11 +37,15 @@ async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Pr
 }
 
 /** Runs `kube9 up` as its own process (as users run it), so the load generator does not share its CPU time. */
-export async function withControlPlane<T>(databaseUrl: string | undefined, fn: (c: Kube9Client, apiPid: number) => Promise<T>): Promise<T> {
+export async function withControlPlane<T>(
+  databaseUrl: string | undefined,
+  fn: (c: Kube9Client, apiPid: number) => Promise<T>,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<T> {
   const home = mkdtempSync(join(tmpdir(), "kube9-bench-"));
   const port = await freePort();
   const token = `k9a.bench-${Date.now()}-token`;
-  const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, KUBE9_ADMIN_TOKEN: token, KUBE9_LOG_LEVEL: "error" };
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, KUBE9_ADMIN_TOKEN: token, KUBE9_LOG_LEVEL: "error", ...extraEnv };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete env.DATABASE_URL;
   // KUBE9_BENCH_CPU_PROF=<dir> profiles the API process (node --cpu-prof) to see where its time goes.

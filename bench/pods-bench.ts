@@ -11,22 +11,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Kube9Client } from "@kube9/client";
 import { withControlPlane } from "./api-bench.js";
-import { median, until } from "./lib.js";
-
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-/** Resident memory of a process in MiB. */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : 0;
-}
+import { cpuSeconds, median, rssMiB, until } from "./lib.js";
 
 /** Pids whose environment has the given VAR=value (the kubelet sets POD_NAME; the runtime sets KUBE9_NODE_NAME). */
 function pidsWithEnv(entry: string): number[] {

@@ -17,4 +17,7 @@ if (docker) {
 console.log("\n== pods that run containers ==");
 const { runPodsBench } = await import("./pods-bench.js");
 await runPodsBench(console.log, docker);
+console.log("\n== usage monitoring ==");
+const { runUsageBench } = await import("./usage-bench.js");
+await runUsageBench(console.log);
 process.exit(0);
