@@ -1,9 +1,17 @@
-import { CONTROL_PLANE_RUNTIMES } from "@kube9/core";
+import { CONTROL_PLANE_RUNTIMES, DEFAULT_HOLLOW_USAGE, parseHollowUsage, type HollowUsageOptions } from "@kube9/core";
 import { z } from "zod";
 
 // Empty strings in the environment mean "unset", as in most shells' `VAR= cmd`.
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+/** `cpu=0.5,memory=0.6,noise=0.1`: how hollow nodes make up their pods' use (core's parseHollowUsage says what is allowed). */
+const hollowUsage = z.string().transform((text, ctx): HollowUsageOptions => {
+  const parsed = parseHollowUsage(text);
+  if (parsed.ok) return parsed.options;
+  ctx.addIssue({ code: "custom", message: parsed.error });
+  return z.NEVER;
+});
 
 const envSchema = z.object({
   KUBE9_HOME: optional(z.string()),
@@ -14,17 +22,28 @@ const envSchema = z.object({
   KUBE9_ADMIN_TOKEN: optional(z.string().min(16, "must be at least 16 characters")),
   KUBE9_LOG_LEVEL: optional(z.enum(["error", "warn", "info", "debug"])),
   KUBE9_AGENT_ENTRY: optional(z.string()),
+  KUBE9_HOLLOW_USAGE: optional(hollowUsage),
   HOME: optional(z.string()),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
+/** One readable line per bad variable. */
+function envError(error: z.ZodError): Error {
+  const lines = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  return new Error(`invalid environment: ${lines.join("; ")}`);
+}
+
 /** Reads and checks the API's environment once; throws one readable line per bad variable. */
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid environment: ${lines.join("; ")}`);
-  }
+  if (!parsed.success) throw envError(parsed.error);
   return parsed.data;
+}
+
+/** KUBE9_HOLLOW_USAGE alone, for the hollow runtime wherever the API starts (core's defaults when unset); throws as readEnv does. */
+export function readHollowUsage(source: NodeJS.ProcessEnv = process.env): HollowUsageOptions {
+  const parsed = envSchema.pick({ KUBE9_HOLLOW_USAGE: true }).safeParse(source);
+  if (!parsed.success) throw envError(parsed.error);
+  return parsed.data.KUBE9_HOLLOW_USAGE ?? { ...DEFAULT_HOLLOW_USAGE };
 }

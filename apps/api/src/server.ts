@@ -8,6 +8,7 @@ import express from "express";
 import { ControlPlane } from "./control-plane.js";
 import { createLogger, type Logger, type LogLevel } from "./logger.js";
 import { DOCS_HTML } from "./docs-page.js";
+import { readHollowUsage } from "./env.js";
 import { Metrics } from "./metrics.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { resolveWebDist } from "./web-dist.js";
@@ -60,6 +61,8 @@ function readConfig(path: string): Kube9ConfigFile {
 export async function startControlPlane(opts: ControlPlaneStartOptions): Promise<RunningControlPlane> {
   // No level given: KUBE9_LOG_LEVEL, else info.
   const log: Logger = createLogger({ level: opts.logLevel, write: opts.log });
+  // Checked before anything starts: a malformed KUBE9_HOLLOW_USAGE fails at once, naming itself.
+  const hollowUsage = readHollowUsage();
   mkdirSync(opts.home, { recursive: true });
   const configPath = join(opts.home, "config.json");
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
@@ -99,7 +102,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     let url = "";
     const createCaller = createCallerFactory(appRouter);
     // Hollow nodes call the same agent procedures as real agents, through an in-process caller.
-    runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent);
+    runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent, hollowUsage);
     const metrics = new Metrics(async () => cp.queries.clusterStatus());
     const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url, metrics });
     // Watch ids start counting now, so every change after start can be resumed from.

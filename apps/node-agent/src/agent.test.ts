@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { captureLog, FakeApi, freePort, until } from "../test/fake-api.js";
+import { captureLog, FakeApi, freePort, until, type HeartbeatCall } from "../test/fake-api.js";
+import { podOf, processesOfPod, startRig } from "../test/kubelet-helpers.js";
 import { NodeAgent, type NodeAgentOptions } from "./agent.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -274,5 +275,43 @@ describe("NodeAgent", () => {
     const agents = ids.map((id) => agentFor(api, id).agent);
     await Promise.all(agents.map((a) => a.start()));
     await until(() => ids.every((id) => api.beatsOf(id).some((b) => b.podIds[0] === `pod-of-${id}`)), 2000, "all pods");
+  });
+
+  it("sends its own usage, each pod's containers' and their sum with heartbeats", async () => {
+    const r = await startRig();
+    cleanups.push(() => r.close());
+    await until(() => r.api.beatsOf(r.nodeId).length >= 1, 2000, "a heartbeat");
+    const idle = r.api.beatsOf(r.nodeId)[0]!;
+    // No pods: no podUsage at all, and the node's total is the agent's own use.
+    expect(idle.podUsage).toBeUndefined();
+    expect(idle.agentUsage?.memoryMiB).toBeGreaterThan(10);
+    expect(idle.usage).toEqual(idle.agentUsage);
+
+    const pod = podOf("beat", [
+      { image: "kube9/workload", args: ["cpu", "--millicores", "300"] },
+      { name: "sleep", command: ["sleep", "30"] },
+    ]);
+    r.api.runPod(r.nodeId, pod);
+    const busy = (b: HeartbeatCall) => (b.podUsage?.[pod.id]?.main?.[0] ?? 0) > 150;
+    await until(() => r.api.beatsOf(r.nodeId).some(busy), 8000, "a heartbeat with the burner's usage");
+    const beat = r.api.beatsOf(r.nodeId).find(busy)!;
+    const containers = beat.podUsage![pod.id]!;
+    expect(Object.keys(containers).sort()).toEqual(["main", "sleep"]);
+    // usage = agentUsage + every container: integer millicores, MiB to one decimal.
+    const agent = beat.agentUsage!;
+    const figures = Object.values(containers);
+    expect(beat.usage.cpuMilli).toBe(agent.cpuMilli + figures.reduce((a, [cpu]) => a + cpu, 0));
+    expect(beat.usage.memoryMiB).toBeCloseTo(agent.memoryMiB + figures.reduce((a, [, mib]) => a + mib, 0), 5);
+    for (const [cpu, mib] of [...figures, [agent.cpuMilli, agent.memoryMiB] as const]) {
+      expect(Number.isInteger(cpu)).toBe(true);
+      expect(Math.round(mib * 10) / 10).toBe(mib);
+    }
+
+    r.api.deletePod(r.nodeId, pod.id, 0);
+    await until(() => !r.agent.podIds.includes(pod.id), 5000, "the pod gone");
+    const after = r.api.beatsOf(r.nodeId).length;
+    await until(() => r.api.beatsOf(r.nodeId).length > after, 2000, "a heartbeat after the pod left");
+    expect(r.api.beatsOf(r.nodeId).at(-1)!.podUsage).toBeUndefined();
+    expect(processesOfPod(pod.name)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { callWithTimeout, sleepUnless } from "./calls.js";
 import { describeError } from "./errors.js";
 import { Kubelet, type KubeletOptions, type SyncChanges } from "./kubelet/kubelet.js";
 import { createLogger, type AgentLogger } from "./log.js";
-import { addResources, createProcessUsageSampler, type UsageSampler } from "./usage.js";
+import { createHeartbeatUsage, type HeartbeatUsage, type UsageSampler } from "./usage.js";
 
 export { describeError, RequestTimeoutError } from "./errors.js";
 
@@ -36,7 +36,7 @@ export interface NodeAgentOptions {
   name?: string;
   log?: AgentLogger;
   agentVersion?: string;
-  /** What each heartbeat reports as usage (default: this process's CPU and RSS). */
+  /** Replaces what each heartbeat reports as usage, then without agentUsage and podUsage (default: measured). */
   usage?: UsageSampler;
   /** Per-request limit for register and heartbeat (default: twice the interval, 1 s .. 10 s). */
   requestTimeoutMs?: number;
@@ -89,7 +89,7 @@ export class NodeAgent {
   private readonly opts: NodeAgentOptions;
   private readonly log: AgentLogger;
   private readonly client: Kube9Client;
-  private readonly sampleUsage: UsageSampler;
+  private readonly sampleUsage: (podIds: readonly string[]) => HeartbeatUsage;
   private readonly abort = new AbortController();
   private readonly kubelet: Kubelet;
   /** The pod ids of the last delivered report, to tell when the set changed since. */
@@ -109,8 +109,8 @@ export class NodeAgent {
     this.log = opts.log ?? createLogger({ name: opts.name ?? opts.nodeId });
     this.client = createKube9Client({ url: opts.url, token: opts.token });
     this.kubelet = new Kubelet({ ...opts.kubelet, nodeId: opts.nodeId, log: this.log });
-    const own = createProcessUsageSampler();
-    this.sampleUsage = opts.usage ?? (() => addResources(own(), this.kubelet.usage()));
+    const fixed = opts.usage;
+    this.sampleUsage = fixed ? () => ({ usage: fixed() }) : createHeartbeatUsage(() => this.kubelet.sampleUsage());
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
@@ -244,7 +244,7 @@ export class NodeAgent {
         const input = {
           nodeId: this.opts.nodeId,
           podIds,
-          usage: this.sampleUsage(),
+          ...this.sampleUsage(podIds),
           components: this.components,
           podStatuses: this.kubelet.takeStatusChanges(),
           ...(podEvents.length > 0 ? { podEvents } : {}),

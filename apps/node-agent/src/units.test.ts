@@ -3,7 +3,7 @@ import { backoffDelay } from "./backoff.js";
 import { readConfig } from "./env.js";
 import { createLogger } from "./log.js";
 import { convergePods } from "./reconcile.js";
-import { createProcessUsageSampler } from "./usage.js";
+import { createHeartbeatUsage, createProcessUsageSampler } from "./usage.js";
 
 const goodEnv = {
   KUBE9_URL: "http://127.0.0.1:7070",
@@ -94,6 +94,28 @@ describe("createProcessUsageSampler", () => {
     // One thread cannot use more than one core (plus a little for GC and I/O threads).
     expect(usage.cpuMilli).toBeLessThan(1500);
     expect(usage.memoryMiB).toBeGreaterThan(10);
+  });
+});
+
+describe("createHeartbeatUsage", () => {
+  it("samples containers and agent together, at most once per interval, and never repeats a pod that left", async () => {
+    let passes = 0;
+    const containers = () => {
+      passes++;
+      return { total: { cpuMilli: 300, memoryMiB: 20.5 }, pods: { a: { main: [200, 10] as [number, number] }, b: { main: [100, 10.5] as [number, number] } } };
+    };
+    const sample = createHeartbeatUsage(containers, () => ({ cpuMilli: 7, memoryMiB: 40.2 }), 200);
+    // 7 + 300 m; 40.2 + 20.5 MiB.
+    const first = sample(["a", "b"]);
+    expect(first).toEqual({ usage: { cpuMilli: 307, memoryMiB: 60.7 }, agentUsage: { cpuMilli: 7, memoryMiB: 40.2 }, podUsage: containers().pods });
+    passes = 1;
+    // A beat right after (a confirmation) repeats the sample, without pod b that stopped meanwhile.
+    expect(sample(["a"])).toEqual({ ...first, podUsage: { a: { main: [200, 10] } } });
+    expect(sample([])).toEqual({ usage: first.usage, agentUsage: first.agentUsage });
+    expect(passes).toBe(1);
+    await new Promise((r) => setTimeout(r, 220));
+    sample(["a", "b"]);
+    expect(passes).toBe(2);
   });
 });
 

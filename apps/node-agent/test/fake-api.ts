@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import type { KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination } from "@kube9/core";
+import type { KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination, PodUsageReport } from "@kube9/core";
 
 /** A node as the fake API knows it. */
 export interface FakeNode {
@@ -34,6 +34,8 @@ export interface HeartbeatCall {
   nodeId: string;
   podIds: string[];
   usage: { cpuMilli: number; memoryMiB: number };
+  agentUsage?: { cpuMilli: number; memoryMiB: number };
+  podUsage?: PodUsageReport;
   components: Record<string, "Healthy" | "Unhealthy">;
   podStatuses?: PodStatusReport[];
   podEvents?: PodEventReport[];

@@ -12,20 +12,41 @@ export interface ProcEntry {
   pgrp: number;
   session: number;
   state: string;
+  /**
+   * CPU time in clock ticks: the process's own (utime + stime, all its threads) plus that of the
+   * children it has reaped (cutime + cstime), so a shell's finished commands still count.
+   */
+  cpuTicks: number;
 }
+
+/**
+ * Clock ticks per second of the times in /proc/<pid>/stat (USER_HZ). It is part of the kernel's ABI
+ * and 100 on every architecture Node runs on, so it is not looked up (a test checks `getconf CLK_TCK`).
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
 export function parseStat(pid: number, text: string): ProcEntry | undefined {
   const close = text.lastIndexOf(")");
   if (close < 0) return undefined;
+  // Fields from the 3rd (state) on; utime, stime, cutime and cstime are the 14th to 17th.
   const fields = text.slice(close + 2).split(" ");
   const [state, ppid, pgrp, session] = fields;
   if (state === undefined || session === undefined) return undefined;
-  return { pid, state, ppid: Number(ppid), pgrp: Number(pgrp), session: Number(session) };
+  const cpuTicks = [11, 12, 13, 14].reduce((sum, i) => sum + (Number(fields[i]) || 0), 0);
+  return { pid, state, ppid: Number(ppid), pgrp: Number(pgrp), session: Number(session), cpuTicks };
 }
 
-/** Every live (non-zombie) process on the machine; processes that vanish mid-scan are skipped. */
-export function readProcTable(procRoot = "/proc"): ProcEntry[] {
+/** Whether a row is a process that is already dead (a zombie waiting to be reaped). */
+export function isZombie(entry: ProcEntry): boolean {
+  return entry.state === "Z" || entry.state === "X";
+}
+
+/**
+ * Every live (non-zombie) process on the machine, or with `zombies` the dead-but-unreaped ones too;
+ * processes that vanish mid-scan are skipped.
+ */
+export function readProcTable(procRoot = "/proc", zombies = false): ProcEntry[] {
   const out: ProcEntry[] = [];
   for (const name of readdirSync(procRoot)) {
     const pid = Number(name);
@@ -33,12 +54,40 @@ export function readProcTable(procRoot = "/proc"): ProcEntry[] {
     try {
       const entry = parseStat(pid, readFileSync(`${procRoot}/${name}/stat`, "utf8"));
       // Zombies are already dead; an init that never reaps them must not keep a container "running".
-      if (entry && entry.state !== "Z" && entry.state !== "X") out.push(entry);
+      if (entry && (zombies || !isZombie(entry))) out.push(entry);
     } catch {
       // gone between readdir and read
     }
   }
   return out;
+}
+
+/**
+ * CPU time of a container's processes in nanoseconds, from a table read with zombies: the members'
+ * own and reaped children's time, plus their zombie children's (a child that exited but is not reaped
+ * yet has left its own figure and not yet joined its parent's, and must not drop out for that moment).
+ */
+export function cpuNanosOf(members: Iterable<number>, table: readonly ProcEntry[]): number {
+  const set = new Set(members);
+  let ticks = 0;
+  for (const p of table) if (set.has(p.pid) || (isZombie(p) && set.has(p.ppid))) ticks += p.cpuTicks;
+  return (ticks * 1e9) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * A cumulative CPU counter that never goes back: a process whose time nobody in the container reaps
+ * (an orphan, adopted outside it) takes its figure with it when it ends, and that drop must not be
+ * read as negative use. Returns the counter after taking `raw`.
+ */
+export function monotonicCounter(): (raw: number) => number {
+  let last: number | undefined;
+  let total = 0;
+  return (raw) => {
+    // The first reading counts whole: the container's processes started from zero with it.
+    total += Math.max(0, raw - (last ?? 0));
+    last = raw;
+    return total;
+  };
 }
 
 /**

@@ -128,6 +128,36 @@ describe("startContainer (no cgroups)", () => {
   it("memory guard leaves a container under its limit alone", async () => {
     const c = await run([BUSYBOX, "sh", "-c", "sleep 0.6; exit 0"], { limits: { memoryMiB: 64 }, memoryGuardIntervalMs: 100 });
     expect(await c.exited).toMatchObject({ exitCode: 0, oomKilled: false });
-    expect(c.usage()).toEqual({ memoryBytes: 0 });
+    // Gone: no memory; its CPU counter keeps what it had (a cumulative figure never goes back).
+    expect(c.usage()).toEqual({ memoryBytes: 0, cpuNanos: expect.any(Number) });
+  });
+});
+
+describe("usage without a cgroup (/proc)", () => {
+  // About a third of a second of CPU in busybox's shell arithmetic (a few hundred ms on this machine).
+  const BURN = "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done";
+  const cpuSeconds = (c: ContainerHandle) => c.usage().cpuNanos! / 1e9;
+
+  it("counts a finished command's CPU once its shell reaped it", async () => {
+    const c = await run([BUSYBOX, "sh", "-c", `${BUSYBOX} sh -c '${BURN}'; echo done; exec ${BUSYBOX} sleep 30`]);
+    await until(() => c.log.read().includes("done"), 10_000);
+    const wall = (Date.now() - c.startedAt) / 1000;
+    // Only the leader (a sleep now) is alive: the burner's time is in its parent's cutime/cstime.
+    const cpu = cpuSeconds(c);
+    expect(cpu).toBeGreaterThan(0.15);
+    expect(cpu).toBeLessThanOrEqual(wall + 0.02);
+  });
+
+  it("counts an exited child nobody reaps yet (a zombie), and the figure never goes back", async () => {
+    // The shell execs sleep, which never waits: the burner stays a zombie after it ends.
+    const c = await run([BUSYBOX, "sh", "-c", `${BUSYBOX} sh -c '${BURN}' & exec ${BUSYBOX} sleep 30`]);
+    const zombie = () => {
+      const children = safeRead(`/proc/${c.pid}/task/${c.pid}/children`).trim().split(" ").filter(Boolean);
+      return children.some((pid) => /\) Z /.test(safeRead(`/proc/${pid}/stat`)));
+    };
+    await until(zombie, 10_000);
+    const first = cpuSeconds(c);
+    expect(first).toBeGreaterThan(0.15);
+    expect(cpuSeconds(c)).toBeGreaterThanOrEqual(first);
   });
 });

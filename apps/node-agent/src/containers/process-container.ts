@@ -4,7 +4,7 @@ import type { CgroupManager, CgroupUsage, ContainerCgroup, Enforcement, Limits }
 import { ContainerLog } from "./container-log.js";
 import { containerEnv, DEFAULT_PATH, launchArgv, resolveExecutable } from "./launch.js";
 import { startMemoryGuard, type MemoryGuard } from "./memory-guard.js";
-import { containerPids, exitCodeOf, pollUntil, rssBytes, signalAll } from "./proc.js";
+import { containerPids, cpuNanosOf, exitCodeOf, isZombie, monotonicCounter, pollUntil, readProcTable, rssBytes, signalAll, type ProcEntry } from "./proc.js";
 
 // A container is a process group the agent spawned (detached: its own session and group), with
 // its output in a ContainerLog and its limits in a cgroup or, failing that, the memory guard.
@@ -72,8 +72,11 @@ export interface ContainerHandle extends ExecContext {
   kill(): Promise<ContainerExit>;
   /** The container's live processes (session, group, descendants and cgroup members). */
   pids(): number[];
-  /** Current use: from the cgroup, else RSS of the process tree (no CPU figure then). */
-  usage(): CgroupUsage;
+  /**
+   * Current use: from the cgroup, else from /proc over the process tree (RSS, and CPU as a cumulative
+   * counter from the container's start). `procTable` (read with zombies) lets a caller scan /proc once for many containers.
+   */
+  usage(procTable?: () => readonly ProcEntry[]): CgroupUsage;
 }
 
 /** The container could not be started (Kubernetes: StartError / ContainerCannotRun). */
@@ -160,6 +163,8 @@ class ProcessContainer implements ContainerHandle {
   readonly exited: Promise<ContainerExit>;
   private finished = false;
   private readonly guard: MemoryGuard | undefined;
+  private readonly procCpu = monotonicCounter();
+  private procCpuNanos = 0;
 
   constructor(
     opts: StartContainerOptions,
@@ -197,9 +202,17 @@ class ProcessContainer implements ContainerHandle {
     return containerPids(this.pid, this.cg?.pids() ?? []);
   }
 
-  usage(): CgroupUsage {
-    if (this.cg) return this.cg.usage();
-    return { memoryBytes: rssBytes(this.pids()) };
+  usage(procTable?: () => readonly ProcEntry[]): CgroupUsage {
+    const cg = this.cg?.usage() ?? {};
+    if (cg.memoryBytes !== undefined && cg.cpuNanos !== undefined) return cg;
+    // No cgroup, or one without the memory or cpuacct controller: the process tree answers for what is missing.
+    if (!this.finished) {
+      const table = procTable?.() ?? readProcTable("/proc", true);
+      const members = containerPids(this.pid, this.cg?.pids() ?? [], table.filter((p) => !isZombie(p)));
+      cg.memoryBytes ??= rssBytes(members);
+      if (cg.cpuNanos === undefined) this.procCpuNanos = this.procCpu(cpuNanosOf(members, table));
+    }
+    return { memoryBytes: cg.memoryBytes ?? 0, cpuNanos: cg.cpuNanos ?? this.procCpuNanos };
   }
 
   async stop(graceMs: number): Promise<ContainerExit> {

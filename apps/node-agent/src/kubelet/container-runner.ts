@@ -21,6 +21,7 @@ import { DEFAULT_PATH, resolveExecutable } from "../containers/launch.js";
 import { startContainer, type ContainerExit, type ContainerHandle, type ExecContext } from "../containers/process-container.js";
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
 import type { ContainerLog } from "../containers/container-log.js";
+import type { ProcEntry } from "../containers/proc.js";
 import { imageName, resolveImage, type ImageEnv } from "../images.js";
 import type { PodAddress } from "../network/pod-network.js";
 import { ProbeSet } from "./probe-set.js";
@@ -171,9 +172,10 @@ export class ContainerRunner implements ContainerAccess {
     if (this.running && !this.stopped) this.probes?.tick(now);
   }
 
-  /** Current use of the running container. */
-  usage(): CgroupUsage | undefined {
-    return this.running ? this.handle?.usage() : undefined;
+  /** Current use of the running container, with when its run started (where its CPU counter was zero). */
+  usage(procTable?: () => readonly ProcEntry[]): { usage: CgroupUsage; startedAt: number } | undefined {
+    const handle = this.running ? this.handle : undefined;
+    return handle ? { usage: handle.usage(procTable), startedAt: handle.startedAt } : undefined;
   }
 
   /** Stops for good: no more restarts; SIGTERM, then SIGKILL after `graceMs`. Resolves when it is gone. */

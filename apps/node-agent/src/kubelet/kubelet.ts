@@ -1,7 +1,7 @@
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
-import type { BackoffOptions, KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination, Resources } from "@kube9/core";
-import { createCgroupManager, type CgroupManager, type CgroupUsage } from "../containers/cgroups.js";
+import type { BackoffOptions, KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination } from "@kube9/core";
+import { createCgroupManager, type CgroupManager } from "../containers/cgroups.js";
 import { signalAll } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
 import type { AgentLogger } from "../log.js";
@@ -11,6 +11,7 @@ import { defaultPodLogDir, preparePodLogDir } from "./log-dir.js";
 import { PodEventQueue, type PodEventQueueOptions } from "./pod-events.js";
 import { PodWorker } from "./pod-worker.js";
 import { startKubeletServer, type ContainerTarget, type KubeletServer } from "./server.js";
+import { UsageTracker, type ContainersUsage } from "./usage-tracker.js";
 
 // The node's kubelet: a pod worker per pod with a spec, the bare ids of pods without one
 // (placeholders, which run nothing), and the server the API reaches for logs and exec. It is
@@ -69,7 +70,7 @@ export class Kubelet {
   private logDir: string | undefined;
   private server: KubeletServer | undefined;
   private syncAsked = false;
-  private cpuSeen = new Map<string, { nanos: number; at: number }>();
+  private readonly usageTracker = new UsageTracker();
   private network: PodNetwork = unavailablePodNetwork("the node has not registered yet, so it has no podCIDR");
   private settings: KubeletSettings;
   private readonly events: PodEventQueue;
@@ -232,20 +233,9 @@ export class Kubelet {
     return [...this.finals.keys()].some((id) => !this.finalsInFlight.has(id));
   }
 
-  /** What the containers use: memory summed, CPU averaged since the previous call (cgroups only). */
-  usage(): Resources {
-    const now = performance.now();
-    let memoryBytes = 0;
-    let cpuMilli = 0;
-    const seen = new Map<string, { nanos: number; at: number }>();
-    for (const worker of this.workers.values()) {
-      for (const [id, u] of worker.usage()) {
-        memoryBytes += u.memoryBytes ?? 0;
-        cpuMilli += this.cpuSince(id, u, now, seen);
-      }
-    }
-    this.cpuSeen = seen;
-    return { cpuMilli: Math.round(cpuMilli), memoryMiB: Math.round(memoryBytes / (1024 * 1024)) };
+  /** What each pod's running containers used since the previous call, and their total (one pass, so they agree). */
+  sampleUsage(): ContainersUsage {
+    return this.usageTracker.sample(this.workers.values());
   }
 
   /** Terminates every pod (SIGKILL after `graceMs`), closes the server and removes the node's cgroup and log dirs. */
@@ -274,15 +264,6 @@ export class Kubelet {
   /** Records of the namespaces this node made, named by node id since a configured log dir may be shared. */
   private networkStateDir(): string | undefined {
     return this.logDir ? join(this.logDir, `.netns-${this.opts.nodeId}`) : undefined;
-  }
-
-  private cpuSince(id: string, u: CgroupUsage, now: number, seen: Map<string, { nanos: number; at: number }>): number {
-    if (u.cpuNanos === undefined) return 0;
-    seen.set(id, { nanos: u.cpuNanos, at: now });
-    const before = this.cpuSeen.get(id);
-    if (!before || now <= before.at) return 0;
-    // CPU nanoseconds per wall microsecond equal millicores.
-    return Math.max(0, (u.cpuNanos - before.nanos) / ((now - before.at) * 1000));
   }
 
   private startWorker(a: PodAssignment): void {

@@ -11,6 +11,7 @@ import {
   type PodStatusReport,
 } from "@kube9/core";
 import type { CgroupManager, CgroupUsage } from "../containers/cgroups.js";
+import type { ProcEntry } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
 import { sleepUnless } from "../calls.js";
 import type { PodAddress, PodNetwork } from "../network/pod-network.js";
@@ -42,6 +43,14 @@ export interface PodWorkerOptions {
   onChange?: () => void;
   /** Something worth an event happened to one of the pod's containers. */
   onEvent?: (container: string, event: ContainerEvent) => void;
+}
+
+/** One running container's counters: `id` is stable across restarts, `startedAt` (epoch ms) tells runs apart. */
+export interface ContainerUsageReading {
+  id: string;
+  name: string;
+  startedAt: number;
+  usage: CgroupUsage;
 }
 
 const DEFAULT_PROBE_TICK_MS = 100;
@@ -197,12 +206,12 @@ export class PodWorker {
     rmSync(this.podLogDir, { recursive: true, force: true });
   }
 
-  /** Summed use of the running containers, per container id for CPU accounting. */
-  usage(): Map<string, CgroupUsage> {
-    const out = new Map<string, CgroupUsage>();
+  /** Current use of each running container. */
+  usage(procTable?: () => readonly ProcEntry[]): ContainerUsageReading[] {
+    const out: ContainerUsageReading[] = [];
     for (const r of this.runners) {
-      const u = r.usage();
-      if (u) out.set(r.id, u);
+      const u = r.usage(procTable);
+      if (u) out.push({ id: r.id, name: r.name, ...u });
     }
     return out;
   }
