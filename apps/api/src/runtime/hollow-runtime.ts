@@ -112,7 +112,7 @@ class HollowAgent {
 
   /** The made-up use of the pods it runs (those it reports and has a spec for), or undefined when there is none. */
   private podUsage(now: number): PodUsageReport | undefined {
-    if (this.specs.size === 0) return undefined;
+    if (this.specs.size === 0 || this.usageOptions.report === false) return undefined;
     const report: PodUsageReport = {};
     let count = 0;
     for (const [id, spec] of this.specs) {

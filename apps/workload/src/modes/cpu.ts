@@ -18,7 +18,7 @@ let cpu0 = cpuMs();
 for (;;) {
   const target = cpu0 + (performance.now() - wall0) * rate;
   const cpu = cpuMs();
-  if (cpu < target - sliceMs * rate) cpu0 += target - sliceMs * rate - cpu;
+  if (cpu < target - sliceMs * rate) cpu0 -= target - sliceMs * rate - cpu;
   if (cpu < target) {
     const until = performance.now() + 1;
     while (performance.now() < until);

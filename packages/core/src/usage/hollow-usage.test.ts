@@ -89,6 +89,8 @@ describe("parseHollowUsage", () => {
     [" noise = 0 , CPU=2 ", { cpuFraction: 2, memoryFraction: 0.5, noise: 0 }],
     // Empty: all defaults.
     ["", DEFAULT_HOLLOW_USAGE],
+    // off: no reports (the defaults stay, unused).
+    ["off", { ...DEFAULT_HOLLOW_USAGE, report: false }],
   ])("%j", (text, options) => {
     expect(parseHollowUsage(text)).toEqual({ ok: true, options });
   });
@@ -107,7 +109,7 @@ describe("parseHollowUsage", () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.error).toMatch(error);
-      expect(parsed.error).toContain("e.g. cpu=0.5,memory=0.6,noise=0.1");
+      expect(parsed.error).toContain("e.g. cpu=0.5,memory=0.6,noise=0.1, or off");
     }
   });
 });

@@ -16,6 +16,8 @@ export interface HollowUsageOptions {
   memoryFraction: number;
   /** Each figure varies within ±noise of its average (0.1: ±10%), from one second to the next. */
   noise: number;
+  /** False: hollow nodes send no usage at all (`off`; to measure what reporting costs). */
+  report?: boolean;
 }
 
 /** Half of each request, ±10%. */
@@ -92,10 +94,11 @@ export function podUsageTotal(report: PodUsageReport): Resources {
  */
 export function parseHollowUsage(text: string): { ok: true; options: HollowUsageOptions } | { ok: false; error: string } {
   const options: HollowUsageOptions = { ...DEFAULT_HOLLOW_USAGE };
+  if (text.trim().toLowerCase() === "off") return { ok: true, options: { ...options, report: false } };
   const keys = { cpu: "cpuFraction", memory: "memoryFraction", noise: "noise" } as const;
   const seen = new Set<string>();
   const { maxFraction, maxNoise } = HOLLOW_USAGE_LIMITS;
-  const expected = `comma-separated key=value with keys cpu and memory (0..${maxFraction}, share of each request) and noise (0..${maxNoise}), e.g. cpu=0.5,memory=0.6,noise=0.1`;
+  const expected = `comma-separated key=value with keys cpu and memory (0..${maxFraction}, share of each request) and noise (0..${maxNoise}), e.g. cpu=0.5,memory=0.6,noise=0.1, or off`;
   for (const part of text.split(",").map((p) => p.trim())) {
     if (part === "") continue;
     const match = /^([a-z]+)\s*=\s*(\S+)$/i.exec(part);
