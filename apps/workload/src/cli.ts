@@ -27,9 +27,9 @@ export const MODES = {
   },
   memory: {
     usage: "memory --mib N [--grow-mib-per-s R]",
-    summary: "be resident at about N MiB in all (allocated and touched), then grow by R MiB every second without bound, until SIGTERM",
+    summary: "allocate and touch N MiB, then grow by R MiB every second without bound, until SIGTERM",
     flags: {
-      mib: { kind: "int", min: 0, max: 1_048_576, required: true, meaning: "MiB resident in all at start (the runtime included)" },
+      mib: { kind: "int", min: 0, max: 1_048_576, required: true, meaning: "MiB to allocate at start" },
       "grow-mib-per-s": { kind: "int", min: 0, max: 65_536, required: false, default: 0, meaning: "MiB added every second" },
     },
   },

@@ -3,11 +3,6 @@ const MIB = 1024 * 1024;
 // Held here so the allocations stay reachable: the point is RSS that does not come back.
 const held: Buffer[] = [];
 
-/** The process's resident set now, in MiB. */
-function rssMiB(): number {
-  return process.memoryUsage.rss() / MIB;
-}
-
 /** Allocates `mib` MiB and writes every page, so the memory is resident, not merely reserved. */
 function allocate(mib: number): void {
   for (let i = 0; i < mib; i++) {
@@ -22,19 +17,15 @@ export function heldMiB(): number {
   return held.length;
 }
 
-/**
- * Makes the whole process resident at about `mib` MiB (the runtime's own ~40 MiB included: the figure a
- * cgroup, `top` or `kube9 top` reports, as the cpu mode targets the whole process's CPU), then grows by
- * `growMibPerS` MiB every second without bound.
- */
+/** Allocates and touches `mib` MiB, then `growMibPerS` more every second without bound. */
 export function runMemory(mib: number, growMibPerS: number): void {
-  allocate(Math.max(0, Math.round(mib - rssMiB())));
+  allocate(mib);
   const growth = growMibPerS > 0 ? `, growing by ${growMibPerS} MiB/s` : "";
-  console.log(`workload memory: resident ${Math.round(rssMiB())} MiB (${heldMiB()} MiB held)${growth}, pid ${process.pid}`);
+  console.log(`workload memory: holding ${heldMiB()} MiB${growth}, pid ${process.pid}`);
   if (growMibPerS > 0) {
     setInterval(() => {
       allocate(growMibPerS);
-      console.log(`workload memory: resident ${Math.round(rssMiB())} MiB (${heldMiB()} MiB held)`);
+      console.log(`workload memory: holding ${heldMiB()} MiB`);
     }, 1000);
   } else {
     // Nothing else keeps the event loop alive.
