@@ -13,6 +13,12 @@ const detection = detectCgroups();
 const manager = createCgroupManager({ nodeId: NODE_ID, layout: detection.layout, parent: "kube9-test" });
 const usable = manager !== null;
 if (!usable) console.warn(`cgroup tests skipped: ${detection.reason}`);
+// CI (root, cgroups writable) sets KUBE9_REQUIRE_CGROUPS=1: there the real-cgroup tests must run, not skip.
+if (!usable && process.env.KUBE9_REQUIRE_CGROUPS === "1") {
+  it("can use cgroups (KUBE9_REQUIRE_CGROUPS=1)", () => {
+    throw new Error(`KUBE9_REQUIRE_CGROUPS=1 but cgroups are not usable here: ${detection.reason}`);
+  });
+}
 
 afterAll(() => {
   manager?.removeNodeDirs();
