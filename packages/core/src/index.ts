@@ -8,3 +8,4 @@ export * from "./pods/index.js";
 export * from "./replay/index.js";
 export * from "./usage/index.js";
 export * from "./alerts/index.js";
+export * from "./autoscale/index.js";
