@@ -135,5 +135,22 @@ export const UsageHistoryEntity = defineEntity({
   indexes: [{ name: "usage_history_t_brin", expression: 'create index "usage_history_t_brin" on "usage_history" using brin ("t")' }],
 });
 
+export const NodeGroupEntity = defineEntity({
+  name: "NodeGroup",
+  tableName: "node_group",
+  properties: (p) => ({
+    name: p.text().primary(),
+    minSize: p.integer(),
+    maxSize: p.integer(),
+    priority: p.integer().default(0),
+    template: p.json<unknown>(),
+    settings: p.json<unknown>(),
+    status: p.json<unknown>().nullable(),
+    createdAt: p.datetime().columnType("timestamptz"),
+    updatedAt: p.datetime().columnType("timestamptz"),
+  }),
+  checks: [{ name: "node_group_size_valid", expression: '"min_size" >= 0 and "min_size" <= "max_size"' }],
+});
+
 /** All entity schemas, for MikroORM.init. */
-export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity, UsageHistoryEntity];
+export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity, UsageHistoryEntity, NodeGroupEntity];

@@ -13,6 +13,7 @@ import { OrmClusterRepository } from "./repositories/cluster-repository.js";
 import { SqlEventRepository } from "./repositories/event-repository.js";
 import { SqlLeaseRepository } from "./repositories/lease-repository.js";
 import { SqlUsageRepository } from "./repositories/usage-repository.js";
+import { SqlNodeGroupRepository } from "./repositories/node-group-repository.js";
 import { SqlNodeRepository } from "./repositories/node-repository.js";
 import { SqlPodRepository } from "./repositories/pod-repository.js";
 import type { Database, OpenDatabaseOptions } from "./types.js";
@@ -49,6 +50,7 @@ class SqlDatabase implements Database {
   readonly events: SqlEventRepository;
   readonly leases: SqlLeaseRepository;
   readonly usage: SqlUsageRepository;
+  readonly nodeGroups: SqlNodeGroupRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -67,6 +69,7 @@ class SqlDatabase implements Database {
     this.events = new SqlEventRepository(this.sql);
     this.leases = new SqlLeaseRepository(this.sql);
     this.usage = new SqlUsageRepository(this.sql);
+    this.nodeGroups = new SqlNodeGroupRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {

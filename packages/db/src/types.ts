@@ -1,5 +1,7 @@
 import type {
   AlertingSettings,
+  NodeGroupSpec,
+  NodeGroupStatus,
   KubeletEndpoint,
   PodSpec,
   PodStatusReport,
@@ -249,6 +251,28 @@ export interface UsageRepository {
   sizeBytes(): Promise<number>;
 }
 
+/** A node group as stored: its spec, its status, and when it changed. */
+export interface NodeGroupRecord extends NodeGroupSpec {
+  status: NodeGroupStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Node groups (table node_group, raw SQL). */
+export interface NodeGroupRepository {
+  /** Every group, by name. */
+  list(): Promise<NodeGroupRecord[]>;
+  get(name: string): Promise<NodeGroupRecord | null>;
+  /** Throws ConflictError (field 'name') when the name is taken. */
+  create(spec: NodeGroupSpec, now: number): Promise<NodeGroupRecord>;
+  /** Replaces the spec (not the status); null when there is no such group. */
+  update(spec: NodeGroupSpec, now: number): Promise<NodeGroupRecord | null>;
+  /** Stores the autoscaler's status of the group. */
+  setStatus(name: string, status: NodeGroupStatus, now: number): Promise<void>;
+  /** True when it was there. */
+  delete(name: string): Promise<boolean>;
+}
+
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent an embedded PGlite database is used. */
   url?: string;
@@ -266,6 +290,7 @@ export interface Database {
   events: EventRepository;
   leases: LeaseRepository;
   usage: UsageRepository;
+  nodeGroups: NodeGroupRepository;
   close(): Promise<void>;
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;

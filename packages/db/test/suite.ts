@@ -6,6 +6,7 @@ import type { Database, EventRecord, NodeRecord, PodRecord } from "../src/index.
 import { MIGRATIONS } from "../src/migrations/index.js";
 import { rawSql, schemaDrift } from "../src/testing.js";
 import { usageSuite } from "./usage-suite.js";
+import { nodeGroupSuite } from "./node-group-suite.js";
 
 /** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
 export interface Backend {
@@ -77,7 +78,7 @@ export function storeSuite(backend: Backend): void {
   });
 
   beforeEach(async () => {
-    await rawSql(db).rows("truncate table event, pod, node_lease, node, cluster, usage_history");
+    await rawSql(db).rows("truncate table event, pod, node_lease, node, cluster, usage_history, node_group");
   });
 
   describe("migrations", () => {
@@ -97,12 +98,13 @@ export function storeSuite(backend: Backend): void {
         "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
       );
       expect(tables.map((r) => r.table_name)).toEqual(
-        expect.arrayContaining(["cluster", "event", "node", "node_lease", "pod", "usage_history"]),
+        expect.arrayContaining(["cluster", "event", "node", "node_lease", "pod", "usage_history", "node_group"]),
       );
     });
   });
 
   usageSuite(() => db);
+  nodeGroupSuite(() => db);
 
   describe("entities", () => {
     it("describe exactly the schema the migrations create (MikroORM sees no drift)", async () => {

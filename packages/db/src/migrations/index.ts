@@ -3,10 +3,12 @@ import type { Migration } from "@mikro-orm/migrations";
 import { Migration20250601000000Initial } from "./initial.js";
 import { Migration20261129000000PodSpecs } from "./pod-specs.js";
 import { Migration20261129100000UsageAndAlerts } from "./usage-and-alerts.js";
+import { Migration20261129200000NodeGroups } from "./node-groups.js";
 
 /** Every migration in order (names are recorded in mikro_orm_migrations; never rename one). */
 export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> = [
   { name: "Migration20250601000000Initial", class: Migration20250601000000Initial },
   { name: "Migration20261129000000PodSpecs", class: Migration20261129000000PodSpecs },
   { name: "Migration20261129100000UsageAndAlerts", class: Migration20261129100000UsageAndAlerts },
+  { name: "Migration20261129200000NodeGroups", class: Migration20261129200000NodeGroups },
 ];
