@@ -113,7 +113,7 @@ describe("KUBE9_HOLLOW_USAGE", () => {
   it("refuses a malformed value, naming the variable and what it takes", () => {
     for (const read of [readHollowUsage, readEnv]) {
       expect(() => read({ KUBE9_HOLLOW_USAGE: "noise=2" })).toThrow(
-        /^invalid environment: KUBE9_HOLLOW_USAGE: noise must be a number from 0 to 1, got "2" \(expected comma-separated key=value with keys cpu and memory \(0\.\.10, share of each request\) and noise \(0\.\.1\), e\.g\. cpu=0\.5,memory=0\.6,noise=0\.1\)$/,
+        /^invalid environment: KUBE9_HOLLOW_USAGE: noise must be a number from 0 to 1, got "2" \(expected comma-separated key=value with keys cpu and memory \(0\.\.10, share of each request\) and noise \(0\.\.1\), e\.g\. cpu=0\.5,memory=0\.6,noise=0\.1, or off\)$/,
       );
       expect(() => read({ KUBE9_HOLLOW_USAGE: "gpu=1" })).toThrow(/KUBE9_HOLLOW_USAGE: "gpu=1" is not one of cpu=, memory=, noise=/);
     }
