@@ -1,5 +1,5 @@
 import { defineEntity } from "@mikro-orm/core";
-import type { AlertingSettings, HealthConfig, Labels, Resources } from "@kube9/core";
+import type { AlertingSettings, AutoscalerSettings, HealthConfig, Labels, Resources } from "@kube9/core";
 
 // MikroORM metadata for the tables the migrations create (a test asserts MikroORM sees no
 // schema difference). Node, pod, event and lease rows are read and written with hand-written SQL
@@ -18,6 +18,7 @@ export const ClusterEntity = defineEntity({
     health: p.json<HealthConfig>(),
     adminTokenHash: p.text().nullable(),
     alerting: p.json<AlertingSettings>().nullable(),
+    autoscaler: p.json<AutoscalerSettings>().nullable(),
     createdAt: p.datetime().columnType("timestamptz"),
   }),
   uniques: [{ name: "cluster_singleton", expression: 'create unique index "cluster_singleton" on "cluster" ((true))' }],

@@ -1,5 +1,6 @@
 import type {
   AlertingSettings,
+  AutoscalerSettings,
   NodeGroupSpec,
   NodeGroupStatus,
   KubeletEndpoint,
@@ -93,6 +94,7 @@ export interface ClusterRecord {
   health: HealthConfig;
   adminTokenHash: string | null;
   alerting: AlertingSettings;
+  autoscaler: AutoscalerSettings;
   createdAt: number;
 }
 
@@ -158,7 +160,7 @@ export interface ListEventsOptions {
   objectId?: string;
 }
 
-export type ClusterPatch = Partial<Pick<ClusterRecord, "algorithm" | "health" | "adminTokenHash" | "alerting">>;
+export type ClusterPatch = Partial<Pick<ClusterRecord, "algorithm" | "health" | "adminTokenHash" | "alerting" | "autoscaler">>;
 
 /** The single cluster-settings row; MikroORM (ClusterEntity) serves every access to it. */
 export interface ClusterRepository {

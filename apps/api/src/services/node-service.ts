@@ -1,8 +1,8 @@
-import { coresToMilli, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
+import { coresToMilli, NODE_GROUP_LABEL, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
 import { ConflictError, type NodeRecord } from "@kube9/db";
 import type { NodeDTO, PodDTO } from "../dto.js";
 import { toPodDTO } from "../dto.js";
-import { conflict, DomainError, notFound, precondition } from "../errors.js";
+import { conflict, DomainError, invalid, notFound, precondition } from "../errors.js";
 import type { LeaseBuffer } from "../lease-buffer.js";
 import { RuntimeError } from "../runtime/runtime.js";
 import { randomSuffix } from "../tokens.js";
@@ -21,6 +21,8 @@ export interface AddNodeInput {
   role?: NodeRole;
   labels?: Labels;
   runtime?: RuntimeKind;
+  /** The node group it belongs to (the autoscaler's nodes); sets the group label, which nobody else may set. */
+  group?: string;
 }
 
 export interface NodeServiceDeps extends ServiceContext {
@@ -37,6 +39,10 @@ export class NodeService {
   /** Creates a node and starts its agent; rolls the record back if the agent cannot start. */
   async add(input: AddNodeInput): Promise<NodeDTO> {
     const { db, cache, agents, events, now } = this.deps;
+    if (input.labels && NODE_GROUP_LABEL in input.labels && !input.group) {
+      throw invalid(`labels: ${NODE_GROUP_LABEL} is set by node groups only; make a group with: kube9 nodegroup create`);
+    }
+    const labels = input.group ? { ...input.labels, [NODE_GROUP_LABEL]: input.group } : (input.labels ?? {});
     const runtimeKind = input.runtime ?? agents.defaultRuntime;
     const runtime = agents.require(runtimeKind);
     // Before any record exists: an engine that is down is the user's to fix, not a half-created node.
@@ -50,7 +56,7 @@ export class NodeService {
         role: input.role ?? "worker",
         runtime: runtimeKind,
         capacity: { cpuMilli: coresToMilli(input.cpu), memoryMiB },
-        labels: input.labels ?? {},
+        labels,
         credentialHash: "",
         now: now(),
       });
@@ -93,17 +99,17 @@ export class NodeService {
   }
 
   /** Drains a node (its pods are rescheduled first), stops its agent and deletes it. */
-  async remove(name: string): Promise<{ node: NodeDTO; movedPods: PodDTO[] }> {
+  async remove(name: string, reason = "removed by user"): Promise<{ node: NodeDTO; movedPods: PodDTO[] }> {
     const { db, cache, agents, events, status, now } = this.deps;
     const node = await this.byName(name);
-    const removed = await status.transition(node.id, "Removed", { reason: "removed by user", now: now() });
+    const removed = await status.transition(node.id, "Removed", { reason, now: now() });
     if (!removed) throw precondition(`node "${name}" changed while removing it; try again`);
     const evicted = await status.evict(removed, "NodeRemoved", `node ${name} is being removed`);
     await agents.stop(node, true);
     await db.nodes.delete(node.id);
     cache.dropNode(node.id);
     this.deps.leases.forget(node.id);
-    await events.node("Normal", "NodeRemoved", removed, `node removed; ${evicted.length} pod(s) moved`);
+    await events.node("Normal", "NodeRemoved", removed, `node removed (${reason}); ${evicted.length} pod(s) moved`);
     const moved = evicted.map((p) => cache.pod(p.id)).filter((p) => p !== undefined);
     return { node: this.deps.view(removed), movedPods: moved.map(toPodDTO) };
   }

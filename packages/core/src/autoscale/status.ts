@@ -1,3 +1,5 @@
+import type { Expander } from "./types.js";
+
 /** What the autoscaler remembers about a group across restarts and leader changes (stored with the group). */
 export interface NodeGroupStatus {
   /** When nodes were last added to the group (ms), for the scale-down delay after a scale-up. */
@@ -24,3 +26,11 @@ export const EMPTY_GROUP_STATUS: Readonly<NodeGroupStatus> = Object.freeze({
   lastActivity: null,
   lastActivityAt: null,
 });
+
+/** Cluster-wide autoscaler settings (as cluster-autoscaler's flags). */
+export interface AutoscalerSettings {
+  /** How the group to grow is chosen (default least-waste). */
+  expander: Expander;
+}
+
+export const DEFAULT_AUTOSCALER_SETTINGS: Readonly<AutoscalerSettings> = Object.freeze({ expander: "least-waste" });

@@ -19,11 +19,12 @@ const UP = [
     constraint "node_group_pkey" primary key ("name"),
     constraint "node_group_size_valid" check ("min_size" >= 0 and "min_size" <= "max_size")
   )`,
+  `alter table "cluster" add column "autoscaler" jsonb null`,
 ];
 
-const DOWN = [`drop table "node_group"`];
+const DOWN = [`alter table "cluster" drop column "autoscaler"`, `drop table "node_group"`];
 
-/** The node_group table. */
+/** The node_group table; the cluster's autoscaler settings (the expander). */
 export class Migration20261129200000NodeGroups extends Migration {
   override async up(): Promise<void> {
     for (const sql of UP) this.addSql(sql);

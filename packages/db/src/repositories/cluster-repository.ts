@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_ALERTING_SETTINGS, DEFAULT_HEALTH_CONFIG, DEFAULT_POLICY } from "@kube9/core";
+import { DEFAULT_ALERTING_SETTINGS, DEFAULT_AUTOSCALER_SETTINGS, DEFAULT_HEALTH_CONFIG, DEFAULT_POLICY } from "@kube9/core";
 import type { HealthConfig, PolicyName } from "@kube9/core";
 import type { SqlEntityManager } from "@mikro-orm/postgresql";
 import { ClusterEntity } from "../entities.js";
@@ -27,6 +27,7 @@ export class OrmClusterRepository implements ClusterRepository {
           health: { ...DEFAULT_HEALTH_CONFIG },
           adminTokenHash: null,
           alerting: null,
+          autoscaler: null,
           // The one write on the process clock: get() has no caller's `now` to take.
           createdAt: new Date(),
         })
@@ -42,6 +43,7 @@ export class OrmClusterRepository implements ClusterRepository {
       health: mergeHealth(DEFAULT_HEALTH_CONFIG, row.health),
       adminTokenHash: row.adminTokenHash ?? null,
       alerting: { ...DEFAULT_ALERTING_SETTINGS, ...(row.alerting ?? {}) },
+      autoscaler: { ...DEFAULT_AUTOSCALER_SETTINGS, ...(row.autoscaler ?? {}) },
       createdAt: row.createdAt.getTime(),
     };
   }
@@ -54,6 +56,7 @@ export class OrmClusterRepository implements ClusterRepository {
     if (patch.algorithm !== undefined) row.algorithm = patch.algorithm;
     if (patch.health !== undefined) row.health = { ...patch.health };
     if (patch.adminTokenHash !== undefined) row.adminTokenHash = patch.adminTokenHash;
+    if (patch.autoscaler !== undefined) row.autoscaler = { ...patch.autoscaler };
     if (patch.alerting !== undefined) row.alerting = { rules: patch.alerting.rules.map((r) => ({ ...r })), webhookUrl: patch.alerting.webhookUrl };
     await em.flush();
     return this.get();
