@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { isTerminalNodeStatus, type RuntimeKind } from "@kube9/core";
+import { isTerminalNodeStatus, type Expander, type RuntimeKind } from "@kube9/core";
 import type { Database, NodeRecord } from "@kube9/db";
 import { Authenticator } from "./auth.js";
 import { ClusterCache } from "./cache/cluster-cache.js";
@@ -32,6 +32,8 @@ import { metricHelp, renderAlerts, renderSamples } from "./usage/metric-samples.
 import { AlertingController } from "./controllers/alerting.js";
 import { WebhookNotifier } from "./alerts/webhook-notifier.js";
 import { AlertService } from "./services/alert-service.js";
+import { AutoscalerController } from "./controllers/autoscaler.js";
+import { NodeGroupService } from "./services/node-group-service.js";
 
 export { VERSION } from "./services/queries.js";
 
@@ -72,6 +74,8 @@ export class ControlPlane {
   readonly usageStore = new UsageStore();
   readonly alerts: AlertService;
   readonly alerting: AlertingController;
+  readonly nodeGroups: NodeGroupService;
+  readonly autoscaler: AutoscalerController;
   private readonly notifier: WebhookNotifier;
   readonly nodes: NodeService;
   readonly pods: PodService;
@@ -131,12 +135,16 @@ export class ControlPlane {
     const staleAfterMs = () => Math.max(3000, 3 * cache.settings.health.heartbeatIntervalMs);
     this.notifier = new WebhookNotifier({ url: () => cache.settings.alerting.webhookUrl, externalUrl: opts.apiUrl, log });
     this.alerting = new AlertingController({ cache, events, now, log, usage: usageStore, notifier: this.notifier, staleAfterMs });
+    this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
+    this.nodeGroups = new NodeGroupService({ db, cache, events, now, nodes: this.nodes, defaultRuntime: () => opts.defaultRuntime, kick: () => this.autoscaler.kick() });
+    this.autoscaler = new AutoscalerController({ db, cache, events, now, log, groups: this.nodeGroups, nodes: this.nodes, usage: usageStore, staleAfterMs });
     this.controllers = [
       { controller: new CacheResync(cache, log), runs: "always" },
       { controller: new LeaseWriter(leases, log), runs: "always" },
       { controller: new UsageHistoryController({ db, usage: usageStore, now, log, staleAfterMs }), runs: "always" },
       { controller: new UsageRetentionController(db, now, log), runs: "while-leading" },
       { controller: this.alerting, runs: "while-leading" },
+      { controller: this.autoscaler, runs: "while-leading" },
       { controller: this.scheduler, runs: "while-leading" },
       { controller: this.lifecycle, runs: "while-leading" },
       { controller: this.recovery, runs: "while-leading" },
@@ -147,7 +155,6 @@ export class ControlPlane {
 
     this.auth = new Authenticator(opts.adminTokenHash, cache, db);
     this.queries = new Queries({ db, cache, view, runtime: () => opts.defaultRuntime });
-    this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
     this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
     this.cluster = new ClusterService({ db, cache, events });
     this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, kickScheduler: () => scheduler.kick() });
@@ -187,6 +194,14 @@ export class ControlPlane {
   metricsText(): string {
     const samples = this.alerting.samples().filter((s) => s.metric.startsWith("kube9_node_") || s.metric.startsWith("kube9_pod_"));
     return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts());
+  }
+
+  /** Sets how the autoscaler picks the group to grow. */
+  async setExpander(expander: Expander): Promise<{ expander: Expander; previous: Expander }> {
+    const previous = this.cache.settings.autoscaler.expander;
+    this.cache.setSettings(await this.opts.db.cluster.update({ autoscaler: { ...this.cache.settings.autoscaler, expander } }));
+    await this.events.cluster("ExpanderChanged", `autoscaler expander ${previous} -> ${expander}`);
+    return { expander, previous };
   }
 
   /** True once the cache is loaded; requests before that are refused as unavailable. */

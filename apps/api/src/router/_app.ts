@@ -1,6 +1,7 @@
 import { router } from "../trpc.js";
 import { agentRouter } from "./agent.js";
 import { alertsRouter } from "./alerts.js";
+import { autoscalerRouter, nodeGroupsRouter } from "./nodegroups.js";
 import { clusterRouter } from "./cluster.js";
 import { eventsRouter } from "./events.js";
 import { healthRouter } from "./health.js";
@@ -16,6 +17,8 @@ export const appRouter = router({
   events: eventsRouter,
   usage: usageRouter,
   alerts: alertsRouter,
+  nodeGroups: nodeGroupsRouter,
+  autoscaler: autoscalerRouter,
   agent: agentRouter,
 });
 
