@@ -3,13 +3,14 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { errorMessage, isAuthError, makeClient, TOKEN_KEY } from "./api";
 import { LiveProvider, useLive } from "./live";
 import { EventsPage } from "./pages/Events";
+import { NodePage } from "./pages/Node";
 import { NodesPage } from "./pages/Nodes";
 import { OverviewPage } from "./pages/Overview";
 import { PodPage } from "./pages/Pod";
 import { PodsPage } from "./pages/Pods";
 import { SettingsPage } from "./pages/Settings";
 
-/** Hash routes: #/overview, #/nodes, #/pods, #/pods/<name>, #/events, #/settings. */
+/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/settings. */
 function useRoute(): string[] {
   const read = () => (window.location.hash.replace(/^#\/?/, "") || "overview").split("/").map(decodeURIComponent);
   const [route, setRoute] = useState(read);
@@ -127,7 +128,8 @@ function Shell() {
         </a>
       </header>
       <main className="content">
-        {page === "nodes" && <NodesPage />}
+        {page === "nodes" && !arg && <NodesPage />}
+        {page === "nodes" && arg && <NodePage name={arg} />}
         {page === "pods" && !arg && <PodsPage />}
         {page === "pods" && arg && <PodPage name={arg} />}
         {page === "events" && <EventsPage />}
