@@ -220,11 +220,12 @@ describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
           expect((await client.cluster.status.query()).algorithm).toBe("worst-fit");
           await shot("settings");
 
-          // The overview adds it all up (give the chart a few samples first).
+          // The overview adds it all up (give the cluster chart a few samples first).
           await nav("overview");
           await page.waitForSelector("[data-testid=total-nodes] >> text=2");
-          await page.waitForSelector("svg.chart", { timeout: 10_000 });
-          await page.waitForTimeout(4500);
+          await page.waitForFunction(() => Number(document.querySelector("[data-testid=cluster-usage-cpu]")?.getAttribute("data-points")) > 3, undefined, {
+            timeout: 15_000,
+          });
           await shot("overview");
 
           // The API docs page renders the OpenAPI document without any network beyond the API.
