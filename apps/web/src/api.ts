@@ -13,6 +13,8 @@ export type UsageRangeDTO = RouterOutputs["usage"]["range"];
 export type UsageTarget = RouterInputs["usage"]["range"]["target"];
 export type NodeUsageDTO = RouterOutputs["usage"]["nodes"][number];
 export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
+export type AlertDTO = RouterOutputs["alerts"]["list"][number];
+export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
 export type { Kube9Client };
 
 export {

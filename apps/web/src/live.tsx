@@ -61,7 +61,12 @@ export function LiveProvider({ client, logout, children }: { client: Kube9Client
               qc.setQueryData<EventDTO[]>(["events"], (old = []) =>
                 old.some((e) => e.id === data.id) ? old : [...old, data].slice(-EVENTS_KEPT),
               );
-              if (data.objectKind === "Cluster") void qc.invalidateQueries({ queryKey: ["status"] });
+              if (data.objectKind === "Cluster") {
+                void qc.invalidateQueries({ queryKey: ["status"] });
+                void qc.invalidateQueries({ queryKey: ["alert-rules"] });
+              }
+              // The banner learns of a firing or resolved alert with the event, not at its next poll.
+              if (data.reason === "AlertFiring" || data.reason === "AlertResolved") void qc.invalidateQueries({ queryKey: ["alerts"] });
               if (data.objectKind === "Pod") void qc.invalidateQueries({ queryKey: ["pod", data.objectName] });
             },
           },

@@ -85,3 +85,16 @@ export function SegButtons<T extends string>(props: { options: ReadonlyArray<rea
     </div>
   );
 }
+
+/** A table's header row; an empty string is a column without a title (row buttons). */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c, i) => (
+          <th key={i}>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
