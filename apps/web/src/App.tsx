@@ -1,15 +1,18 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { AlertBanner } from "./alerts";
 import { errorMessage, isAuthError, makeClient, TOKEN_KEY } from "./api";
 import { LiveProvider, useLive } from "./live";
+import { AlertsPage } from "./pages/Alerts";
 import { EventsPage } from "./pages/Events";
+import { NodePage } from "./pages/Node";
 import { NodesPage } from "./pages/Nodes";
 import { OverviewPage } from "./pages/Overview";
 import { PodPage } from "./pages/Pod";
 import { PodsPage } from "./pages/Pods";
 import { SettingsPage } from "./pages/Settings";
 
-/** Hash routes: #/overview, #/nodes, #/pods, #/pods/<name>, #/events, #/settings. */
+/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/alerts, #/settings. */
 function useRoute(): string[] {
   const read = () => (window.location.hash.replace(/^#\/?/, "") || "overview").split("/").map(decodeURIComponent);
   const [route, setRoute] = useState(read);
@@ -98,6 +101,7 @@ const NAV = [
   ["nodes", "Nodes"],
   ["pods", "Pods"],
   ["events", "Events"],
+  ["alerts", "Alerts"],
   ["settings", "Settings"],
 ] as const;
 
@@ -127,10 +131,13 @@ function Shell() {
         </a>
       </header>
       <main className="content">
-        {page === "nodes" && <NodesPage />}
+        <AlertBanner />
+        {page === "nodes" && !arg && <NodesPage />}
+        {page === "nodes" && arg && <NodePage name={arg} />}
         {page === "pods" && !arg && <PodsPage />}
         {page === "pods" && arg && <PodPage name={arg} />}
         {page === "events" && <EventsPage />}
+        {page === "alerts" && <AlertsPage />}
         {page === "settings" && <SettingsPage />}
         {(page === "overview" || !NAV.some(([id]) => id === page)) && <OverviewPage />}
       </main>

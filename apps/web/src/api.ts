@@ -1,4 +1,4 @@
-import { createKube9Client, errorCode, TRPCClientError, type Kube9Client, type RouterOutputs } from "@kube9/client";
+import { createKube9Client, errorCode, TRPCClientError, type Kube9Client, type RouterInputs, type RouterOutputs } from "@kube9/client";
 
 export type NodeDTO = RouterOutputs["nodes"]["list"][number];
 export type PodDTO = RouterOutputs["pods"]["list"][number];
@@ -9,6 +9,12 @@ export type HealthConfig = ClusterStatus["health"];
 export type NodeStatus = NodeDTO["status"];
 export type PodStatus = PodDTO["status"];
 export type Policy = ClusterStatus["algorithm"];
+export type UsageRangeDTO = RouterOutputs["usage"]["range"];
+export type UsageTarget = RouterInputs["usage"]["range"]["target"];
+export type NodeUsageDTO = RouterOutputs["usage"]["nodes"][number];
+export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
+export type AlertDTO = RouterOutputs["alerts"]["list"][number];
+export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
 export type { Kube9Client };
 
 export {

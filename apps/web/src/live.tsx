@@ -1,27 +1,15 @@
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import type { WatchMessage } from "@kube9/client";
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
-import { isAuthError, isTerminalNodeStatus, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
-
-
-export interface AllocationPoint {
-  t: number;
-  cpuAllocated: number;
-  cpuCapacity: number;
-  memAllocated: number;
-  memCapacity: number;
-}
+import { isAuthError, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
 
 interface Live {
   client: Kube9Client;
   connected: boolean;
-  history: AllocationPoint[];
   logout(): void;
 }
 
 const LiveContext = createContext<Live | null>(null);
-const HISTORY_POINTS = 300;
-const SAMPLE_MS = 2000;
 const EVENTS_KEPT = 1000;
 
 function apply<T extends { id: string }>(old: T[] | undefined, m: WatchMessage<T>, gone: (t: T) => boolean): T[] {
@@ -35,23 +23,10 @@ function apply<T extends { id: string }>(old: T[] | undefined, m: WatchMessage<T
   return next;
 }
 
-function totals(nodes: NodeDTO[]): Omit<AllocationPoint, "t"> {
-  const p = { cpuAllocated: 0, cpuCapacity: 0, memAllocated: 0, memCapacity: 0 };
-  for (const n of nodes) {
-    if (isTerminalNodeStatus(n.status)) continue;
-    p.cpuAllocated += n.allocated.cpuMilli;
-    p.cpuCapacity += n.capacity.cpuMilli;
-    p.memAllocated += n.allocated.memoryMiB;
-    p.memCapacity += n.capacity.memoryMiB;
-  }
-  return p;
-}
-
 /** Keeps nodes, pods and events in the query cache, fed by the API's watches (SSE). */
 export function LiveProvider({ client, logout, children }: { client: Kube9Client; logout(): void; children: ReactNode }) {
   const qc = useQueryClient();
   const [connected, setConnected] = useState(false);
-  const [history, setHistory] = useState<AllocationPoint[]>([]);
 
   useEffect(() => {
     const onError = (err: unknown) => {
@@ -86,7 +61,12 @@ export function LiveProvider({ client, logout, children }: { client: Kube9Client
               qc.setQueryData<EventDTO[]>(["events"], (old = []) =>
                 old.some((e) => e.id === data.id) ? old : [...old, data].slice(-EVENTS_KEPT),
               );
-              if (data.objectKind === "Cluster") void qc.invalidateQueries({ queryKey: ["status"] });
+              if (data.objectKind === "Cluster") {
+                void qc.invalidateQueries({ queryKey: ["status"] });
+                void qc.invalidateQueries({ queryKey: ["alert-rules"] });
+              }
+              // The banner learns of a firing or resolved alert with the event, not at its next poll.
+              if (data.reason === "AlertFiring" || data.reason === "AlertResolved") void qc.invalidateQueries({ queryKey: ["alerts"] });
               if (data.objectKind === "Pod") void qc.invalidateQueries({ queryKey: ["pod", data.objectName] });
             },
           },
@@ -101,21 +81,7 @@ export function LiveProvider({ client, logout, children }: { client: Kube9Client
     };
   }, [client, qc, logout]);
 
-  useEffect(() => {
-    const sample = () => {
-      const nodes = qc.getQueryData<NodeDTO[]>(["nodes"]);
-      if (!nodes) return;
-      setHistory((h) => [...h, { t: Date.now(), ...totals(nodes) }].slice(-HISTORY_POINTS));
-    };
-    const first = setTimeout(sample, 300);
-    const timer = setInterval(sample, SAMPLE_MS);
-    return () => {
-      clearTimeout(first);
-      clearInterval(timer);
-    };
-  }, [qc]);
-
-  return <LiveContext.Provider value={{ client, connected, history, logout }}>{children}</LiveContext.Provider>;
+  return <LiveContext.Provider value={{ client, connected, logout }}>{children}</LiveContext.Provider>;
 }
 
 export function useLive(): Live {

@@ -72,3 +72,29 @@ export function PageHeadWithForm(props: HeadForm & { title: string; more?: HeadF
     </>
   );
 }
+
+/** A row of toggle buttons choosing one value (a time range, what a heatmap is coloured by). */
+export function SegButtons<T extends string>(props: { options: ReadonlyArray<readonly [T, string]>; value: T; onChange(v: T): void; label: string; testid: string }) {
+  return (
+    <div className="seg-buttons" role="group" aria-label={props.label} data-testid={props.testid}>
+      {props.options.map(([v, text]) => (
+        <button key={v} type="button" aria-pressed={v === props.value} className={v === props.value ? "on" : ""} onClick={() => props.onChange(v)} data-testid={`${props.testid}-${v}`}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** A table's header row; an empty string is a column without a title (row buttons). */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c, i) => (
+          <th key={i}>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

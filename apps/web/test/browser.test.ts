@@ -1,50 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startControlPlane, type RunningControlPlane } from "@kube9/api";
-import { createKube9Client, type Kube9Client } from "@kube9/client";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Kube9Client } from "@kube9/client";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserRequiredWhereCIRequiresIt, HAVE_BROWSER, screenshot, startBrowserCluster, withPage as withPageOf, type BrowserCluster } from "./browser-harness";
 
-const CHROMIUM = process.env.KUBE9_CHROMIUM ?? "/usr/bin/chromium";
-const REQUIRED = process.env.KUBE9_REQUIRE_BROWSER === "1";
-const HAVE = existsSync(CHROMIUM);
-// Screenshots go to .reports/screenshots (ignored by git); KUBE9_UPDATE_SCREENSHOTS=1 refreshes the README's pictures.
-const SHOTS = resolve(
-  fileURLToPath(
-    new URL(process.env.KUBE9_UPDATE_SCREENSHOTS === "1" ? "../../../docs/screenshots" : "../../../.reports/screenshots", import.meta.url),
-  ),
-);
-const DIST = resolve(fileURLToPath(new URL("../dist/index.html", import.meta.url)));
-
-it("the browser test runs where CI requires it", () => {
-  // CI sets KUBE9_REQUIRE_BROWSER=1 and installs chromium: a missing browser must fail, never skip.
-  if (REQUIRED) expect(HAVE, `KUBE9_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing (apt-get install -y chromium)`).toBe(true);
-  if (REQUIRED) expect(existsSync(DIST), "the dashboard is not built (npm run build)").toBe(true);
-});
+browserRequiredWhereCIRequiresIt();
 
 // One API and one Chromium for the file; each case gets a browser context of its own (no shared
 // token or page state), creates its own nodes and pods through the dashboard and removes them when it
 // ends. The API is watched over HTTP with the typed client, like any other client would.
-describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
-  let home: string;
-  let api: RunningControlPlane;
+describe.skipIf(!HAVE_BROWSER)("dashboard in real Chromium", () => {
+  let cluster: BrowserCluster;
+  let api: BrowserCluster["api"];
   let client: Kube9Client;
   let browser: Browser;
-  let profile: string;
 
-  /** A fresh browser context and page for one case, closed when `fn` ends. */
-  const withPage = async <T>(fn: (page: Page) => Promise<T>): Promise<T> => {
-    const context: BrowserContext = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    try {
-      const page = await context.newPage();
-      page.on("pageerror", (err) => console.error("page error:", err.message));
-      return await fn(page);
-    } finally {
-      await context.close();
-    }
-  };
+  const withPage = <T>(fn: (page: Page) => Promise<T>): Promise<T> => withPageOf(browser, fn);
 
   /**
    * When the API announced each node Failed, from its live node feed (nodes.watch over SSE); stops
@@ -73,32 +43,11 @@ describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
   };
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), "kube9-web-"));
-    profile = mkdtempSync(join(tmpdir(), "kube9-chromium-"));
-    api = await startControlPlane({ port: 0, home, runtime: "process", logLevel: "error", log: () => {} });
-    client = createKube9Client({ url: api.url, token: api.token });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-      ],
-    });
+    cluster = await startBrowserCluster("web");
+    ({ api, client, browser } = cluster);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await api?.close();
-    rmSync(home, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.close());
 
   // The node names show in the README's screenshots, so they stay plain: the case checks that the
   // cluster holds nothing of anyone else's (first-fit and the overview's totals count every node).
@@ -107,11 +56,7 @@ describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
     expect(await client.pods.list.query({}), "this case needs a cluster without other pods").toEqual([]);
     await withPage((page) =>
       withFailedTimes(async (failedAt) => {
-        const shot = async (name: string) => {
-          mkdirSync(SHOTS, { recursive: true });
-          await page.waitForTimeout(300);
-          await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-        };
+        const shot = (name: string) => screenshot(page, name);
         const nav = async (id: string) => {
           await page.click(`[data-testid=nav-${id}]`);
           await page.waitForFunction((h) => location.hash === `#/${h}`, id);
@@ -220,11 +165,12 @@ describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
           expect((await client.cluster.status.query()).algorithm).toBe("worst-fit");
           await shot("settings");
 
-          // The overview adds it all up (give the chart a few samples first).
+          // The overview adds it all up (give the cluster chart a few samples first).
           await nav("overview");
           await page.waitForSelector("[data-testid=total-nodes] >> text=2");
-          await page.waitForSelector("svg.chart", { timeout: 10_000 });
-          await page.waitForTimeout(4500);
+          await page.waitForFunction(() => Number(document.querySelector("[data-testid=cluster-usage-cpu]")?.getAttribute("data-points")) > 3, undefined, {
+            timeout: 15_000,
+          });
           await shot("overview");
 
           // The API docs page renders the OpenAPI document without any network beyond the API.
@@ -301,8 +247,7 @@ describe.skipIf(!HAVE)("dashboard in real Chromium", () => {
           { timeout: 15_000 },
         );
         console.log(`${pod}: Running ${running - started} ms after Apply; ${await ticks()} tick lines live ${Date.now() - running} ms later`);
-        mkdirSync(SHOTS, { recursive: true });
-        await page.screenshot({ path: join(SHOTS, "pod-containers.png"), fullPage: true });
+        await screenshot(page, "pod-containers", true);
 
         // The node card lists the container it runs.
         await page.click("[data-testid=nav-nodes]");

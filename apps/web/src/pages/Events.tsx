@@ -3,7 +3,7 @@ import type { EventDTO } from "../api";
 import { useEvents } from "../live";
 
 export function EventRow({ e }: { e: EventDTO }) {
-  const href = e.objectKind === "Pod" ? `#/pods/${encodeURIComponent(e.objectName)}` : e.objectKind === "Node" ? "#/nodes" : undefined;
+  const href = e.objectKind === "Pod" ? `#/pods/${encodeURIComponent(e.objectName)}` : e.objectKind === "Node" ? `#/nodes/${encodeURIComponent(e.objectName)}` : undefined;
   return (
     <div className={`event ${e.type === "Warning" ? "warn" : ""}`} data-testid="event-row">
       <span className="time">{new Date(e.time).toLocaleTimeString()}</span>

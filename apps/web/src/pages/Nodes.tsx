@@ -85,7 +85,9 @@ function NodeCard({ node: n }: { node: NodeDTO }) {
     <div className={`card node s-${n.status}`} data-testid={`node-${n.name}`} data-status={n.status}>
       <div className="node-head">
         <div>
-          <div className="node-name">{n.name}</div>
+          <a className="node-name" href={`#/nodes/${encodeURIComponent(n.name)}`} title="use over time">
+            {n.name}
+          </a>
           <div className="muted small mono">{n.id.slice(0, 8)}</div>
         </div>
         <StatusBadge status={n.status} />

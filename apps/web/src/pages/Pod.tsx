@@ -4,11 +4,12 @@ import { cores, errorMessage, mib, type PodDTO } from "../api";
 import { podStatusText, readyText, restartsOf } from "../containers";
 import { useLive, usePods } from "../live";
 import { StatusBadge, useAction } from "../ui";
+import { UsageCard } from "../usage-charts";
 import { EventRow } from "./Events";
 import { PodContainers } from "./pod-containers";
 import { PodLogs } from "./pod-logs";
 
-/** One pod: its containers and their logs, where it runs and why (every node with the reasons it fits or does not). */
+/** One pod: its use over time, its containers and their logs, where it runs and why (every node with the reasons it fits or does not). */
 export function PodPage({ name }: { name: string }) {
   const { client } = useLive();
   const pods = usePods();
@@ -98,6 +99,7 @@ export function PodPage({ name }: { name: string }) {
           <span className="mono small">{pod.id}</span>
         </div>
       )}
+      {pod && <UsageCard target={{ kind: "pod", name }} title="Usage" testid="pod-usage" />}
       {pod && <PodContainers pod={pod} />}
       {pod && <PodLogs pod={pod} />}
       <div className="card">
