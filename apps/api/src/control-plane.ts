@@ -134,7 +134,10 @@ export class ControlPlane {
     // A sample older than three heartbeats is not current use any more.
     const staleAfterMs = () => Math.max(3000, 3 * cache.settings.health.heartbeatIntervalMs);
     this.notifier = new WebhookNotifier({ url: () => cache.settings.alerting.webhookUrl, externalUrl: opts.apiUrl, log });
-    this.alerting = new AlertingController({ cache, events, now, log, usage: usageStore, notifier: this.notifier, staleAfterMs });
+    // Alerts look back further than "latest" (as Prometheus' lookback): one late heartbeat on a busy
+    // machine must not resolve a firing alert and fire it again a second later.
+    const alertLookbackMs = () => Math.max(10_000, 5 * cache.settings.health.heartbeatIntervalMs);
+    this.alerting = new AlertingController({ cache, events, now, log, usage: usageStore, notifier: this.notifier, staleAfterMs: alertLookbackMs });
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
     this.nodeGroups = new NodeGroupService({ db, cache, events, now, nodes: this.nodes, defaultRuntime: () => opts.defaultRuntime, kick: () => this.autoscaler.kick() });
     this.autoscaler = new AutoscalerController({ db, cache, events, now, log, groups: this.nodeGroups, nodes: this.nodes, usage: usageStore, staleAfterMs });
