@@ -58,6 +58,9 @@ describe("input is rejected before any API call, with one line and exit 1", () =
     [["pod", "launch", "--cpu", "1", "--limit-cpu", "1"], "error: --limit-cpu needs --image"],
     [["pod", "launch", "--image", "busybox", "sleep"], "error: put the container's command after --"],
     [["pod", "launch", "--image", "busybox", "--limit-memory", "64m"], 'error: --limit-memory uses "m"'],
+    // top
+    [["top", "pods", "--sort-by", "disk"], 'error: --sort-by must be one of cpu, memory (got "disk")'],
+    [["top", "nodes", "-o", "wide"], 'error: -o/--output must be one of table, json (got "wide")'],
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await run(...args)).toBe(EXIT.error);
@@ -75,6 +78,7 @@ describe("commander's own errors: one line, exit 2", () => {
     [["nodes"], /^error: unknown command 'nodes' \(Did you mean node\?\)$/],
     [["node", "get"], /^error: missing required argument 'name'$/],
     [["node", "list", "extra"], /^error: too many arguments for 'list'/],
+    [["top", "pods", "--sort-by"], /^error: option '--sort-by <field>' argument missing$/],
   ];
   it.each(cases)("%j", async (args, pattern) => {
     expect(await run(...args)).toBe(EXIT.usage);
