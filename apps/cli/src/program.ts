@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerAlertCommands } from "./commands/alerts.js";
 import { registerApplyCommands } from "./commands/apply.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
       "  kube9 exec web -- sh -c 'echo hi'         run a command in a container",
       "  kube9 delete pod web                      stop its containers and wait until it is gone",
       "  kube9 top pods --sort-by cpu              measured use against requests and limits",
+      "  kube9 alerts -w                           pending and firing alerts, redrawn every 2 s",
     ].join("\n"),
   );
   registerUpCommand(program);
@@ -68,6 +70,7 @@ export function buildProgram(): Command {
   registerGetCommands(program);
   registerLogsExecCommands(program);
   registerTopCommand(program);
+  registerAlertCommands(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -12,3 +12,5 @@ export type LaunchResult = RouterOutputs["pods"]["launch"];
 export type NodeUsageDTO = RouterOutputs["usage"]["nodes"][number];
 export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
 export type ContainerUsageDTO = PodUsageDTO["containers"][number];
+export type AlertDTO = RouterOutputs["alerts"]["list"][number];
+export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
