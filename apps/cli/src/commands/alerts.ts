@@ -2,7 +2,7 @@ import type { Kube9Client } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
-import { renderAlerts, renderRules, rulesManifest, sortAlerts } from "../output/alerts.js";
+import { renderAlerts, renderRules, rulesManifestYaml, sortAlerts } from "../output/alerts.js";
 import { serialize } from "../output/format.js";
 import { parseChoice } from "../parse.js";
 import { parseSnapshotOutput, showSnapshots, type Snapshot } from "../snapshot.js";
@@ -110,7 +110,7 @@ export function registerAlertCommands(program: Command): void {
       await withClient(cmd, async ({ client }) => {
         const list = await client.alerts.rules.query();
         if (output === "table") return print(renderRules(list));
-        print(output === "yaml" ? serialize("yaml", rulesManifest(list))! : serialize("json", list)!);
+        print(output === "yaml" ? rulesManifestYaml(list) : serialize("json", list)!);
       });
     });
 

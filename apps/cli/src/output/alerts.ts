@@ -1,3 +1,4 @@
+import { stringify as toYaml } from "yaml";
 import type { AlertDTO, AlertRuleDTO } from "../types.js";
 import { dash, formatAge } from "./format.js";
 import { renderTable } from "./table.js";
@@ -86,4 +87,9 @@ export function rulesManifest(rules: readonly AlertRuleDTO[]): Record<string, un
       ],
     },
   };
+}
+
+/** The PrometheusRule as YAML with every text on one line (no folding), as people edit rule files. */
+export function rulesManifestYaml(rules: readonly AlertRuleDTO[]): string {
+  return toYaml(rulesManifest(rules), { lineWidth: 0 }).trimEnd();
 }
