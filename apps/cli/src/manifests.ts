@@ -84,14 +84,39 @@ export function identify(value: unknown): { kind?: string; name?: string } {
   return { kind, name };
 }
 
-/** Why a document cannot go to the pods API, or undefined when it is a Pod (or has no kind: the API says so). */
+/** How kubectl names the resource of prometheus-operator's PrometheusRule in what it prints. */
+export const PROMETHEUS_RULE_RESOURCE = "prometheusrule.monitoring.coreos.com";
+
+/** Alert rules: a PrometheusRule, or a bare Prometheus rule file (`groups:` at the top, no Kubernetes fields). */
+export function isRuleManifest(value: unknown): boolean {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  if (v.kind === "PrometheusRule") return true;
+  return "groups" in v && !("apiVersion" in v) && !("kind" in v) && !("spec" in v);
+}
+
+/** The alert names (`alert:`) in a rule manifest's groups, as far as they are there (the API checks the rest). */
+export function ruleNames(value: unknown): string[] {
+  const v = value as { kind?: unknown; groups?: unknown; spec?: { groups?: unknown } | null };
+  const groups = v.kind === "PrometheusRule" ? v.spec?.groups : v.groups;
+  if (!Array.isArray(groups)) return [];
+  return groups
+    .flatMap((g: { rules?: unknown } | null) => (Array.isArray(g?.rules) ? (g.rules as unknown[]) : []))
+    .map((r) => (r as { alert?: unknown } | null)?.alert)
+    .filter((a): a is string => typeof a === "string");
+}
+
+/**
+ * Why a document cannot go to the API, or undefined when it is a Pod (or has no kind: the API says so),
+ * a PrometheusRule or a bare rule file.
+ */
 export function unsupportedKind(doc: ManifestDoc, file: string): string | undefined {
   if (!doc.value || typeof doc.value !== "object" || Array.isArray(doc.value)) {
     return `${where(doc, file)}: not an object (a Kubernetes manifest is a mapping with apiVersion, kind, metadata, spec)`;
   }
   const { kind } = identify(doc.value);
-  if (kind === undefined || kind === "Pod") return undefined;
-  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 only knows kind "Pod"`;
+  if (kind === undefined || kind === "Pod" || kind === "PrometheusRule") return undefined;
+  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 knows kinds "Pod" and "PrometheusRule" (monitoring.coreos.com/v1)`;
 }
 
 /** "pods.yaml document 2 (line 14)": how errors point at a document. */

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerAlertCommands } from "./commands/alerts.js";
 import { registerApplyCommands } from "./commands/apply.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
@@ -8,6 +9,7 @@ import { registerLogsExecCommands } from "./commands/logs-exec.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerPodCommands } from "./commands/pod.js";
 import { registerSimulateCommand } from "./commands/simulate.js";
+import { registerTopCommand } from "./commands/top.js";
 import { registerUpCommand } from "./commands/up.js";
 import { EXIT, ReportedError, toCliError } from "./errors.js";
 
@@ -55,6 +57,8 @@ export function buildProgram(): Command {
       "  kube9 logs web -f                         follow a container's log",
       "  kube9 exec web -- sh -c 'echo hi'         run a command in a container",
       "  kube9 delete pod web                      stop its containers and wait until it is gone",
+      "  kube9 top pods --sort-by cpu              measured use against requests and limits",
+      "  kube9 alerts -w                           pending and firing alerts, redrawn every 2 s",
     ].join("\n"),
   );
   registerUpCommand(program);
@@ -65,6 +69,8 @@ export function buildProgram(): Command {
   registerApplyCommands(program);
   registerGetCommands(program);
   registerLogsExecCommands(program);
+  registerTopCommand(program);
+  registerAlertCommands(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -84,3 +84,46 @@ export function listWatchPrinter<T>(
   const emit = streamPrinter<T>(output, (items) => table.lines(items.map(row)), print, toDoc);
   return (m) => emit((m.type === "snapshot" ? m.items : [m.item]).filter(keep));
 }
+
+/** How often `top -w` and `alerts -w` redraw. */
+export const REFRESH_MS = 2000;
+
+/**
+ * Redraws a snapshot every `intervalMs` until Ctrl-C, then returns normally (exit 0): these views are
+ * polled (use and alerts change every second, not by events). An error from `frame` ends the watch.
+ */
+export async function refreshUntilInterrupted(frame: () => Promise<string>, show: (text: string) => void, intervalMs = REFRESH_MS): Promise<void> {
+  const stop = onceInterrupted();
+  let stopped = false;
+  void stop.promise.then(() => (stopped = true));
+  const interrupted = stop.promise.then(() => undefined);
+  try {
+    while (!stopped) {
+      const next = frame();
+      // A request still in flight when Ctrl-C comes may fail later; nobody waits for it any more.
+      next.catch(() => undefined);
+      const text = await Promise.race([next, interrupted]);
+      if (text === undefined) break;
+      show(text);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, intervalMs))), stop.promise]);
+      clearTimeout(timer);
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+/**
+ * Shows one frame of a redrawn view: on a terminal the screen is cleared first, as `watch` does; into a
+ * pipe or file, frames follow each other separated by a blank line, so nothing is lost.
+ */
+export function frameWriter(out: NodeJS.WriteStream = process.stdout): (text: string) => void {
+  let first = true;
+  return (text) => {
+    const body = text.endsWith("\n") ? text : text + "\n";
+    if (out.isTTY) out.write("\x1b[H\x1b[2J" + body);
+    else out.write((first ? "" : "\n") + body);
+    first = false;
+  };
+}

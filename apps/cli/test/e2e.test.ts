@@ -116,6 +116,7 @@ interface PodJson {
   id: string;
   name: string;
   status: string;
+  phase?: string | null;
   nodeName: string | null;
   nodeId: string | null;
 }
@@ -848,4 +849,124 @@ describe("kube9 CLI end to end: kubectl habits", () => {
       expect((await main.kube9(["get", "pod", bad])).code).toBe(1);
     });
   });
+});
+
+// Issue 9's acceptance through the CLI: measured use in `top`, and alerts from rules changed and applied with it.
+describe("kube9 CLI end to end: top and alerts", () => {
+  const RULE = "prometheusrule.monitoring.coreos.com";
+
+  /** `kube9 <args>` that must succeed; its stdout. */
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await main.kube9(args);
+    expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
+    expect(r.code, `kube9 ${args.join(" ")}`).toBe(0);
+    return r.stdout;
+  };
+  /** The table line that starts with this name, if any. */
+  const row = (table: string, name: string) => table.split("\n").find((l) => l.startsWith(`${name} `));
+
+  it("top pods shows a burner (~500m) and a memory pod (~120Mi) within 2 s of Running; the memory alert fires; rules apply and delete", async () => {
+    await withNodes(main, [["u1", 2]], async (c) => {
+      const [burn, mem] = [c.pod("burn"), c.pod("mem")];
+      const mine = `E2E_${c.tag}`;
+      const bare = `E2E_bare_${c.tag}`;
+      try {
+        // The built-in rules as a PrometheusRule read back unchanged (nothing is modified yet).
+        const exported = join(main.home, `${c.tag}-rules.yaml`);
+        writeFileSync(exported, await ok(["alert", "rules", "-o", "yaml"]));
+        const back = (await ok(["apply", "-f", exported])).trimEnd().split("\n");
+        expect(back).toHaveLength(8);
+        for (const line of back) expect(line).toMatch(new RegExp(`^${RULE}/\\w+ unchanged$`));
+
+        const hook = `http://127.0.0.1:${await freePort()}/hook`;
+        expect(await ok(["alert", "webhook", hook])).toBe(`alert webhook set to ${hook}\n`);
+        expect(await ok(["alert", "webhook"])).toBe(`${hook}\n`);
+        expect(await ok(["alert", "webhook", "--clear"])).toBe("alert webhook cleared\n");
+
+        const launch = (name: string, cpu: string, args: string[]) =>
+          ok(["pod", "launch", "--image", "kube9/workload", "--limit-cpu", cpu, "--limit-memory", "256Mi", "--name", name, ...c.selector, "--", ...args]);
+        await launch(burn, "1", ["cpu", "--millicores", "500"]);
+        await launch(mem, "250m", ["memory", "--mib", "120"]);
+        // Running as kubectl means it: the containers have started (phase), not only the pod bound and confirmed.
+        const runningAt = await eventually("both pods Running", 20_000, async () => {
+          const pods = await main.json<PodJson[]>(["pod", "list"]);
+          return [burn, mem].every((n) => pods.find((p) => p.name === n)?.phase === "Running") ? Date.now() : undefined;
+        });
+
+        // Within 2 s of Running, both have a row (each try starts a CLI process; the one that counts is the one asked in time).
+        const first = await eventually("both pods in top pods", 10_000, async () => {
+          const askedAt = Date.now();
+          const r = await main.kube9(["top", "pods"]);
+          return row(r.stdout, burn) && row(r.stdout, mem) ? { askedAt, out: r.stdout } : undefined;
+        });
+        expect(first.askedAt - runningAt).toBeLessThan(2000);
+        expect(first.out.split("\n")[0]).toMatch(/^NAME\s+CPU\(cores\)\s+CPU%\s+MEMORY\(bytes\)\s+MEMORY%\s+CPU-REQ\s+CPU-LIM\s+MEM-REQ\s+MEM-LIM$/);
+        // Once warm: the burner at 500m ± 30% of its 1000m request, the memory pod at 120Mi ± 30% of its 256Mi.
+        const warm = await eventually("the burner near 500m", 20_000, async () => {
+          const out = await ok(["top", "pods", "--sort-by", "cpu"]);
+          const b = new RegExp(`^${burn}\\s+(\\d+)m\\s+(\\d+)%\\s+\\d+Mi\\s+\\d+%\\s+1000m\\s+1000m\\s+256Mi\\s+256Mi$`).exec(row(out, burn) ?? "");
+          return b && Number(b[1]) >= 350 && Number(b[1]) <= 650 ? { out, cpu: Number(b[1]), pct: Number(b[2]) } : undefined;
+        });
+        expect(Math.abs(warm.pct - warm.cpu / 10)).toBeLessThanOrEqual(1);
+        const m = new RegExp(`^${mem}\\s+\\d+m\\s+\\d+%\\s+(\\d+)Mi\\s+(\\d+)%\\s+250m\\s+250m\\s+256Mi\\s+256Mi$`).exec(row(warm.out, mem) ?? "");
+        expect(m, warm.out).not.toBeNull();
+        expect(Number(m![1])).toBeGreaterThanOrEqual(84);
+        expect(Number(m![1])).toBeLessThanOrEqual(156);
+        expect(Math.abs(Number(m![2]) - (Number(m![1]) / 256) * 100)).toBeLessThanOrEqual(1);
+
+        // The node: measured use, and its pods' requests (1250m of 2000m, 512Mi of 8192Mi).
+        const nodes = await ok(["top", "nodes"]);
+        expect(row(nodes, c.name("u1"))).toMatch(new RegExp(`^${c.name("u1")}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s+1250m \\(63%\\)\\s+512Mi \\(6%\\)$`));
+
+        // A rule of our own, then the built-in memory rule lowered: both fire within a few seconds.
+        const ruleFile = join(main.home, `${c.tag}-mine.yaml`);
+        writeFileSync(ruleFile, JSON.stringify({
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "PrometheusRule",
+          metadata: { name: c.tag },
+          spec: { groups: [{ name: c.tag, rules: [{ alert: mine, expr: `kube9_pod_cpu_usage_millicores{pod="${burn}"} > 100`, for: "1s", labels: { severity: "warning" }, annotations: { summary: "{{ $labels.pod }} burns {{ $value }}m" } }] }] },
+        }));
+        expect(await ok(["apply", "-f", ruleFile])).toBe(`${RULE}/${mine} created\n`);
+        expect(row(await ok(["alert", "rules"]), mine)).toMatch(new RegExp(`^${mine}\\s+true\\s+kube9_pod_cpu_usage_millicores\\{pod="${burn}"\\} > 100\\s+1s\\s+warning\\s+-$`));
+        expect(await ok(["alert", "rules", "set", "ContainerMemoryNearLimit", "--threshold", "0.3", "--for", "1s"])).toBe(
+          "alert rule ContainerMemoryNearLimit configured: kube9_container_memory_limit_ratio > 0.3, for 1s, enabled\n",
+        );
+        const setAt = Date.now();
+        const alerts = await eventually("both alerts firing", 15_000, async () => {
+          const out = await ok(["alerts"]);
+          const lines = out.split("\n");
+          const memAlert = lines.find((l) => new RegExp(`^ContainerMemoryNearLimit\\s+firing\\s+critical\\s+\\d+s\\s+pod/${mem}\\s`).test(l));
+          const ours = lines.find((l) => new RegExp(`^${mine}\\s+firing\\s+warning\\s+\\d+s\\s+pod/${burn}\\s`).test(l));
+          return memAlert && ours ? { out, memAlert } : undefined;
+        });
+        expect(Date.now() - setAt).toBeLessThan(10_000);
+        expect(alerts.out.split("\n")[0]).toMatch(/^NAME\s+STATE\s+SEVERITY\s+AGE\s+OBJECT\s+VALUE\s+SUMMARY$/);
+        // ~127/256 of its limit; the summary says the same in percent.
+        expect(alerts.memAlert).toMatch(new RegExp(`pod/${mem}\\s+0\\.[3-6]\\d*\\s+Container \\S+ of pod default/${mem} is at [3-6]\\d(\\.\\d+)?% of its memory limit$`));
+
+        // -w redraws every 2 s and stops on Ctrl-C with exit 0.
+        const w = main.watch(["alerts", "-w"]);
+        await eventually("two frames of alerts -w", 10_000, async () => (w.out().split(/^NAME\s+STATE/m).length > 2 ? true : undefined));
+        w.child.kill("SIGINT");
+        expect(await w.exited).toBe(0);
+
+        expect(await ok(["alert", "rules", "delete", mine])).toBe(`alert rule ${mine} deleted\n`);
+        expect(row(await ok(["alert", "rules"]), mine)).toBeUndefined();
+
+        // A bare Prometheus rule file goes both ways through apply -f and delete -f.
+        const bareFile = join(main.home, `${c.tag}-bare.yaml`);
+        writeFileSync(bareFile, `groups:\n- name: bare\n  rules:\n  - alert: ${bare}\n    expr: kube9_pod_pending_seconds > 600\n`);
+        expect(await ok(["apply", "-f", bareFile])).toBe(`${RULE}/${bare} created\n`);
+        expect(await ok(["delete", "-f", bareFile])).toBe(`${RULE} "${bare}" deleted\n`);
+
+        expect(await ok(["alert", "rules", "reset", "ContainerMemoryNearLimit"])).toMatch(/^alert rule ContainerMemoryNearLimit reset to its built-in defaults/);
+        expect(row(await ok(["alert", "rules"]), "ContainerMemoryNearLimit")).toMatch(/^ContainerMemoryNearLimit\s+true\s+kube9_container_memory_limit_ratio > 0\.9\s+2s\s+critical\s+no$/);
+      } finally {
+        // The rules are the shared cluster's: leave them as they were, whatever failed above.
+        await main.kube9(["alert", "rules", "reset", "ContainerMemoryNearLimit"]);
+        for (const name of [mine, bare]) await main.kube9(["alert", "rules", "delete", name]);
+        await main.kube9(["alert", "webhook", "--clear"]);
+      }
+    });
+  }, 60_000);
 });

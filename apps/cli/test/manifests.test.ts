@@ -1,7 +1,7 @@
 // Reading `-f`: YAML streams (several documents), JSON, Lists, stdin, and errors that point at the file and line.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { identify, parseManifests, readSource, sourceName, unsupportedKind, where } from "../src/manifests.js";
+import { identify, isRuleManifest, parseManifests, readSource, ruleNames, sourceName, unsupportedKind, where } from "../src/manifests.js";
 
 const TWO_PODS = `apiVersion: v1
 kind: Pod
@@ -52,7 +52,7 @@ describe("parseManifests", () => {
 describe("document kinds", () => {
   const [doc] = parseManifests("kind: Service\nmetadata: {name: s}\n", "x.yaml");
   it("a kind other than Pod is refused, naming the document and its kind", () => {
-    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 only knows kind "Pod"');
+    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 knows kinds "Pod" and "PrometheusRule" (monitoring.coreos.com/v1)');
   });
 
   it("a Pod, or a document without a kind (the API names the missing field), goes through", () => {
@@ -68,6 +68,41 @@ describe("document kinds", () => {
   it("names stdin as kubectl does", () => {
     expect(sourceName("-")).toBe("STDIN");
     expect(where(doc!, "-")).toBe("STDIN document 1 (line 1)");
+  });
+});
+
+describe("alert rule documents", () => {
+  const PROMETHEUS_RULE = `apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: mine}
+spec:
+  groups:
+  - name: a
+    rules:
+    - {alert: BurnerHot, expr: 'kube9_pod_cpu_usage_millicores > 100'}
+    - {alert: Slow, expr: 'kube9_pod_pending_seconds > 5', for: 1m}
+  - name: b
+    rules: [{alert: Third, expr: 'kube9_node_cpu_usage_ratio > 0.5'}]
+`;
+  const BARE = "groups:\n- name: g\n  rules:\n  - alert: Bare\n    expr: kube9_pod_pending_seconds > 5\n";
+
+  it("a PrometheusRule and a bare Prometheus rule file are rules; a Pod is not", () => {
+    const [rule] = parseManifests(PROMETHEUS_RULE, "r.yaml");
+    const [bare] = parseManifests(BARE, "b.yaml");
+    expect(isRuleManifest(rule!.value)).toBe(true);
+    expect(isRuleManifest(bare!.value)).toBe(true);
+    expect(unsupportedKind(rule!, "r.yaml")).toBeUndefined();
+    expect(unsupportedKind(bare!, "b.yaml")).toBeUndefined();
+    for (const text of ["kind: Pod\n", "metadata: {name: a}\n", "apiVersion: v1\ngroups: []\n"]) {
+      expect(isRuleManifest(parseManifests(text, "f")[0]!.value)).toBe(false);
+    }
+  });
+
+  it("the alert names of every group, for delete -f", () => {
+    expect(ruleNames(parseManifests(PROMETHEUS_RULE, "r.yaml")[0]!.value)).toEqual(["BurnerHot", "Slow", "Third"]);
+    expect(ruleNames(parseManifests(BARE, "b.yaml")[0]!.value)).toEqual(["Bare"]);
+    // Broken shapes give what is there; the API names what is wrong when it is applied.
+    expect(ruleNames({ kind: "PrometheusRule", spec: { groups: [null, { rules: "x" }, { rules: [{ record: "r" }] }] } })).toEqual([]);
   });
 });
 

@@ -58,6 +58,18 @@ describe("input is rejected before any API call, with one line and exit 1", () =
     [["pod", "launch", "--cpu", "1", "--limit-cpu", "1"], "error: --limit-cpu needs --image"],
     [["pod", "launch", "--image", "busybox", "sleep"], "error: put the container's command after --"],
     [["pod", "launch", "--image", "busybox", "--limit-memory", "64m"], 'error: --limit-memory uses "m"'],
+    // top and alerts
+    [["top", "pods", "--sort-by", "disk"], 'error: --sort-by must be one of cpu, memory (got "disk")'],
+    [["top", "nodes", "-o", "wide"], 'error: -o/--output must be one of table, json (got "wide")'],
+    [["alerts", "-o", "yaml"], 'error: -o/--output must be one of table, json (got "yaml")'],
+    [["alert", "rules", "-o", "xml"], 'error: -o/--output must be one of table, json, yaml (got "xml")'],
+    [["alert", "rules", "set", "NodeCPUHigh", "--threshold", "high"], 'error: --threshold must be a number, e.g. 0.9 or 60 (got "high")'],
+    [["alert", "rules", "set", "NodeCPUHigh", "--for", "1.5m"], "error: --for must be a Prometheus duration"],
+    [["alert", "rules", "set", "NodeCPUHigh", "--for", "2d"], 'error: --for must be at most 24h (got "2d")'],
+    [["alert", "rules", "set", "NodeCPUHigh"], "error: nothing to change: give --threshold, --for, --enable or --disable"],
+    [["alert", "rules", "set", "NodeCPUHigh", "--enable", "--disable"], "error: --enable and --disable cannot be used together"],
+    [["alert", "webhook", "hook.example"], 'error: url must be an http:// or https:// URL (got "hook.example")'],
+    [["alert", "webhook", "http://127.0.0.1:9093/", "--clear"], "error: give a URL or --clear, not both"],
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await run(...args)).toBe(EXIT.error);
@@ -75,6 +87,9 @@ describe("commander's own errors: one line, exit 2", () => {
     [["nodes"], /^error: unknown command 'nodes' \(Did you mean node\?\)$/],
     [["node", "get"], /^error: missing required argument 'name'$/],
     [["node", "list", "extra"], /^error: too many arguments for 'list'/],
+    [["alert", "rules", "set"], /^error: missing required argument 'name'$/],
+    [["alert", "rules", "delete"], /^error: missing required argument 'name'$/],
+    [["top", "pods", "--sort-by"], /^error: option '--sort-by <field>' argument missing$/],
   ];
   it.each(cases)("%j", async (args, pattern) => {
     expect(await run(...args)).toBe(EXIT.usage);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { Connection } from "../config.js";
 import { print, withClient } from "../context.js";
 import { CliError, isNetworkError, ReportedError, toCliError, trpcCode } from "../errors.js";
-import { identify, loadManifests, unsupportedKind, where, type ManifestDoc } from "../manifests.js";
+import { identify, isRuleManifest, loadManifests, PROMETHEUS_RULE_RESOURCE, ruleNames, unsupportedKind, where, type ManifestDoc } from "../manifests.js";
 import { collect, parseSeconds } from "../parse.js";
 import { pollUntil } from "../wait.js";
 import { parseResourceArgs } from "./resources.js";
@@ -38,25 +38,31 @@ async function documents(files: string[]): Promise<{ file: string; doc: Manifest
   return (await loadManifests(files)).flatMap(({ file, docs }) => docs.map((doc) => ({ file, doc })));
 }
 
-/** What a failed document's error line starts with: where it is, and its pod when it has a name. */
+/** What a failed document's error line starts with: where it is, and its object when it has a name. */
 function docLabel({ file, doc }: { file: string; doc: ManifestDoc }): string {
   const { name } = identify(doc.value);
-  return `${where(doc, file)}: ${name ? `pod "${name}": ` : ""}`;
+  const kind = isRuleManifest(doc.value) ? "prometheusrule" : "pod";
+  return `${where(doc, file)}: ${name ? `${kind} "${name}": ` : ""}`;
 }
 
 /** Registers `kube9 apply -f` and `kube9 delete`. */
 export function registerApplyCommands(program: Command): void {
   program
     .command("apply")
-    .description("create pods from Kubernetes Pod manifests (YAML with several documents, or JSON)")
+    .description("create pods from Kubernetes Pod manifests, and alert rules from PrometheusRule manifests or Prometheus rule files")
     .option("-f, --filename <file>", "manifest file, or - for stdin (repeatable)", collect)
-    .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  cat pod.json | kube9 apply -f -")
+    .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  cat pod.json | kube9 apply -f -\n  kube9 apply -f rules.yaml                 # kind: PrometheusRule, or a file with groups: at the top")
     .action(async (opts: { filename?: string[] }, cmd: Command) => {
       const docs = await documents(requireFiles(opts.filename));
       await withClient(cmd, async ({ client, conn }) => {
         const failed = await eachReported(docs, conn, async ({ file, doc }) => {
           const wrongKind = unsupportedKind(doc, file);
           if (wrongKind) throw new CliError(wrongKind);
+          if (isRuleManifest(doc.value)) {
+            const applied = await client.alerts.applyRules.mutate({ manifest: doc.value });
+            for (const r of applied) print(`${PROMETHEUS_RULE_RESOURCE}/${r.name} ${r.action}`);
+            return;
+          }
           const res = await client.pods.applyManifest.mutate({ manifest: doc.value });
           print(`pod/${res.pod.name} ${res.action}`);
         }, (t) => (unsupportedKind(t.doc, t.file) ? "" : docLabel(t)));
@@ -69,7 +75,7 @@ export function registerApplyCommands(program: Command): void {
     .argument("[type]", "pod (pods, po) or node (nodes, no); or <type>/<name>")
     .argument("[names...]", "the objects to delete")
     .description("delete pods (waiting until their containers stopped and they are gone) or nodes")
-    .option("-f, --filename <file>", "delete the pods a manifest describes; - for stdin (repeatable)", collect)
+    .option("-f, --filename <file>", "delete the pods (or alert rules) a manifest describes; - for stdin (repeatable)", collect)
     .option("--grace-period <seconds>", "seconds a pod's containers get to stop (0: at once); default: the pod's own")
     .option("--wait [bool]", "wait until the objects are gone (--wait=false returns at once)", "true")
     .option("--timeout <seconds>", "how long to wait until they are gone", "120")
@@ -84,15 +90,15 @@ export function registerApplyCommands(program: Command): void {
         const gone: { name: string; id: string }[] = [];
         const failed = await eachReported(plan, conn, async (t) => {
           if ("error" in t) throw new CliError(t.error);
-          let id: string;
+          let deleted: { id: string; said: string };
           try {
-            id = await deleteOne(client, t.kind, t.name, grace);
+            deleted = await deleteOne(client, t.kind, t.name, grace);
           } catch (err) {
             if (opts.ignoreNotFound && trpcCode(err) === "NOT_FOUND") return;
             throw err;
           }
-          print(`${t.kind} "${t.name}" deleted`);
-          if (t.kind === "pod") gone.push({ name: t.name, id });
+          print(deleted.said);
+          if (t.kind === "pod") gone.push({ name: t.name, id: deleted.id });
         }, () => "");
         if (wait) await waitGone(client, gone, timeoutMs);
         if (failed) throw new ReportedError();
@@ -108,18 +114,23 @@ interface DeleteOptions {
   ignoreNotFound?: boolean;
 }
 
-type DeleteTarget = { kind: "pod" | "node"; name: string } | { error: string };
+type DeleteTarget = { kind: "pod" | "node" | "rule"; name: string } | { error: string };
 
-/** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods of -f manifests (not both). */
+/** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods and alert rules of -f manifests (not both). */
 async function deletePlan(type: string | undefined, names: string[], files: string[] | undefined): Promise<DeleteTarget[]> {
   if (files?.length) {
     if (type !== undefined) throw new CliError("give either -f or a type and names, not both");
-    return (await documents(files)).map(({ file, doc }): DeleteTarget => {
+    return (await documents(files)).flatMap(({ file, doc }): DeleteTarget[] => {
       const wrongKind = unsupportedKind(doc, file);
+      if (wrongKind) return [{ error: wrongKind }];
+      if (isRuleManifest(doc.value)) {
+        const rules = ruleNames(doc.value);
+        if (rules.length === 0) return [{ error: `${where(doc, file)}: no alert rules to delete (no groups[].rules[].alert)` }];
+        return rules.map((name) => ({ kind: "rule", name }));
+      }
       const { name } = identify(doc.value);
-      if (wrongKind) return { error: wrongKind };
-      if (!name) return { error: `${where(doc, file)}: metadata.name: Required value` };
-      return { kind: "pod", name };
+      if (!name) return [{ error: `${where(doc, file)}: metadata.name: Required value` }];
+      return [{ kind: "pod", name }];
     });
   }
   if (type === undefined) throw new CliError("you must provide one or more resources by argument or filename (kube9 delete pod <name>, or -f <file>)");
@@ -135,11 +146,17 @@ async function deletePlan(type: string | undefined, names: string[], files: stri
   return names.map((name) => ({ kind, name }));
 }
 
-/** Deletes one object and returns its id (a new pod may take the name while we wait). */
-async function deleteOne(client: Kube9Client, kind: "pod" | "node", name: string, grace: number | undefined): Promise<string> {
+/** Deletes one object; returns its id (a new pod may take the name while we wait) and what to print. */
+async function deleteOne(client: Kube9Client, kind: "pod" | "node" | "rule", name: string, grace: number | undefined): Promise<{ id: string; said: string }> {
+  const said = `${kind} "${name}" deleted`;
   // A Kube-9 node is removed by draining it, so deleting one reschedules its pods first.
-  if (kind === "node") return (await client.nodes.remove.mutate({ name })).node.id;
-  return (await client.pods.delete.mutate({ name, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) })).id;
+  if (kind === "node") return { id: (await client.nodes.remove.mutate({ name })).node.id, said };
+  if (kind === "rule") {
+    // A built-in rule cannot go away: deleting it puts it back to its defaults, and the line says so.
+    const { action } = await client.alerts.deleteRule.mutate({ name });
+    return { id: name, said: `${PROMETHEUS_RULE_RESOURCE} "${name}" ${action === "reset" ? "reset to its built-in defaults" : "deleted"}` };
+  }
+  return { id: (await client.pods.delete.mutate({ name, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) })).id, said };
 }
 
 /** Polls until none of the pods exists any more (a Terminating pod waits for its node to stop its containers). */

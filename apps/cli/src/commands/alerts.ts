@@ -1,0 +1,161 @@
+import type { Kube9Client } from "@kube9/client";
+import type { Command } from "commander";
+import { print, withClient } from "../context.js";
+import { CliError } from "../errors.js";
+import { renderAlerts, renderRules, rulesManifestYaml, sortAlerts } from "../output/alerts.js";
+import { serialize } from "../output/format.js";
+import { parseChoice } from "../parse.js";
+import { parseSnapshotOutput, showSnapshots, type Snapshot } from "../snapshot.js";
+import type { AlertDTO, AlertRuleDTO } from "../types.js";
+
+// Plain decimals, optionally negative: Number() would also take "0x10", "1e3", " " and "Infinity".
+const THRESHOLD = /^-?(\d+(\.\d*)?|\.\d+)$/;
+// Prometheus' duration syntax: units largest first, each at most once, or a bare 0.
+const PROM_DURATION = /^(?:0|(?=\d)(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?)$/;
+const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
+/** The API keeps no longer history than this to hold a `for:` against. */
+const MAX_FOR_MS = 86_400_000;
+const HTTP_URL = /^https?:\/\/\S+$/i;
+const RULE_FORMATS = ["table", "json", "yaml"] as const;
+
+/** Reads --threshold: the number the rule's expression compares against. */
+export function parseThreshold(raw: string): number {
+  const text = raw.trim();
+  if (!THRESHOLD.test(text)) throw new CliError(`--threshold must be a number, e.g. 0.9 or 60 (got "${raw}")`);
+  return Number(text);
+}
+
+/** Reads --for: a Prometheus duration up to 24h, as rules write `for:`. */
+export function parseForDuration(raw: string): string {
+  const text = raw.trim();
+  const m = PROM_DURATION.exec(text);
+  if (!m) {
+    throw new CliError(`--for must be a Prometheus duration: whole numbers with units ms, s, m, h, d, w, y, largest first, e.g. 30s, 1m30s, 500ms, or 0 (got "${raw}")`);
+  }
+  const ms = UNIT_MS.reduce((sum, size, i) => sum + Number(m[i + 1] ?? 0) * size, 0);
+  if (ms > MAX_FOR_MS) throw new CliError(`--for must be at most 24h (got "${raw}")`);
+  return text;
+}
+
+interface SetFlags {
+  threshold?: string;
+  for?: string;
+  enable?: boolean;
+  disable?: boolean;
+}
+
+/** The change `alert rules set` asks for; at least one flag, and not --enable with --disable. */
+export function parseRuleChange(flags: SetFlags): { threshold?: number; for?: string; enabled?: boolean } {
+  if (flags.enable && flags.disable) throw new CliError("--enable and --disable cannot be used together");
+  const change = {
+    ...(flags.threshold !== undefined ? { threshold: parseThreshold(flags.threshold) } : {}),
+    ...(flags.for !== undefined ? { for: parseForDuration(flags.for) } : {}),
+    ...(flags.enable ? { enabled: true } : flags.disable ? { enabled: false } : {}),
+  };
+  if (Object.keys(change).length === 0) throw new CliError("nothing to change: give --threshold, --for, --enable or --disable");
+  return change;
+}
+
+/** Reads `-o` of `alert rules`; "yml" is accepted because people type it. */
+export function parseRulesOutput(raw: string | undefined): (typeof RULE_FORMATS)[number] {
+  if (raw === undefined) return "table";
+  return parseChoice(raw.trim().toLowerCase() === "yml" ? "yaml" : raw, RULE_FORMATS, "-o/--output");
+}
+
+/** Reads the webhook argument: an http(s) URL. */
+export function parseWebhookUrl(raw: string): string {
+  if (!HTTP_URL.test(raw.trim())) throw new CliError(`url must be an http:// or https:// URL (got "${raw}")`);
+  return raw.trim();
+}
+
+/** One `alerts` snapshot, firing first. */
+export function alertsSnapshot(alerts: AlertDTO[], now = Date.now()): Snapshot {
+  const doc = sortAlerts(alerts);
+  return { doc, text: renderAlerts(doc, now) ?? "No alerts.", to: "stdout" };
+}
+
+/** What a changed rule now is, in one line. */
+export function ruleSummary(r: AlertRuleDTO): string {
+  return `alert rule ${r.name} configured: ${r.expr}, for ${r.for}, ${r.enabled ? "enabled" : "disabled"}`;
+}
+
+/** Deletes a user rule or resets a built-in one, and says which happened. */
+async function deleteRule(client: Kube9Client, name: string): Promise<string> {
+  const res = await client.alerts.deleteRule.mutate({ name });
+  if (res.action === "deleted") return `alert rule ${res.name} deleted`;
+  return `alert rule ${res.name} reset to its built-in defaults (built-in rules are not deleted; turn one off with: kube9 alert rules set ${res.name} --disable)`;
+}
+
+/** Registers `kube9 alerts` and `kube9 alert rules|webhook`. */
+export function registerAlertCommands(program: Command): void {
+  program
+    .command("alerts")
+    .description("pending, firing and recently resolved alerts (firing first)")
+    .option("-o, --output <format>", "table|json (json: the API's alert objects)")
+    .option("-w, --watch", "redraw every 2 s until Ctrl-C")
+    .action(async (opts: { output?: string; watch?: boolean }, cmd: Command) => {
+      const output = parseSnapshotOutput(opts.output);
+      await withClient(cmd, ({ client }) => showSnapshots(output, opts.watch, async () => alertsSnapshot(await client.alerts.list.query())));
+    });
+
+  const alert = program.command("alert").description("alert rules (Prometheus alerting rules) and the webhook alerts are sent to");
+
+  const rules = alert
+    .command("rules")
+    .description("list the alert rules: built-in ones first, then yours")
+    .option("-o, --output <format>", "table|json|yaml (yaml: a PrometheusRule manifest of the enabled rules, for kube9 apply -f)")
+    .addHelpText("after", "\nExamples:\n  kube9 alert rules\n  kube9 alert rules -o yaml > rules.yaml   # edit, then: kube9 apply -f rules.yaml")
+    .action(async (opts: { output?: string }, cmd: Command) => {
+      const output = parseRulesOutput(opts.output);
+      await withClient(cmd, async ({ client }) => {
+        const list = await client.alerts.rules.query();
+        if (output === "table") return print(renderRules(list));
+        print(output === "yaml" ? rulesManifestYaml(list) : serialize("json", list)!);
+      });
+    });
+
+  rules
+    .command("set")
+    .argument("<name>", "the rule's name (alert:), e.g. NodeCPUHigh")
+    .description("change a rule: its threshold, its for: duration, or whether it is evaluated")
+    .option("--threshold <number>", "the number its expression compares against (e.g. 0.9)")
+    .option("--for <duration>", "how long the expression must hold before the alert fires (e.g. 30s, 1m30s, 0)")
+    .option("--enable", "evaluate the rule")
+    .option("--disable", "stop evaluating the rule (its alerts go away)")
+    .addHelpText("after", "\nExamples:\n  kube9 alert rules set NodeCPUHigh --threshold 0.8 --for 1m\n  kube9 alert rules set PodPending --disable")
+    .action(async (name: string, flags: SetFlags, cmd: Command) => {
+      const change = parseRuleChange(flags);
+      await withClient(cmd, async ({ client }) => print(ruleSummary(await client.alerts.setRule.mutate({ name, ...change }))));
+    });
+
+  for (const [verb, description] of [
+    ["reset", "put a built-in rule back to its defaults (a rule of yours is deleted)"],
+    ["delete", "delete a rule of yours (a built-in rule is put back to its defaults)"],
+  ] as const) {
+    rules
+      .command(verb)
+      .argument("<name>", "the rule's name")
+      .description(description)
+      .action(async (name: string, _opts: unknown, cmd: Command) => {
+        await withClient(cmd, async ({ client }) => print(await deleteRule(client, name)));
+      });
+  }
+
+  alert
+    .command("webhook")
+    .argument("[url]", "http(s) URL that firing and resolved alerts are POSTed to (Alertmanager's webhook format)")
+    .description("show or set the alert webhook")
+    .option("--clear", "stop sending alerts")
+    .action(async (url: string | undefined, opts: { clear?: boolean }, cmd: Command) => {
+      if (url !== undefined && opts.clear) throw new CliError("give a URL or --clear, not both");
+      const next = opts.clear ? null : url !== undefined ? parseWebhookUrl(url) : undefined;
+      await withClient(cmd, async ({ client }) => {
+        if (next === undefined) {
+          const { webhookUrl } = await client.alerts.webhook.query();
+          return print(webhookUrl ?? "no webhook set (set one with: kube9 alert webhook <url>)");
+        }
+        const { webhookUrl } = await client.alerts.setWebhook.mutate({ url: next });
+        print(webhookUrl ? `alert webhook set to ${webhookUrl}` : "alert webhook cleared");
+      });
+    });
+}
