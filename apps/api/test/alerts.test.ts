@@ -178,7 +178,10 @@ describe("alerts (PGlite)", () => {
     // Nothing above changed the rules beyond the two good calls.
     expect((await h.admin.alerts.rules()).filter((r) => r.modified).map((r) => r.name).sort()).toEqual(["ContainerMemoryNearLimit", "PodPending"]);
     expect(await h.admin.alerts.deleteRule({ name: "ContainerMemoryNearLimit" })).toEqual({ name: "ContainerMemoryNearLimit", action: "reset" });
-    await h.admin.alerts.applyRules({ manifest: { groups: [{ name: "g", rules: [{ alert: "Mine", expr: "kube9_pod_cpu_usage_millicores > 100" }] }] } });
+    const mine = { groups: [{ name: "g", rules: [{ alert: "Mine", expr: "kube9_pod_cpu_usage_millicores > 100", labels: { team: "a", severity: "info" }, annotations: { summary: "s", description: "d" } }] }] };
+    expect(await h.admin.alerts.applyRules({ manifest: mine })).toEqual([{ name: "Mine", action: "created" }]);
+    // The same again is unchanged, though the database keeps the rule's keys in its own order.
+    expect(await h.admin.alerts.applyRules({ manifest: mine })).toEqual([{ name: "Mine", action: "unchanged" }]);
     expect((await h.admin.alerts.rules()).find((r) => r.name === "Mine")).toMatchObject({ builtin: false, for: "0s" });
     expect(await h.admin.alerts.deleteRule({ name: "Mine" })).toEqual({ name: "Mine", action: "deleted" });
     expect((await h.admin.alerts.rules()).filter((r) => r.modified).map((r) => r.name)).toEqual(["PodPending"]);

@@ -16,6 +16,7 @@ import type { Database, NodeGroupRecord, NodeRecord } from "@kube9/db";
 import type { NodeGroupService } from "../services/node-group-service.js";
 import type { NodeService } from "../services/node-service.js";
 import type { UsageStore } from "../usage/usage-store.js";
+import { canonicalJson } from "../canonical-json.js";
 import { LoopController, type ControllerContext } from "./controller.js";
 
 const PASS_MS = 1000;
@@ -115,7 +116,7 @@ export class AutoscalerController extends LoopController {
     await this.scaleDown(groups, statuses, now);
     for (const g of groups) {
       const st = statuses.get(g.name)!;
-      if (JSON.stringify(st) !== JSON.stringify(g.status)) await this.deps.db.nodeGroups.setStatus(g.name, st, now);
+      if (canonicalJson(st) !== canonicalJson(g.status)) await this.deps.db.nodeGroups.setStatus(g.name, st, now);
     }
     this.view = groups.map((g) => this.groupView(g, statuses.get(g.name)!, now));
   }

@@ -10,6 +10,7 @@ import {
   type AlertRule,
   type AlertingSettings,
 } from "@kube9/core";
+import { canonicalJson } from "../canonical-json.js";
 import type { AlertingController } from "../controllers/alerting.js";
 import { DomainError, invalid } from "../errors.js";
 import type { ServiceContext } from "./service-context.js";
@@ -105,7 +106,7 @@ export class AlertService {
     const before = new Map(effectiveAlertRules(this.settings).map((r) => [r.name, r]));
     const result = parsed.map((r) => {
       const old = before.get(r.name);
-      const action: "created" | "configured" | "unchanged" = !old ? "created" : JSON.stringify(old) === JSON.stringify(r) ? "unchanged" : "configured";
+      const action: "created" | "configured" | "unchanged" = !old ? "created" : sameRule(old, r) ? "unchanged" : "configured";
       return { name: r.name, action };
     });
     await this.save(parsed, `alert rules applied: ${result.map((r) => `${r.name} ${r.action}`).join(", ")}`);
@@ -146,7 +147,7 @@ export class AlertService {
     for (const r of changed) {
       const d = defaults.get(r.name);
       const rule = { ...r, builtin: !!d };
-      if (d && JSON.stringify(d) === JSON.stringify(rule)) rules.delete(r.name);
+      if (d && sameRule(d, rule)) rules.delete(r.name);
       else rules.set(r.name, rule);
     }
     if (rules.size > MAX_RULES) throw invalid(`rules: at most ${MAX_RULES} rules (built-in changes included); this would make ${rules.size}`);
@@ -161,7 +162,12 @@ export class AlertService {
 }
 
 function toRuleDTO(r: AlertRule, d: AlertRule | undefined): AlertRuleDTO {
-  return { ...r, for: formatPromDuration(r.forMs), threshold: parseAlertExpr(r.expr).threshold, modified: !!d && JSON.stringify(d) !== JSON.stringify(r) };
+  return { ...r, for: formatPromDuration(r.forMs), threshold: parseAlertExpr(r.expr).threshold, modified: !!d && !sameRule(d, r) };
+}
+
+/** Whether two rules say the same (whatever order their fields were stored in). */
+function sameRule(a: AlertRule, b: AlertRule): boolean {
+  return canonicalJson({ ...a, builtin: undefined }) === canonicalJson({ ...b, builtin: undefined });
 }
 
 function toAlertDTO(a: ActiveAlert, state: AlertDTO["state"], resolvedAt: number | null): AlertDTO {

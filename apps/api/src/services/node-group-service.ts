@@ -11,6 +11,7 @@ import {
   type RuntimeKind,
 } from "@kube9/core";
 import { ConflictError, type NodeGroupRecord, type NodeRecord } from "@kube9/db";
+import { canonicalJson } from "../canonical-json.js";
 import { DomainError, invalid } from "../errors.js";
 import { randomSuffix } from "../tokens.js";
 import type { NodeService } from "./node-service.js";
@@ -100,7 +101,7 @@ export class NodeGroupService {
     const old = await this.deps.db.nodeGroups.get(spec.name);
     if (!old) return { group: this.view(await this.insert(spec)), action: "created" };
     const before: NodeGroupSpec = { name: old.name, min: old.min, max: old.max, priority: old.priority, template: old.template, settings: old.settings };
-    if (JSON.stringify(before) === JSON.stringify(spec)) return { group: this.view(old), action: "unchanged" };
+    if (canonicalJson(before) === canonicalJson(spec)) return { group: this.view(old), action: "unchanged" };
     this.check(spec);
     const updated = await this.deps.db.nodeGroups.update(spec, this.deps.now());
     if (!updated) throw new DomainError("not-found", `node group "${spec.name}" was deleted meanwhile`);
