@@ -13,3 +13,5 @@ export {
   type SettingField,
 } from "./settings.js";
 export * from "./manifest.js";
+export * from "./expanders.js";
+export * from "./scale-up.js";
