@@ -15,3 +15,4 @@ export {
 export * from "./manifest.js";
 export * from "./expanders.js";
 export * from "./scale-up.js";
+export * from "./scale-down.js";
