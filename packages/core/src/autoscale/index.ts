@@ -16,3 +16,4 @@ export * from "./manifest.js";
 export * from "./expanders.js";
 export * from "./scale-up.js";
 export * from "./scale-down.js";
+export * from "./load.js";
