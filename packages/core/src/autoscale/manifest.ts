@@ -76,13 +76,7 @@ class Reader {
         this.errs.invalid(path, value, 'must be a quantity string or number ("2", "500m", "4Gi")');
         return undefined;
       }
-      try {
-        return parse(value);
-      } catch (e) {
-        if (!(e instanceof QuantityError)) throw e;
-        this.errs.invalid(path, value, e.detail);
-        return undefined;
-      }
+      return this.parsed(value, path, () => parse(value), undefined);
     });
   }
 
@@ -107,10 +101,15 @@ class Reader {
       this.errs.invalid(path, value, 'must be a duration string such as "30s" or "1m30s"');
       return fallback;
     }
+    return this.parsed(value, path, () => parsePromDuration(value), fallback);
+  }
+
+  /** parse(), or the fallback with the parser's own words when it refuses the value. */
+  private parsed<T, F>(value: unknown, path: string, parse: () => T, fallback: F): T | F {
     try {
-      return parsePromDuration(value);
+      return parse();
     } catch (e) {
-      if (!(e instanceof DurationError)) throw e;
+      if (!(e instanceof QuantityError) && !(e instanceof DurationError)) throw e;
       this.errs.invalid(path, value, e.detail);
       return fallback;
     }
