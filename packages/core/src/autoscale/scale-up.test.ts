@@ -128,10 +128,16 @@ describe("planScaleUp: nothing to do, and why", () => {
       want: "1 pod unschedulable, no node added: group web is backing off for 4s more after a failed scale-up",
     },
     {
-      // waited 3 s: past web's 2 s, not slow's 5 s; the pod only fits slow (selector)
+      // waited 3 s: past web's 2 s, not slow's 5 s; the pod only fits slow (selector disk=hdd)
       name: "a pod that has not waited its group's delay",
       input: () => [pods(1, 1000, 512, { waitedMs: 3000, selector: { disk: "hdd" } }), [group("web"), group("slow", { delayMs: 5000, labels: { disk: "hdd" } })]],
-      want: "1 pod unschedulable, no node added: group web: no pod it could take has waited its 2s delay; group slow: no pod it could take has waited its 5s delay",
+      want: "1 pod unschedulable, no node added: group web: its template takes none of them; group slow: no pod it could take has waited its 5s delay",
+    },
+    {
+      // the pod fits only web (4 cores), which is at max; small's 2-core template takes none of them
+      name: "the only group that fits at max, another too small",
+      input: () => [pods(1, 4000), [group("web", { cpu: 4000, size: 5, max: 5 }), group("small")]],
+      want: "1 pod unschedulable, no node added: group web is at its max size 5; group small: its template takes none of them",
     },
     {
       // 4 cores > 2: fits no template

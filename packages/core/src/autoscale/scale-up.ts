@@ -42,7 +42,9 @@ export interface GroupSimulation {
   spec: NodeGroupSpec;
   /** Why the group was not simulated at all, or null. */
   skipped: { kind: "backoff" | "max"; text: string } | null;
-  /** Pods that counted for the group: waited its delay, fit its template, not already on their way. */
+  /** Pods its template takes that are not already on their way. */
+  fitting: number;
+  /** Of those, pods that have waited the group's delay: the ones it grows for. */
   eligible: number;
   /** Of those, pods that did not fit within max. */
   overCap: number;
@@ -159,8 +161,10 @@ function simulateGroup(g: ScaleUpGroup, pods: readonly PendingPod[], fits: Reado
   const { spec } = g;
   const empty: GroupEstimate = { group: spec.name, nodes: 0, podIds: [], wasteCpu: 0, wasteMemory: 0 };
   const skipped = skipReason(g, now);
-  const mine = pods.filter((p) => fits.has(p.id) && now - p.unschedulableSince >= spec.settings.scaleUpDelayMs);
-  if (skipped) return { spec, skipped, eligible: mine.length, overCap: 0, estimate: empty, nodes: [], idle: { cpuMilli: 0, memoryMiB: 0 } };
+  const fitting = pods.filter((p) => fits.has(p.id));
+  const mine = fitting.filter((p) => now - p.unschedulableSince >= spec.settings.scaleUpDelayMs);
+  const counts = { fitting: fitting.length, eligible: mine.length };
+  if (skipped) return { spec, skipped, ...counts, overCap: 0, estimate: empty, nodes: [], idle: { cpuMilli: 0, memoryMiB: 0 } };
   const { nodes, overCap } = packNewNodes(spec, mine, Math.max(0, spec.max - g.size));
   const idle = { cpuMilli: 0, memoryMiB: 0 };
   for (const n of nodes) {
@@ -176,7 +180,7 @@ function simulateGroup(g: ScaleUpGroup, pods: readonly PendingPod[], fits: Reado
     wasteCpu: share(idle.cpuMilli, nodes.length * cpuMilli),
     wasteMemory: share(idle.memoryMiB, nodes.length * memoryMiB),
   };
-  return { spec, skipped: null, eligible: mine.length, overCap, estimate, nodes, idle };
+  return { spec, skipped: null, ...counts, overCap, estimate, nodes, idle };
 }
 
 /** The simulation behind planScaleUp, with each new node's pods (for status pages and for tests). */
@@ -232,7 +236,8 @@ function nothingToDo(input: ScaleUpInput, sim: ScaleUpSimulation): string {
   if (sim.noFit.length > 0) why.push(`${plural(sim.noFit.length, "pod")} fit no group's template`);
   if (leftover > 0) {
     for (const g of sim.groups) {
-      if (g.skipped) why.push(g.skipped.text);
+      if (g.fitting === 0) why.push(`group ${g.spec.name}: its template takes none of them`);
+      else if (g.skipped) why.push(g.skipped.text);
       else if (g.eligible === 0) why.push(`group ${g.spec.name}: no pod it could take has waited its ${setting(g.spec.settings.scaleUpDelayMs)} delay`);
     }
   }
