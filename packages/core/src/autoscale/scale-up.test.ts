@@ -143,7 +143,7 @@ describe("planScaleUp: nothing to do, and why", () => {
       // 4 cores > 2: fits no template
       name: "a pod too big for every template",
       input: () => [pods(1, 4000), [group("web")]],
-      want: "1 pod unschedulable, no node added: 1 pod fit no group's template",
+      want: "1 pod unschedulable, no node added: 1 pod fits no group's template",
     },
   ];
   it.each(cases)("$name", ({ input, want }) => {

@@ -8,7 +8,7 @@ import { ClusterIndex } from "../scheduler/cluster-index.js";
 import { filterNode } from "../scheduler/filter.js";
 import type { Labels, Resources, SchedNode, SchedPod } from "../types.js";
 import { chooseOption, describeChoice } from "./expanders.js";
-import { mebibytes, plural, setting, elapsed, cores } from "./format.js";
+import { cores, elapsed, mebibytes, plural, setting } from "./format.js";
 import { NODE_GROUP_LABEL, type Expander, type GroupEstimate, type NodeGroupSpec, type PendingPod, type ScaleUpPlan } from "./types.js";
 
 /** One group as scale-up sees it. */
@@ -217,6 +217,15 @@ export function simulateScaleUp(input: ScaleUpInput): ScaleUpSimulation {
   };
 }
 
+/** "3 pods fit", "1 pod fits". */
+function podsFit(n: number): string {
+  return `${plural(n, "pod")} ${n === 1 ? "fits" : "fit"}`;
+}
+
+function onStarting(sim: ScaleUpSimulation): string {
+  return `${podsFit(sim.absorbed)} on ${plural(sim.absorbingNodes, "node")} already starting`;
+}
+
 /** Why no node is added, from the simulation: every group's obstacle, in a sentence. */
 function nothingToDo(input: ScaleUpInput, sim: ScaleUpSimulation): string {
   const pods = plural(input.pending.length, "pod");
@@ -229,11 +238,11 @@ function nothingToDo(input: ScaleUpInput, sim: ScaleUpSimulation): string {
   const counted = plural(sim.counted.length, "pod");
   const leftover = sim.counted.length - sim.absorbed - sim.noFit.length;
   if (sim.absorbed > 0 && leftover === 0 && sim.noFit.length === 0) {
-    return `${counted} unschedulable, all fit on ${plural(sim.absorbingNodes, "node")} already starting`;
+    return `${counted} unschedulable, ${sim.absorbed === 1 ? "it fits" : "all fit"} on ${plural(sim.absorbingNodes, "node")} already starting`;
   }
   const why: string[] = [];
-  if (sim.absorbed > 0) why.push(`${plural(sim.absorbed, "pod")} fit on ${plural(sim.absorbingNodes, "node")} already starting`);
-  if (sim.noFit.length > 0) why.push(`${plural(sim.noFit.length, "pod")} fit no group's template`);
+  if (sim.absorbed > 0) why.push(onStarting(sim));
+  if (sim.noFit.length > 0) why.push(`${podsFit(sim.noFit.length)} no group's template`);
   if (leftover > 0) {
     for (const g of sim.groups) {
       if (g.fitting === 0) why.push(`group ${g.spec.name}: its template takes none of them`);
@@ -255,8 +264,8 @@ export function planScaleUp(input: ScaleUpInput): ScaleUpPlan {
   let message =
     `${plural(sim.counted.length, "pod")} unschedulable, added ${plural(estimate.nodes, "node")} to group ${spec.name} ` +
     `(${describeChoice(chosen, options, input.expander, `${cores(idle.cpuMilli)} and ${mebibytes(idle.memoryMiB)}`)})`;
-  if (sim.absorbed > 0) message += `; ${plural(sim.absorbed, "pod")} fit on ${plural(sim.absorbingNodes, "node")} already starting`;
-  if (sim.noFit.length > 0) message += `; ${plural(sim.noFit.length, "pod")} fit no group's template`;
+  if (sim.absorbed > 0) message += `; ${onStarting(sim)}`;
+  if (sim.noFit.length > 0) message += `; ${podsFit(sim.noFit.length)} no group's template`;
   const unplaced = sim.counted.length - sim.absorbed - sim.noFit.length - estimate.podIds.length;
   if (unplaced > 0) {
     message += `; ${plural(unplaced, "pod")} still unplaced`;
