@@ -39,7 +39,8 @@ describe("autoscaling with process nodes", () => {
     });
     const t0 = Date.now();
     for (let i = 0; i < 5; i++) await c.pods.launch.mutate({ name: `p${i}`, cpu: 1, nodeSelector: { tier: "web" } });
-    await c.pods.launch.mutate({ name: "keep", cpu: 1, nodeSelector: { tier: "web" }, labels: { "kube9.io/safe-to-evict": "false" } });
+    // Half a core: once alone, its node is at 25% (under the 50% low-water mark) and only the mark keeps it.
+    await c.pods.launch.mutate({ name: "keep", cpu: 0.5, nodeSelector: { tier: "web" }, labels: { "kube9.io/safe-to-evict": "false" } });
     let largest = 0;
     await waitFor(async () => {
       const g = await group("web");
@@ -48,7 +49,7 @@ describe("autoscaling with process nodes", () => {
       return pods.filter((p) => p.status === "Running").length === 6;
     }, 30_000);
     const upIn = Date.now() - t0;
-    // 6 cores of pods on 2-core nodes: 3 nodes, in one scale-up, never more.
+    // 5.5 cores of pods on 2-core nodes: 3 nodes, in one scale-up, never more.
     expect(largest).toBe(3);
     expect((await group("web")).size).toBe(3);
     const ups = (await events()).filter((e) => e.startsWith("ScaledUpGroup:"));
@@ -80,14 +81,16 @@ describe("autoscaling with process nodes", () => {
       cpu: 1,
       memoryMiB: 1024,
       labels: { tier: "burst" },
-      settings: { highWaterMark: 0.5, highDuration: "3s", loadMetric: "usage", unneededTime: "10m" },
+      settings: { highWaterMark: 0.5, lowWaterMark: 0.2, highDuration: "3s", loadMetric: "usage", unneededTime: "10m" },
     });
     await waitFor(async () => (await group("burst")).ready === 1, 20_000);
     // 700m of real burning on a 1-core node: 70% > 50% for 3 s.
     await c.pods.launch.mutate({ name: "burner", image: "kube9/workload", args: ["cpu", "--millicores", "700"], cpu: 0.1, limitCpu: 1, limitMemoryMiB: 128, nodeSelector: { tier: "burst" } });
     await waitFor(async () => (await group("burst")).size === 2, 30_000);
-    const up = (await events()).find((e) => e.startsWith("ScaledUpGroup:") && e.includes("burst"));
-    expect(up).toMatch(/usage|utilization|load/i);
+    const ups = (await events()).filter((e) => e.startsWith("ScaledUpGroup:") && e.includes("burst"));
+    expect(ups).toHaveLength(2);
+    expect(ups[0]).toMatch(/below its minimum size 1/);
+    expect(ups[1]).toMatch(/usage|utilization|load/i);
     await c.pods.delete.mutate({ name: "burner", gracePeriodSeconds: 0 });
     await c.nodeGroups.delete.mutate({ name: "burst" });
   }, 90_000);

@@ -36,8 +36,8 @@ export interface AutoscalerGroupStatus {
   max: number;
   /** Nodes added and not Ready yet. */
   upcoming: number;
-  /** Nodes below the low-water mark, and for how long (ms). */
-  unneeded: Array<{ node: string; forMs: number; removable: boolean; reason: string }>;
+  /** Nodes below the low-water mark, for how long (ms), and why one that is due stays (empty while it waits). */
+  unneeded: Array<{ node: string; forMs: number; reason: string }>;
   status: NodeGroupStatus;
 }
 
@@ -79,7 +79,6 @@ export class AutoscalerController extends LoopController {
   private readonly blockedTold = new Map<string, string>();
   private readonly noFitTold = new Map<string, number>();
   private lastPlan: string | null = null;
-  private view: AutoscalerGroupStatus[] = [];
   readonly counts: Counts = { scaleUps: new Map(), scaleDowns: new Map(), failed: new Map() };
 
   constructor(private readonly deps: AutoscalerDeps) {
@@ -91,12 +90,14 @@ export class AutoscalerController extends LoopController {
     this.trigger();
   }
 
-  /** The autoscaler's view for `kube9 autoscaler status`. */
-  status(): AutoscalerStatusDTO {
+  /** The autoscaler's view for `kube9 autoscaler status` (groups and nodes as they are now). */
+  async status(): Promise<AutoscalerStatusDTO> {
+    const now = this.deps.now();
+    const groups = await this.deps.db.nodeGroups.list();
     return {
       expander: this.deps.cache.settings.autoscaler.expander,
       unschedulablePods: this.unschedulableSince.size,
-      groups: this.view,
+      groups: groups.map((g) => this.groupView(g, g.status, now)),
       lastPlan: this.lastPlan,
     };
   }
@@ -105,10 +106,7 @@ export class AutoscalerController extends LoopController {
     const now = this.deps.now();
     const groups = await this.deps.db.nodeGroups.list();
     this.trackPending(now);
-    if (groups.length === 0) {
-      this.view = [];
-      return;
-    }
+    if (groups.length === 0) return;
     const statuses = new Map(groups.map((g) => [g.name, { ...g.status }]));
     for (const g of groups) await this.keepBounds(g, statuses.get(g.name)!, now);
     await this.scaleUpForPending(groups, statuses, now);
@@ -118,7 +116,6 @@ export class AutoscalerController extends LoopController {
       const st = statuses.get(g.name)!;
       if (canonicalJson(st) !== canonicalJson(g.status)) await this.deps.db.nodeGroups.setStatus(g.name, st, now);
     }
-    this.view = groups.map((g) => this.groupView(g, statuses.get(g.name)!, now));
   }
 
   private trackPending(now: number): void {
@@ -209,11 +206,12 @@ export class AutoscalerController extends LoopController {
     const candidates: ScaleDownNode[] = [];
     for (const g of groups) for (const n of this.deps.groups.nodesOf(g.name)) if (n.status === "Ready") candidates.push(this.scaleDownNode(n, g.name, now));
     this.unneededSince = trackUnneeded(candidates, (group) => byName.get(group)!.settings, now, this.unneededSince);
-    for (const c of candidates) c.unneededSince = this.unneededSince.get(c.name) ?? null;
+    for (const c of candidates) c.unneededSince = this.unneededSince.get(c.id) ?? null;
+    const candidateIds = new Set(candidates.map((c) => c.id));
     const verdicts = planScaleDown({
       groups: groups.map((g) => ({ spec: g, size: this.deps.groups.nodesOf(g.name).length, lastScaleUpAt: statuses.get(g.name)!.lastScaleUpAt })),
       candidates,
-      others: this.deps.cache.nodes().filter((n) => n.status === "Ready").map(toSchedNode),
+      others: this.deps.cache.nodes().filter((n) => n.status === "Ready" && !candidateIds.has(n.id)).map(toSchedNode),
       podsOn: (nodeId) =>
         this.deps.cache
           .podsOn(nodeId)
@@ -222,7 +220,7 @@ export class AutoscalerController extends LoopController {
       now,
     });
     for (const v of verdicts) {
-      const c = candidates.find((x) => x.name === v.node)!;
+      const c = candidates.find((x) => x.id === v.node)!;
       const g = byName.get(c.group)!;
       const st = statuses.get(g.name)!;
       if (v.removable) {
@@ -231,15 +229,15 @@ export class AutoscalerController extends LoopController {
         st.lastScaleDownAt = now;
         this.note(st, now, `removed node ${c.name}: ${v.reason}`);
         this.counts.scaleDowns.set(g.name, (this.counts.scaleDowns.get(g.name) ?? 0) + 1);
-        this.unneededSince.delete(c.name);
-        this.blockedTold.delete(c.name);
+        this.unneededSince.delete(c.id);
+        this.blockedTold.delete(c.id);
         continue;
       }
       // A node that is unneeded but must stay is the question users ask: say why once per reason.
       if (c.unneededSince === null || now - c.unneededSince < g.settings.unneededTimeMs) continue;
-      if (this.blockedTold.get(c.name) === v.reason) continue;
-      this.blockedTold.set(c.name, v.reason);
-      const node = this.deps.cache.nodes().find((n) => n.name === c.name);
+      if (this.blockedTold.get(c.id) === v.reason) continue;
+      this.blockedTold.set(c.id, v.reason);
+      const node = this.deps.cache.node(c.id);
       if (node) await this.deps.events.node("Normal", "ScaleDownBlocked", node, v.reason);
     }
   }
@@ -284,7 +282,7 @@ export class AutoscalerController extends LoopController {
       allocated: n.allocated,
       usage: u ? u.usage : null,
       ready: n.status === "Ready",
-      unneededSince: this.unneededSince.get(n.name) ?? null,
+      unneededSince: this.unneededSince.get(n.id) ?? null,
     };
   }
 
@@ -298,8 +296,8 @@ export class AutoscalerController extends LoopController {
       max: g.max,
       upcoming: nodes.filter((n) => n.status !== "Ready").length,
       unneeded: nodes
-        .filter((n) => this.unneededSince.has(n.name))
-        .map((n) => ({ node: n.name, forMs: now - this.unneededSince.get(n.name)!, removable: false, reason: this.blockedTold.get(n.name) ?? "" })),
+        .filter((n) => this.unneededSince.has(n.id))
+        .map((n) => ({ node: n.name, forMs: now - this.unneededSince.get(n.id)!, reason: this.blockedTold.get(n.id) ?? "" })),
       status: { ...EMPTY_GROUP_STATUS, ...st },
     };
   }
