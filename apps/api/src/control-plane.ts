@@ -193,10 +193,10 @@ export class ControlPlane {
     await this.election.resign();
   }
 
-  /** Usage gauges of nodes and pods and the alerts now, in Prometheus text (appended to /metrics). */
+  /** Usage gauges of nodes and pods, the alerts now and the autoscaler's figures, in Prometheus text (appended to /metrics). */
   metricsText(): string {
     const samples = this.alerting.samples().filter((s) => s.metric.startsWith("kube9_node_") || s.metric.startsWith("kube9_pod_"));
-    return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts());
+    return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts()) + this.autoscaler.metricsText();
   }
 
   /** Sets how the autoscaler picks the group to grow. */

@@ -79,6 +79,8 @@ export class AutoscalerController extends LoopController {
   private readonly blockedTold = new Map<string, string>();
   private readonly noFitTold = new Map<string, number>();
   private lastPlan: string | null = null;
+  /** The groups as of the last pass (for /metrics, which must not wait on the database). */
+  private lastGroups: NodeGroupRecord[] = [];
   readonly counts: Counts = { scaleUps: new Map(), scaleDowns: new Map(), failed: new Map() };
 
   constructor(private readonly deps: AutoscalerDeps) {
@@ -102,9 +104,32 @@ export class AutoscalerController extends LoopController {
     };
   }
 
+  /** `kube9_autoscaler_*` in Prometheus text: group sizes and bounds (as of the last pass), unschedulable pods, scale-ups and -downs. */
+  metricsText(): string {
+    const lines: string[] = [];
+    const family = (name: string, type: "gauge" | "counter", help: string, rows: Array<[Record<string, string>, number]>) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, v] of rows) {
+        const l = Object.entries(labels).map(([k, x]) => `${k}="${x}"`).join(",");
+        lines.push(`${name}${l ? `{${l}}` : ""} ${v}`);
+      }
+    };
+    const groups = this.lastGroups;
+    family("kube9_autoscaler_unschedulable_pods", "gauge", "Pods Pending that the autoscaler considers for a scale-up.", [[{}, this.unschedulableSince.size]]);
+    family("kube9_autoscaler_node_group_size", "gauge", "Nodes in each group (any status but Removed).", groups.map((g) => [{ group: g.name }, this.deps.groups.nodesOf(g.name).length]));
+    family("kube9_autoscaler_node_group_min_size", "gauge", "Each group's minimum size.", groups.map((g) => [{ group: g.name }, g.min]));
+    family("kube9_autoscaler_node_group_max_size", "gauge", "Each group's maximum size.", groups.map((g) => [{ group: g.name }, g.max]));
+    const counter = (m: Map<string, number>) => groups.map((g): [Record<string, string>, number] => [{ group: g.name }, m.get(g.name) ?? 0]);
+    family("kube9_autoscaler_scaled_up_nodes_total", "counter", "Nodes the autoscaler added, per group.", counter(this.counts.scaleUps));
+    family("kube9_autoscaler_scaled_down_nodes_total", "counter", "Nodes the autoscaler removed, per group.", counter(this.counts.scaleDowns));
+    family("kube9_autoscaler_failed_scale_ups_total", "counter", "Nodes the autoscaler could not add, per group.", counter(this.counts.failed));
+    return `${lines.join("\n")}\n`;
+  }
+
   protected async pass(): Promise<void> {
     const now = this.deps.now();
     const groups = await this.deps.db.nodeGroups.list();
+    this.lastGroups = groups;
     this.trackPending(now);
     if (groups.length === 0) return;
     const statuses = new Map(groups.map((g) => [g.name, { ...g.status }]));
@@ -131,12 +156,20 @@ export class AutoscalerController extends LoopController {
   /** Below min: add nodes; above max (max lowered): remove the emptiest; nodes never Ready in time: remove and back off. */
   private async keepBounds(g: NodeGroupRecord, st: NodeGroupStatus, now: number): Promise<void> {
     const { events } = this.deps;
-    for (const n of this.deps.groups.nodesOf(g.name)) {
-      if (n.status === "Ready" || now - n.createdAt < g.settings.nodeReadyTimeoutMs) continue;
-      if (n.status !== "Provisioning" && n.status !== "Recovering") continue;
-      await this.deps.nodes.remove(n.name, `not Ready within ${g.settings.nodeReadyTimeoutMs / 1000}s of being added to group ${g.name}`);
-      this.backoff(g, st, now, `node ${n.name} was not Ready within ${g.settings.nodeReadyTimeoutMs / 1000}s; removed`);
-      await events.cluster("ScaleUpTimedOut", `group ${g.name}: node ${n.name} was not Ready within ${g.settings.nodeReadyTimeoutMs / 1000}s; removed it, group backs off for ${st.backoffMs! / 1000}s`, "Warning");
+    const timeoutS = g.settings.nodeReadyTimeoutMs / 1000;
+    const late = this.deps.groups
+      .nodesOf(g.name)
+      .filter((n) => (n.status === "Provisioning" || n.status === "Recovering") && now - n.createdAt >= g.settings.nodeReadyTimeoutMs);
+    for (const n of late) await this.deps.nodes.remove(n.name, `not Ready within ${timeoutS}s of being added to group ${g.name}`);
+    if (late.length > 0) {
+      // One backoff per failed round, however many of its nodes failed.
+      this.backoff(g, st, now, `${late.length} node(s) not Ready within ${timeoutS}s; removed`);
+      const names = late.map((n) => n.name).join(", ");
+      await events.cluster("ScaleUpTimedOut", `group ${g.name}: node(s) ${names} not Ready within ${timeoutS}s; removed, group backs off for ${st.backoffMs! / 1000}s`, "Warning");
+    } else if (st.backoffMs !== null && (st.backoffUntil ?? 0) <= now && this.deps.groups.nodesOf(g.name).every((n) => n.status === "Ready")) {
+      // Its nodes came up: the group is healthy again.
+      st.backoffMs = null;
+      st.backoffUntil = null;
     }
     const size = this.deps.groups.nodesOf(g.name).length;
     if (size < g.min) await this.grow(g, st, g.min - size, now, `group ${g.name} is below its minimum size ${g.min}: added {n}`);
@@ -247,8 +280,6 @@ export class AutoscalerController extends LoopController {
     const { added, failed } = await this.deps.groups.addNodes(g, count);
     if (added.length > 0) {
       st.lastScaleUpAt = now;
-      st.backoffMs = null;
-      st.backoffUntil = null;
       const text = message.replace("{n}", `${added.length} node(s)`);
       this.note(st, now, text);
       this.counts.scaleUps.set(g.name, (this.counts.scaleUps.get(g.name) ?? 0) + added.length);
