@@ -80,6 +80,15 @@ describe("autoscaler (PGlite)", () => {
     expect(await sizeOf("s")).toBe(1);
     expect(h.cp.metricsText()).toMatch(/kube9_autoscaler_node_group_size\{group="s"\} 1/);
     expect(h.cp.metricsText()).toMatch(/kube9_autoscaler_node_group_max_size\{group="s"\} 1/);
+    // A pod no group's template can take is told why (its selector matches no template), once a minute at most.
+    await h.admin.pods.launch({ name: "lost", cpu: 1, nodeSelector: { disk: "ssd" } });
+    await h.cp.autoscaler.tick();
+    h.clock.now += 3000;
+    await h.cp.autoscaler.tick();
+    await h.cp.autoscaler.tick();
+    const told = (await h.admin.events.list({ objectName: "lost" })).filter((e) => e.reason === "NotTriggerScaleUp");
+    expect(told).toHaveLength(1);
+    expect(told[0]!.message).toMatch(/^pod didn't trigger scale-up: .*s: .*disk/);
     const del = await h.admin.nodeGroups.delete({ name: "s" });
     expect(del.removedNodes).toHaveLength(1);
     expect(h.cp.cache.nodes()).toHaveLength(0);

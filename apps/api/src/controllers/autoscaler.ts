@@ -1,6 +1,7 @@
 // A little over 300 lines on purpose: one pass of the autoscaler (minimum sizes, provisioning timeouts,
 // scale-up for pending pods, load scale-up, scale-down) reads best as one story in one file.
 import {
+  ClusterIndex,
   EMPTY_GROUP_STATUS,
   planLoadScaleUp,
   planScaleDown,
@@ -182,11 +183,18 @@ export class AutoscalerController extends LoopController {
 
   private async scaleUpForPending(groups: NodeGroupRecord[], statuses: Map<string, NodeGroupStatus>, now: number): Promise<void> {
     if (this.unschedulableSince.size === 0) return;
+    // Pods that fit on a Ready node's free room now are the scheduler's, not a reason to grow (as the
+    // cluster-autoscaler filters out schedulable pods): nodes that just became Ready take them next pass.
+    const room = new ClusterIndex(this.deps.cache.nodes().filter((n) => n.status === "Ready").map(toSchedNode));
     const pending: PendingPod[] = [];
     for (const p of this.deps.cache.pendingPods()) {
       const since = this.unschedulableSince.get(p.id);
-      if (since !== undefined) pending.push({ id: p.id, name: p.name, request: p.request, nodeSelector: p.nodeSelector, unschedulableSince: since });
+      if (since === undefined) continue;
+      const fits = room.pick(p, "first-fit");
+      if (fits && room.assume(fits.id, p.request)) continue;
+      pending.push({ id: p.id, name: p.name, request: p.request, nodeSelector: p.nodeSelector, unschedulableSince: since });
     }
+    if (pending.length === 0) return;
     const plan = planScaleUp({
       pending,
       groups: groups.map((g) => {
