@@ -20,4 +20,7 @@ await runPodsBench(console.log, docker);
 console.log("\n== usage monitoring ==");
 const { runUsageBench } = await import("./usage-bench.js");
 await runUsageBench(console.log);
+console.log("\n== autoscaling ==");
+const { runAutoscaleBench } = await import("./autoscale-bench.js");
+await runAutoscaleBench(console.log, docker);
 process.exit(0);
