@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_GROUP_STATUS, type NodeGroupSpec } from "@kube9/core";
+import { DEFAULT_GROUP_SETTINGS, EMPTY_GROUP_STATUS, type NodeGroupSpec } from "@kube9/core";
 import { ConflictError } from "../src/index.js";
 import type { Database } from "../src/index.js";
 
@@ -10,19 +10,7 @@ const SPEC: NodeGroupSpec = {
   max: 5,
   priority: 1,
   template: { capacity: { cpuMilli: 2000, memoryMiB: 4096 }, runtime: "process", labels: { tier: "web" } },
-  settings: {
-    scaleUpDelayMs: 2000,
-    unneededTimeMs: 30_000,
-    lowWaterMark: 0.5,
-    highWaterMark: 0.8,
-    highDurationMs: 10_000,
-    loadMetric: "both",
-    scaleDownDelayAfterAddMs: 10_000,
-    scaleUpCooldownMs: 10_000,
-    maxScaleDownParallel: 1,
-    nodeReadyTimeoutMs: 30_000,
-    backoffMs: 10_000,
-  },
+  settings: { ...DEFAULT_GROUP_SETTINGS },
 };
 
 /** Node groups; called inside storeSuite, which empties the tables before each test. */

@@ -1,21 +1,10 @@
-import { parsePromDuration } from "@kube9/core";
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.js";
+import { promDurationSchema } from "./schemas.js";
 
 const ruleName = z.string().min(1).max(128);
 
-/** A Prometheus duration (`3s`, `1m30s`, `500ms`), as rules write `for:`. */
-const duration = z
-  .string()
-  .max(32)
-  .transform((text, ctx) => {
-    try {
-      return parsePromDuration(text);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+const duration = promDurationSchema;
 
 const stringMap = z.record(z.string().max(128), z.string().max(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
 

@@ -1,22 +1,11 @@
-import { EXPANDERS, parsePromDuration } from "@kube9/core";
+import { EXPANDERS } from "@kube9/core";
 import { z } from "zod";
-import { cpuSchema, labelsSchema, memorySchema, nameSchema, runtimeSchema } from "./schemas.js";
+import { cpuSchema, labelsSchema, memorySchema, nameSchema, promDurationSchema, runtimeSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 
 const size = z.number().int().min(0).max(1000);
 
-/** A Prometheus-style duration ("30s", "1m") as ms. */
-const duration = z
-  .string()
-  .max(32)
-  .transform((text, ctx) => {
-    try {
-      return parsePromDuration(text);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+const duration = promDurationSchema;
 
 /** The settings flags of `kube9 nodegroup create` (the rest default; a manifest sets any). */
 const settingsInput = z

@@ -1,5 +1,5 @@
 import { LABEL_KEY_PATTERN, LABEL_KEY_RULE, LABEL_VALUE_PATTERN, LABEL_VALUE_RULE, MAX_LABEL_LENGTH, NAME_RULE } from "@kube9/core";
-import { LIMITS, NODE_ROLES, NODE_STATUSES, parseCpu, parseMemory, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RESTART_POLICIES, RUNTIME_KINDS } from "@kube9/core";
+import { LIMITS, NODE_ROLES, NODE_STATUSES, parseCpu, parseMemory, parsePromDuration, POD_CONDITION_TYPES, POD_PHASES, POD_STATUSES, POLICY_NAMES, RESTART_POLICIES, RUNTIME_KINDS } from "@kube9/core";
 import { z } from "zod";
 
 /** Object names: Kubernetes DNS-label style. */
@@ -224,3 +224,16 @@ export const healthPatchInput = z
     crashLoopBackoffResetMs: z.number().int().min(10).max(86_400_000),
   })
   .partial();
+
+/** A Prometheus duration ("3s", "1m30s", "500ms") as ms; the error says what the syntax is. */
+export const promDurationSchema = z
+  .string()
+  .max(32)
+  .transform((text, ctx) => {
+    try {
+      return parsePromDuration(text);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  });

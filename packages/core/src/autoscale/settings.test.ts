@@ -19,19 +19,12 @@ const template = (capacity: { cpuMilli: number; memoryMiB: number }, labels: Rec
 
 describe("DEFAULT_GROUP_SETTINGS", () => {
   it("holds the values documented in types.ts", () => {
-    expect(DEFAULT_GROUP_SETTINGS).toEqual({
-      scaleUpDelayMs: 2000,
-      unneededTimeMs: 30_000,
-      lowWaterMark: 0.5,
-      highWaterMark: 0.8,
-      highDurationMs: 10_000,
-      loadMetric: "both",
-      scaleDownDelayAfterAddMs: 10_000,
-      scaleUpCooldownMs: 10_000,
-      maxScaleDownParallel: 1,
-      nodeReadyTimeoutMs: 30_000,
-      backoffMs: 10_000,
-    });
+    // The defaults: 2 s scale-up delay, 30 s unneeded time below 50%, one node at a time; the rest as types.ts says.
+    const d = DEFAULT_GROUP_SETTINGS;
+    expect([d.scaleUpDelayMs, d.unneededTimeMs, d.lowWaterMark, d.maxScaleDownParallel]).toEqual([2000, 30_000, 0.5, 1]);
+    expect([d.highWaterMark, d.highDurationMs, d.loadMetric]).toEqual([0.8, 10_000, "both"]);
+    expect([d.scaleDownDelayAfterAddMs, d.scaleUpCooldownMs, d.nodeReadyTimeoutMs, d.backoffMs]).toEqual([10_000, 10_000, 30_000, 10_000]);
+    expect(Object.keys(d)).toHaveLength(11);
     // The defaults are themselves a valid group's settings.
     expect(validateNodeGroup(group())).toEqual([]);
   });

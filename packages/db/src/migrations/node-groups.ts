@@ -1,4 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
+import { StatementMigration } from "./statements.js";
 
 // Node groups for the autoscaler (docs/architecture.md, "Autoscaling"): what each group's nodes look
 // like, its bounds and settings, and its status (last scale-up, backoff) so a restarted or newly
@@ -25,12 +25,6 @@ const UP = [
 const DOWN = [`alter table "cluster" drop column "autoscaler"`, `drop table "node_group"`];
 
 /** The node_group table; the cluster's autoscaler settings (the expander). */
-export class Migration20261129200000NodeGroups extends Migration {
-  override async up(): Promise<void> {
-    for (const sql of UP) this.addSql(sql);
-  }
-
-  override async down(): Promise<void> {
-    for (const sql of DOWN) this.addSql(sql);
-  }
+export class Migration20261129200000NodeGroups extends StatementMigration {
+  protected readonly statements = { up: UP, down: DOWN };
 }

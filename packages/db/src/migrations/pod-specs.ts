@@ -1,4 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
+import { StatementMigration } from "./statements.js";
 
 // Pods that run containers: the normalized spec (the old, never written `workload` column becomes
 // `spec`), the status its node reports (Kubernetes phase, container statuses, conditions, pod IP),
@@ -17,12 +17,6 @@ const DOWN = [
 ];
 
 /** Pod specs and reported statuses; kubelet endpoints of nodes. */
-export class Migration20261129000000PodSpecs extends Migration {
-  override async up(): Promise<void> {
-    for (const sql of UP) this.addSql(sql);
-  }
-
-  override async down(): Promise<void> {
-    for (const sql of DOWN) this.addSql(sql);
-  }
+export class Migration20261129000000PodSpecs extends StatementMigration {
+  protected readonly statements = { up: UP, down: DOWN };
 }

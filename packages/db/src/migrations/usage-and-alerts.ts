@@ -1,4 +1,4 @@
-import { Migration } from "@mikro-orm/migrations";
+import { StatementMigration } from "./statements.js";
 
 // Usage history and alerting settings (docs/architecture.md, "Usage and alerts"). One row per
 // object per 10 s: the object's uuid (node, pod, or the nil uuid for the cluster), the bucket's start
@@ -20,12 +20,6 @@ const UP = [
 const DOWN = [`alter table "cluster" drop column "alerting"`, `drop table "usage_history"`];
 
 /** The 10 s usage history table; alert rules and the webhook on the cluster row. */
-export class Migration20261129100000UsageAndAlerts extends Migration {
-  override async up(): Promise<void> {
-    for (const sql of UP) this.addSql(sql);
-  }
-
-  override async down(): Promise<void> {
-    for (const sql of DOWN) this.addSql(sql);
-  }
+export class Migration20261129100000UsageAndAlerts extends StatementMigration {
+  protected readonly statements = { up: UP, down: DOWN };
 }
