@@ -78,6 +78,7 @@ export class AutoscalerController extends LoopController {
   private unneededSince = new Map<string, number>();
   private readonly aboveSince = new Map<string, number | null>();
   private readonly blockedTold = new Map<string, string>();
+  private readonly blockedReason = new Map<string, string>();
   private readonly noFitTold = new Map<string, number>();
   private lastPlan: string | null = null;
   /** The groups as of the last pass (for /metrics, which must not wait on the database). */
@@ -272,12 +273,16 @@ export class AutoscalerController extends LoopController {
         this.counts.scaleDowns.set(g.name, (this.counts.scaleDowns.get(g.name) ?? 0) + 1);
         this.unneededSince.delete(c.id);
         this.blockedTold.delete(c.id);
+        this.blockedReason.delete(c.id);
         continue;
       }
       // A node that is unneeded but must stay is the question users ask: say why once per reason.
       if (c.unneededSince === null || now - c.unneededSince < g.settings.unneededTimeMs) continue;
-      if (this.blockedTold.get(c.id) === v.reason) continue;
-      this.blockedTold.set(c.id, v.reason);
+      // Once per kind of reason: "scaled up 7s ago" and "8s ago" are the same news.
+      const kind = v.reason.replace(/\d+(\.\d+)?/g, "#");
+      if (this.blockedTold.get(c.id) === kind) continue;
+      this.blockedTold.set(c.id, kind);
+      this.blockedReason.set(c.id, v.reason);
       const node = this.deps.cache.node(c.id);
       if (node) await this.deps.events.node("Normal", "ScaleDownBlocked", node, v.reason);
     }
@@ -336,7 +341,7 @@ export class AutoscalerController extends LoopController {
       upcoming: nodes.filter((n) => n.status !== "Ready").length,
       unneeded: nodes
         .filter((n) => this.unneededSince.has(n.id))
-        .map((n) => ({ node: n.name, forMs: now - this.unneededSince.get(n.id)!, reason: this.blockedTold.get(n.id) ?? "" })),
+        .map((n) => ({ node: n.name, forMs: now - this.unneededSince.get(n.id)!, reason: this.blockedReason.get(n.id) ?? "" })),
       status: { ...EMPTY_GROUP_STATUS, ...st },
     };
   }

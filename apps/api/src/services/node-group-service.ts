@@ -218,5 +218,6 @@ export class NodeGroupService {
 
 /** "2 cores, 4096 MiB, process nodes" for events. */
 export function describeTemplate(t: NodeTemplate): string {
-  return `${t.capacity.cpuMilli / 1000} cores, ${t.capacity.memoryMiB} MiB, ${t.runtime} nodes`;
+  const cores = t.capacity.cpuMilli / 1000;
+  return `${cores} ${cores === 1 ? "core" : "cores"}, ${t.capacity.memoryMiB} MiB, ${t.runtime} nodes`;
 }
