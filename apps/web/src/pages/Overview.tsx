@@ -1,6 +1,6 @@
 import { cores, isTerminalNodeStatus, mib, NODE_STATUSES, POD_STATUSES } from "../api";
 import { useEvents, useNodes, usePods } from "../live";
-import { Bar, StatusBadge } from "../ui";
+import { Bar, LinkedTitle, StatusBadge } from "../ui";
 import { percent } from "../units";
 import { usePodUsage } from "../usage";
 import { UsageCard } from "../usage-charts";
@@ -66,12 +66,7 @@ export function OverviewPage() {
       <NodeHeatmap />
       <TopConsumers />
       <div className="card">
-        <h2>
-          Recent events{" "}
-          <a className="small" href="#/events">
-            all events →
-          </a>
-        </h2>
+        <LinkedTitle title="Recent events" href="#/events" link="all events →" />
         <div className="events compact">
           {events
             .slice(-8)
