@@ -4,6 +4,7 @@ import { Bar, LinkedTitle, StatusBadge } from "../ui";
 import { percent } from "../units";
 import { usePodUsage } from "../usage";
 import { UsageCard } from "../usage-charts";
+import { AutoscalerSummary } from "./autoscaler-feed";
 import { EventRow } from "./Events";
 import { NodeHeatmap } from "./node-heatmap";
 import { PodUsageTable } from "./pod-usage-table";
@@ -64,6 +65,7 @@ export function OverviewPage() {
       </div>
       <UsageCard target={{ kind: "cluster" }} title="Cluster use" testid="cluster-usage" />
       <NodeHeatmap />
+      <AutoscalerSummary />
       <TopConsumers />
       <div className="card">
         <LinkedTitle title="Recent events" href="#/events" link="all events →" />

@@ -1,7 +1,9 @@
+import { useAutoscaler } from "../autoscaler";
 import { AUTOSCALER_REASONS, isAutoscalerEvent } from "../autoscaler-events";
-import { useEvents } from "../live";
+import { useEvents, useNow } from "../live";
 import { LinkedTitle } from "../ui";
 import { EventRow } from "./Events";
+import { GroupBar, LastActivity } from "./node-group-card";
 
 const FEED_ROWS = 60;
 
@@ -23,6 +25,35 @@ export function AutoscalerFeed() {
           </div>
         ))}
       </div>
+    </div>
+  );
+}
+
+/** The overview's glance at autoscaling: each group's size against its max and what the autoscaler last did; nothing without groups. */
+export function AutoscalerSummary() {
+  const q = useAutoscaler();
+  const now = useNow(1000);
+  const groups = q.data?.groups ?? [];
+  if (groups.length === 0) return null;
+  return (
+    <div className="card" data-testid="autoscaler-summary">
+      <LinkedTitle title="Autoscaling" href="#/autoscaling" link="node groups →" />
+      <table className="table summary">
+        <tbody>
+          {groups.map((g) => (
+            <tr key={g.name} data-testid={`summary-group-${g.name}`}>
+              <td className="mono">{g.name}</td>
+              <td className="summary-bar">
+                <GroupBar g={g} compact />
+              </td>
+              <td>
+                <LastActivity g={g} now={now} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {q.data!.unschedulablePods > 0 && <div className="muted small">{q.data!.unschedulablePods} pod(s) unschedulable now.</div>}
     </div>
   );
 }
