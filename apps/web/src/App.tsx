@@ -4,6 +4,7 @@ import { AlertBanner } from "./alerts";
 import { errorMessage, isAuthError, makeClient, TOKEN_KEY } from "./api";
 import { LiveProvider, useLive } from "./live";
 import { AlertsPage } from "./pages/Alerts";
+import { AutoscalingPage } from "./pages/Autoscaling";
 import { EventsPage } from "./pages/Events";
 import { NodePage } from "./pages/Node";
 import { NodesPage } from "./pages/Nodes";
@@ -12,7 +13,7 @@ import { PodPage } from "./pages/Pod";
 import { PodsPage } from "./pages/Pods";
 import { SettingsPage } from "./pages/Settings";
 
-/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/alerts, #/settings. */
+/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/alerts, #/autoscaling, #/settings. */
 function useRoute(): string[] {
   const read = () => (window.location.hash.replace(/^#\/?/, "") || "overview").split("/").map(decodeURIComponent);
   const [route, setRoute] = useState(read);
@@ -102,6 +103,7 @@ const NAV = [
   ["pods", "Pods"],
   ["events", "Events"],
   ["alerts", "Alerts"],
+  ["autoscaling", "Autoscaling"],
   ["settings", "Settings"],
 ] as const;
 
@@ -138,6 +140,7 @@ function Shell() {
         {page === "pods" && arg && <PodPage name={arg} />}
         {page === "events" && <EventsPage />}
         {page === "alerts" && <AlertsPage />}
+        {page === "autoscaling" && <AutoscalingPage />}
         {page === "settings" && <SettingsPage />}
         {(page === "overview" || !NAV.some(([id]) => id === page)) && <OverviewPage />}
       </main>

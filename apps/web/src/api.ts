@@ -15,6 +15,9 @@ export type NodeUsageDTO = RouterOutputs["usage"]["nodes"][number];
 export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
 export type AlertDTO = RouterOutputs["alerts"]["list"][number];
 export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
+export type NodeGroupDTO = RouterOutputs["nodeGroups"]["list"][number];
+export type AutoscalerStatusDTO = RouterOutputs["autoscaler"]["status"];
+export type Expander = RouterInputs["autoscaler"]["setExpander"]["expander"];
 export type { Kube9Client };
 
 export {

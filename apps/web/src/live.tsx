@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import type { WatchMessage } from "@kube9/client";
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { isAutoscalerEvent } from "./autoscaler-events";
 import { isAuthError, type EventDTO, type Kube9Client, type NodeDTO, type PodDTO } from "./api";
 
 interface Live {
@@ -67,6 +68,8 @@ export function LiveProvider({ client, logout, children }: { client: Kube9Client
               }
               // The banner learns of a firing or resolved alert with the event, not at its next poll.
               if (data.reason === "AlertFiring" || data.reason === "AlertResolved") void qc.invalidateQueries({ queryKey: ["alerts"] });
+              // The Autoscaling page moves with the decision's event, not at its next poll.
+              if (isAutoscalerEvent(data)) void qc.invalidateQueries({ queryKey: ["autoscaler"] });
               if (data.objectKind === "Pod") void qc.invalidateQueries({ queryKey: ["pod", data.objectName] });
             },
           },

@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from "react";
-import { parseLabels } from "./api";
+import { parseLabels, RUNTIME_KINDS } from "./api";
 import { useAction } from "./ui";
 
 // What the add-node and launch-pod forms share: a node and a pod are both created from a name, a size and labels.
@@ -82,5 +82,22 @@ export function FormActions(props: {
       {props.action.error && <span className="error">{props.action.error}</span>}
       {props.children}
     </div>
+  );
+}
+
+/** The runtime for new nodes; "" is the cluster's default, named as the API reports it. */
+export function RuntimeSelect(props: { value: string; onChange(value: string): void; defaultRuntime: string | undefined; testid: string }) {
+  return (
+    <label>
+      Runtime
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)} data-testid={props.testid}>
+        <option value="">default ({props.defaultRuntime ?? "…"})</option>
+        {RUNTIME_KINDS.map((r) => (
+          <option key={r} value={r}>
+            {r === "hollow" ? "hollow (simulated)" : r}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -98,3 +98,15 @@ export function TableHead({ columns }: { columns: string[] }) {
     </thead>
   );
 }
+
+/** A card's title with a small link to the page that shows all of it ("all events →"). */
+export function LinkedTitle({ title, href, link }: { title: string; href: string; link: string }) {
+  return (
+    <h2>
+      {title}{" "}
+      <a className="small" href={href}>
+        {link}
+      </a>
+    </h2>
+  );
+}

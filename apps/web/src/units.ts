@@ -28,3 +28,9 @@ export function percent(part: number, whole: number): string {
 export function sinceText(ms: number, now: number): string {
   return `${new Date(ms).toLocaleTimeString()} (${ago(new Date(ms).toISOString(), now)})`;
 }
+
+/** A setting's duration: "3 s", "1.5 s", "10 min". */
+export function durationText(ms: number): string {
+  if (ms >= 120_000) return `${trim((ms / 60_000).toFixed(1))} min`;
+  return `${trim((ms / 1000).toFixed(1))} s`;
+}

@@ -1,7 +1,7 @@
 import { useState } from "react";
-import { ago, cores, mib, NODE_ROLES, RUNTIME_KINDS, type NodeDTO, type NodeRole, type RuntimeKind } from "../api";
+import { ago, cores, mib, NODE_ROLES, type NodeDTO, type NodeRole, type RuntimeKind } from "../api";
 import { useClusterStatus, useLive, useNodes, useNow, usePods } from "../live";
-import { FormActions, objectInput, SizeFields, TextField, useObjectFields } from "../object-form";
+import { FormActions, objectInput, RuntimeSelect, SizeFields, TextField, useObjectFields } from "../object-form";
 import { Bar, Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
 import { NodePods } from "./node-pods";
 
@@ -56,17 +56,7 @@ function AddNodeForm({ onDone }: { onDone(): void }) {
           </select>
         </label>
         <TextField label="Labels" value={form.fields.labels} onChange={form.set("labels")} placeholder="zone=a,disk=ssd" />
-        <label>
-          Runtime
-          <select value={runtime} onChange={(e) => setRuntime(e.target.value)} data-testid="node-runtime">
-            <option value="">default ({status.data?.runtime ?? "…"})</option>
-            {RUNTIME_KINDS.map((r) => (
-              <option key={r} value={r}>
-                {r === "hollow" ? "hollow (simulated)" : r}
-              </option>
-            ))}
-          </select>
-        </label>
+        <RuntimeSelect value={runtime} onChange={setRuntime} defaultRuntime={status.data?.runtime} testid="node-runtime" />
       </div>
       <FormActions action={action} label="Add node" busyLabel="Adding…" testid="add-node-submit" />
     </form>

@@ -1,9 +1,10 @@
 import { cores, isTerminalNodeStatus, mib, NODE_STATUSES, POD_STATUSES } from "../api";
 import { useEvents, useNodes, usePods } from "../live";
-import { Bar, StatusBadge } from "../ui";
+import { Bar, LinkedTitle, StatusBadge } from "../ui";
 import { percent } from "../units";
 import { usePodUsage } from "../usage";
 import { UsageCard } from "../usage-charts";
+import { AutoscalerSummary } from "./autoscaler-feed";
 import { EventRow } from "./Events";
 import { NodeHeatmap } from "./node-heatmap";
 import { PodUsageTable } from "./pod-usage-table";
@@ -64,14 +65,10 @@ export function OverviewPage() {
       </div>
       <UsageCard target={{ kind: "cluster" }} title="Cluster use" testid="cluster-usage" />
       <NodeHeatmap />
+      <AutoscalerSummary />
       <TopConsumers />
       <div className="card">
-        <h2>
-          Recent events{" "}
-          <a className="small" href="#/events">
-            all events →
-          </a>
-        </h2>
+        <LinkedTitle title="Recent events" href="#/events" link="all events →" />
         <div className="events compact">
           {events
             .slice(-8)
