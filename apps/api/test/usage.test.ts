@@ -143,6 +143,22 @@ for (const backend of backends()) {
       }
     });
 
+    it("refuses a malformed usage report, saying what is wrong, and records nothing from it", async () => {
+      const bad = async (podUsage: unknown) => {
+        try {
+          await a.agent.heartbeat({ podIds: [], usage: { cpuMilli: 1, memoryMiB: 1 }, components: {}, podUsage: podUsage as never });
+          return "OK";
+        } catch (err) {
+          return err instanceof TRPCError ? `${err.code}: ${err.message}` : String(err);
+        }
+      };
+      expect(await bad({ "not-a-uuid": { main: [1, 1] } })).toMatch(/^BAD_REQUEST: podUsage: "not-a-uuid" is not a pod id/);
+      expect(await bad({ [podId]: { main: [1] } })).toMatch(/^BAD_REQUEST: podUsage: .*main: must be \[cpuMilli, memoryMiB\]/);
+      expect(await bad({ [podId]: { main: [-1, 1] } })).toMatch(/^BAD_REQUEST: podUsage: .*numbers from 0 to 1e9/);
+      expect(await bad([1, 2])).toMatch(/^BAD_REQUEST: podUsage: must be an object/);
+      expect((await h.admin.usage.nodes()).every((n) => n.usage === null)).toBe(true);
+    });
+
     it("refuses bad ranges with the field and the rule", async () => {
       expect(await code(h.admin.usage.range({ target: { kind: "pod", name: "nope" } }))).toBe("NOT_FOUND");
       expect(await code(h.admin.usage.range({ target: { kind: "cluster" }, from: 2000, to: 1000 }))).toBe("BAD_REQUEST");
