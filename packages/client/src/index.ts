@@ -62,6 +62,9 @@ export {
   type RestartPolicy,
 } from "@kube9/core";
 
+// Prometheus durations (alert rules' `for:`, node groups' timings) and the autoscaler's expanders, for flags and tables.
+export { EXPANDERS, formatPromDuration, parsePromDuration, type Expander } from "@kube9/core";
+
 // Trace replay, so `kube9 simulate` runs the scheduler locally without the API.
 export {
   parseTraceNodes,

@@ -1,5 +1,5 @@
-// A little over 300 lines on purpose: one pass of the autoscaler (minimum sizes, provisioning timeouts,
-// scale-up for pending pods, load scale-up, scale-down) reads best as one story in one file.
+// Over 350 lines on purpose: one pass of the autoscaler (minimum sizes, provisioning timeouts, scale-up
+// for pending pods, load scale-up, scale-down) reads best as one story in one file.
 import {
   ClusterIndex,
   EMPTY_GROUP_STATUS,
@@ -81,6 +81,7 @@ export class AutoscalerController extends LoopController {
   private readonly blockedReason = new Map<string, string>();
   private readonly noFitTold = new Map<string, number>();
   private lastPlan: string | null = null;
+  private wake: NodeJS.Timeout | null = null;
   /** The groups as of the last pass (for /metrics, which must not wait on the database). */
   private lastGroups: NodeGroupRecord[] = [];
   readonly counts: Counts = { scaleUps: new Map(), scaleDowns: new Map(), failed: new Map() };
@@ -143,13 +144,33 @@ export class AutoscalerController extends LoopController {
       const st = statuses.get(g.name)!;
       if (canonicalJson(st) !== canonicalJson(g.status)) await this.deps.db.nodeGroups.setStatus(g.name, st, now);
     }
+    this.wakeForNextDelay(groups, now);
+  }
+
+  /** A pass right when the oldest pending pod's scale-up delay runs out, not up to a period later. */
+  private wakeForNextDelay(groups: NodeGroupRecord[], now: number): void {
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
+    if (this.unschedulableSince.size === 0) return;
+    const delay = Math.min(...groups.map((g) => g.settings.scaleUpDelayMs));
+    const due = Math.min(...this.unschedulableSince.values()) + delay;
+    // Only a wait shorter than the period is worth a timer; a due time already past waits for the next tick.
+    if (due > now && due - now < PASS_MS) this.wake = setTimeout(() => ((this.wake = null), this.trigger()), due - now);
+  }
+
+  /** Stops the loop and any pending wake-up. */
+  override async stop(): Promise<void> {
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
+    await super.stop();
   }
 
   private trackPending(now: number): void {
     const pending = new Set<string>();
     for (const p of this.deps.cache.pendingPods()) {
       pending.add(p.id);
-      if (!this.unschedulableSince.has(p.id)) this.unschedulableSince.set(p.id, now);
+      // A pod never placed has waited since it was made; one sent back (its node failed) since now.
+      if (!this.unschedulableSince.has(p.id)) this.unschedulableSince.set(p.id, p.scheduledAt === null ? Math.min(p.createdAt, now) : now);
     }
     for (const id of this.unschedulableSince.keys()) if (!pending.has(id)) this.unschedulableSince.delete(id);
     for (const id of this.noFitTold.keys()) if (!pending.has(id)) this.noFitTold.delete(id);
