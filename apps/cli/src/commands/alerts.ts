@@ -6,7 +6,7 @@ import { CliError } from "../errors.js";
 import { renderAlerts, renderRules, rulesManifestYaml, sortAlerts } from "../output/alerts.js";
 import { serialize } from "../output/format.js";
 import { parseManifestOutput } from "../parse.js";
-import { parseSnapshotOutput, showSnapshots, type Snapshot } from "../snapshot.js";
+import { snapshotCommand, type Snapshot } from "../snapshot.js";
 import type { AlertDTO, AlertRuleDTO } from "../types.js";
 
 // Plain decimals, optionally negative: Number() would also take "0x10", "1e3", " " and "Infinity".
@@ -74,15 +74,11 @@ async function deleteRule(client: Kube9Client, name: string): Promise<string> {
 
 /** Registers `kube9 alerts` and `kube9 alert rules|webhook`. */
 export function registerAlertCommands(program: Command): void {
-  program
-    .command("alerts")
-    .description("pending, firing and recently resolved alerts (firing first)")
-    .option("-o, --output <format>", "table|json (json: the API's alert objects)")
-    .option("-w, --watch", "redraw every 2 s until Ctrl-C")
-    .action(async (opts: { output?: string; watch?: boolean }, cmd: Command) => {
-      const output = parseSnapshotOutput(opts.output);
-      await withClient(cmd, ({ client }) => showSnapshots(output, opts.watch, async () => alertsSnapshot(await client.alerts.list.query())));
-    });
+  snapshotCommand(
+    program.command("alerts").description("pending, firing and recently resolved alerts (firing first)"),
+    "table|json (json: the API's alert objects)",
+    async (client) => alertsSnapshot(await client.alerts.list.query()),
+  );
 
   const alert = program.command("alert").description("alert rules (Prometheus alerting rules) and the webhook alerts are sent to");
 
