@@ -79,6 +79,7 @@ describe("input is rejected before any API call, with one line and exit 1", () =
     [["nodegroup", "get", "web", "-o", "wide"], 'error: -o/--output must be one of table, json, yaml (got "wide")'],
     [["autoscaler", "status", "-o", "yaml"], 'error: -o/--output must be one of table, json (got "yaml")'],
     [["autoscaler", "expander", "cheapest"], 'error: expander must be one of least-waste, most-pods, random, priority (got "cheapest")'],
+    [["get", "nodegroups", "-w"], "error: node groups cannot be watched; follow them with: kube9 autoscaler status -w"],
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await run(...args)).toBe(EXIT.error);
