@@ -1,6 +1,6 @@
 // `kube9 nodegroup`: the list table, the describe view and the flags of `create`, with every number spelled out.
 import { describe, expect, it } from "vitest";
-import { createdSummary, deletedSummary, inFlagWords, parseCreateFlags, type CreateFlags } from "../src/commands/nodegroup.js";
+import { createdSummary, deletedSummary, inFlagWords, parseCreateFlags, scaledSummary, type CreateFlags } from "../src/commands/nodegroup.js";
 import { formatDuration, parseDurationFlag } from "../src/duration.js";
 import { formatActivity, formatBackoff, formatTemplate, renderNodeGroupDetail, renderNodeGroups } from "../src/output/nodegroups.js";
 import type { NodeGroupDTO } from "../src/types.js";
@@ -151,8 +151,11 @@ describe("nodegroup get", () => {
     expect(formatBackoff(status({ backoffMs: 10_000, backoffUntil: NOW + 1000 }), NOW)).toBe("until 12:00:01 (10s backoff)");
   });
 
-  it("what create and delete print", () => {
+  it("what create, scale and delete print", () => {
     expect(createdSummary(group())).toBe("nodegroup/web created: min 0, max 4, nodes of 2 cores, 1Gi, process, labels tier=web");
+    // 2 nodes, 1 of them still starting.
+    expect(scaledSummary(group())).toBe("nodegroup/web scaled to 2 nodes: 1 Ready (min 0, max 4)");
+    expect(scaledSummary(group({ size: 1, ready: 1 }))).toBe("nodegroup/web scaled to 1 node: 1 Ready (min 0, max 4)");
     expect(deletedSummary({ name: "web", removedNodes: ["web-a1b2c", "web-d3e4f"] })).toBe("nodegroup/web deleted\n  node/web-a1b2c removed\n  node/web-d3e4f removed");
     expect(deletedSummary({ name: "web", removedNodes: [] })).toBe("nodegroup/web deleted (it had no nodes)");
   });

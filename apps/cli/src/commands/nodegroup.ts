@@ -135,6 +135,11 @@ export function createdSummary(g: NodeGroupDTO): string {
   return `nodegroup/${g.name} created: min ${g.min}, max ${g.max}, nodes of ${formatTemplate(g.template)}${labels}`;
 }
 
+/** What `nodegroup scale` says; new nodes are usually still starting when it answers, so Ready is counted apart. */
+export function scaledSummary(g: NodeGroupDTO): string {
+  return `nodegroup/${g.name} scaled to ${g.size} node${g.size === 1 ? "" : "s"}: ${g.ready} Ready (min ${g.min}, max ${g.max})`;
+}
+
 /** What `nodegroup delete` says: the group, then each node it removed (drained first). */
 export function deletedSummary(res: { name: string; removedNodes: string[] }): string {
   if (res.removedNodes.length === 0) return `nodegroup/${res.name} deleted (it had no nodes)`;
@@ -252,7 +257,7 @@ export function registerNodeGroupCommands(program: Command): void {
       const size = parseWhole(opts.size, "--size", 0, MAX_GROUP_SIZE);
       await withClient(cmd, async ({ client }) => {
         const g = await client.nodeGroups.scale.mutate({ name, size }).catch((err: unknown) => Promise.reject(flagWorded(err, (m) => m.replace(/^size:/, "--size:"))));
-        print(`nodegroup/${g.name} scaled to ${g.size} node(s) (${g.ready} Ready; min ${g.min}, max ${g.max})`);
+        print(scaledSummary(g));
       });
     });
 
