@@ -140,6 +140,23 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
+/** Runs a command to completion (tracked in `running` meanwhile) and returns its exit code and output. */
+function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      running.delete(child);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
 async function startCluster(): Promise<Cluster> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const home = mkdtempSync(join(tmpdir(), "kube9-cli-e2e-"));
@@ -177,19 +194,7 @@ async function startCluster(): Promise<Cluster> {
   const url = /API:\s+(\S+)/.exec(upOut)?.[1] ?? "";
 
   const kube9 = (args: string[], extra: Record<string, string> = {}): Promise<Result> =>
-    new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home, extra), stdio: ["ignore", "pipe", "pipe"] });
-      running.add(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        running.delete(child);
-        resolvePromise({ code, stdout, stderr });
-      });
-    });
+    runToEnd(process.execPath, [CLI, ...args], cliEnv(home, extra));
   const json = async <T>(args: string[]): Promise<T> => {
     const r = await kube9([...args, "-o", "json"]);
     expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
@@ -975,21 +980,10 @@ describe("kube9 CLI end to end: top and alerts", () => {
 // its minimum when they go; every step is in `kube9 events`.
 describe("kube9 CLI end to end: node groups and the autoscaler", () => {
   /** `a | b` through a shell, as a user pipes one kube9 into another. */
-  const pipe = (c: Cluster, from: string[], to: string[]): Promise<Result> =>
-    new Promise((resolvePromise, reject) => {
-      const kube9 = (args: string[]) => [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
-      const child = spawn("sh", ["-c", `${kube9(from)} | ${kube9(to)}`], { env: cliEnv(c.home), stdio: ["ignore", "pipe", "pipe"] });
-      running.add(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        running.delete(child);
-        resolvePromise({ code, stdout, stderr });
-      });
-    });
+  const pipe = (c: Cluster, from: string[], to: string[]): Promise<Result> => {
+    const kube9 = (args: string[]) => [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
+    return runToEnd("sh", ["-c", `${kube9(from)} | ${kube9(to)}`], cliEnv(c.home));
+  };
 
   it("nodegroup create web; 4 one-core pods for tier=web -> 2 nodes, pods Running; pods deleted -> 0 nodes; events explain both; -o yaml applies back unchanged", async () => {
     // A cluster of its own: the autoscaler acts on every pending pod, and events are cluster-wide.
