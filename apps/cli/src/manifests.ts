@@ -87,6 +87,14 @@ export function identify(value: unknown): { kind?: string; name?: string } {
 /** How kubectl names the resource of prometheus-operator's PrometheusRule in what it prints. */
 export const PROMETHEUS_RULE_RESOURCE = "prometheusrule.monitoring.coreos.com";
 
+/** How kubectl would name the resource of a Kube-9 NodeGroup (kube9.io/v1) in what it prints. */
+export const NODE_GROUP_RESOURCE = "nodegroup.kube9.io";
+
+/** A NodeGroup manifest (its apiVersion is left to the API, which names the one it takes). */
+export function isNodeGroupManifest(value: unknown): boolean {
+  return identify(value).kind === "NodeGroup";
+}
+
 /** Alert rules: a PrometheusRule, or a bare Prometheus rule file (`groups:` at the top, no Kubernetes fields). */
 export function isRuleManifest(value: unknown): boolean {
   if (!value || typeof value !== "object" || Array.isArray(value)) return false;
@@ -108,15 +116,15 @@ export function ruleNames(value: unknown): string[] {
 
 /**
  * Why a document cannot go to the API, or undefined when it is a Pod (or has no kind: the API says so),
- * a PrometheusRule or a bare rule file.
+ * a PrometheusRule, a bare rule file or a NodeGroup.
  */
 export function unsupportedKind(doc: ManifestDoc, file: string): string | undefined {
   if (!doc.value || typeof doc.value !== "object" || Array.isArray(doc.value)) {
     return `${where(doc, file)}: not an object (a Kubernetes manifest is a mapping with apiVersion, kind, metadata, spec)`;
   }
   const { kind } = identify(doc.value);
-  if (kind === undefined || kind === "Pod" || kind === "PrometheusRule") return undefined;
-  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 knows kinds "Pod" and "PrometheusRule" (monitoring.coreos.com/v1)`;
+  if (kind === undefined || kind === "Pod" || kind === "PrometheusRule" || kind === "NodeGroup") return undefined;
+  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 knows kinds "Pod", "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)`;
 }
 
 /** "pods.yaml document 2 (line 14)": how errors point at a document. */

@@ -126,6 +126,15 @@ export function parseOutput(raw: string | undefined): OutputFormat {
   return parseChoice(raw, OUTPUT_FORMATS, "-o/--output");
 }
 
+export const MANIFEST_OUTPUT_FORMATS = ["table", "json", "yaml"] as const;
+export type ManifestOutputFormat = (typeof MANIFEST_OUTPUT_FORMATS)[number];
+
+/** Parses `-o` of a view whose yaml is a manifest for `kube9 apply -f` (no wide); "yml" is accepted because people type it. */
+export function parseManifestOutput(raw: string | undefined): ManifestOutputFormat {
+  if (raw === undefined) return "table";
+  return parseChoice(raw.trim().toLowerCase() === "yml" ? "yaml" : raw, MANIFEST_OUTPUT_FORMATS, "-o/--output");
+}
+
 /** Parses a scheduling policy name. */
 export function parseAlgorithm(raw: string, flag = "--algorithm"): PolicyName {
   return parseChoice(raw, POLICY_NAMES, flag);
@@ -166,6 +175,22 @@ export function parseSeconds(raw: string, flag = "--timeout"): number {
     throw new CliError(`${flag} must be a number of seconds > 0 and <= 86400 (got "${raw}")`);
   }
   return Math.round(seconds * 1000);
+}
+
+/** Parses a whole number from lo to hi (e.g. a group's --min); signs are allowed only where lo is negative. */
+export function parseWhole(raw: string, flag: string, lo: number, hi: number): number {
+  const text = raw.trim();
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= lo && n <= hi)) throw new CliError(`${flag} must be a whole number from ${lo} to ${hi} (got "${raw}")`);
+  return n;
+}
+
+/** Parses a share of a node's capacity, from 0 to 1 (0.8 is 80%). */
+export function parseRatio(raw: string, flag: string): number {
+  const text = raw.trim();
+  const r = DECIMAL.test(text) ? Number(text) : NaN;
+  if (!(r >= 0 && r <= 1)) throw new CliError(`${flag} must be a number from 0 to 1, a share of a node's capacity: 0.8 is 80% (got "${raw}")`);
+  return r;
 }
 
 /** Parses a TCP port; 0 asks the OS for a free one. */

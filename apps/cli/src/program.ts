@@ -2,11 +2,13 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerAlertCommands } from "./commands/alerts.js";
 import { registerApplyCommands } from "./commands/apply.js";
+import { registerAutoscalerCommands } from "./commands/autoscaler.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerGetCommands } from "./commands/get.js";
 import { registerLogsExecCommands } from "./commands/logs-exec.js";
 import { registerNodeCommands } from "./commands/node.js";
+import { registerNodeGroupCommands } from "./commands/nodegroup.js";
 import { registerPodCommands } from "./commands/pod.js";
 import { registerSimulateCommand } from "./commands/simulate.js";
 import { registerTopCommand } from "./commands/top.js";
@@ -59,6 +61,10 @@ export function buildProgram(): Command {
       "  kube9 delete pod web                      stop its containers and wait until it is gone",
       "  kube9 top pods --sort-by cpu              measured use against requests and limits",
       "  kube9 alerts -w                           pending and firing alerts, redrawn every 2 s",
+      "",
+      "Autoscaling:",
+      "  kube9 nodegroup create web --min 0 --max 4 --cpu 2 --label tier=web",
+      "  kube9 autoscaler status -w                groups, nodes starting, unneeded nodes and why they stay",
     ].join("\n"),
   );
   registerUpCommand(program);
@@ -71,6 +77,8 @@ export function buildProgram(): Command {
   registerLogsExecCommands(program);
   registerTopCommand(program);
   registerAlertCommands(program);
+  registerNodeGroupCommands(program);
+  registerAutoscalerCommands(program);
   registerSimulateCommand(program);
   return program;
 }

@@ -1,4 +1,6 @@
-import { print } from "./context.js";
+import type { Kube9Client } from "@kube9/client";
+import type { Command } from "commander";
+import { print, withClient } from "./context.js";
 import { CliError } from "./errors.js";
 import { serialize } from "./output/format.js";
 import { parseChoice } from "./parse.js";
@@ -40,4 +42,15 @@ export async function showSnapshots(output: SnapshotFormat, watch: boolean | und
   // kubectl says "No resources found" on stderr, so a script reading stdout sees an empty table, not a sentence.
   if (s.to === "stderr") process.stderr.write(s.text + "\n");
   else print(s.text);
+}
+
+/** Gives a snapshot view's command -o table|json and -w, and runs it: `take` reads one snapshot from the API. */
+export function snapshotCommand(command: Command, outputHelp: string, take: (client: Kube9Client) => Promise<Snapshot>): Command {
+  return command
+    .option("-o, --output <format>", outputHelp)
+    .option("-w, --watch", "redraw every 2 s until Ctrl-C")
+    .action(async (opts: { output?: string; watch?: boolean }, cmd: Command) => {
+      const output = parseSnapshotOutput(opts.output);
+      await withClient(cmd, ({ client }) => showSnapshots(output, opts.watch, () => take(client)));
+    });
 }

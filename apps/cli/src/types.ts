@@ -14,3 +14,6 @@ export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
 export type ContainerUsageDTO = PodUsageDTO["containers"][number];
 export type AlertDTO = RouterOutputs["alerts"]["list"][number];
 export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
+export type NodeGroupDTO = RouterOutputs["nodeGroups"]["list"][number];
+export type AutoscalerStatusDTO = RouterOutputs["autoscaler"]["status"];
+export type AutoscalerGroupDTO = AutoscalerStatusDTO["groups"][number];

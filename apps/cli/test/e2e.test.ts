@@ -140,6 +140,23 @@ interface Cluster {
   stop(): Promise<void>;
 }
 
+/** Runs a command to completion (tracked in `running` meanwhile) and returns its exit code and output. */
+function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      running.delete(child);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
 async function startCluster(): Promise<Cluster> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const home = mkdtempSync(join(tmpdir(), "kube9-cli-e2e-"));
@@ -177,19 +194,7 @@ async function startCluster(): Promise<Cluster> {
   const url = /API:\s+(\S+)/.exec(upOut)?.[1] ?? "";
 
   const kube9 = (args: string[], extra: Record<string, string> = {}): Promise<Result> =>
-    new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(home, extra), stdio: ["ignore", "pipe", "pipe"] });
-      running.add(child);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        running.delete(child);
-        resolvePromise({ code, stdout, stderr });
-      });
-    });
+    runToEnd(process.execPath, [CLI, ...args], cliEnv(home, extra));
   const json = async <T>(args: string[]): Promise<T> => {
     const r = await kube9([...args, "-o", "json"]);
     expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
@@ -966,6 +971,79 @@ describe("kube9 CLI end to end: top and alerts", () => {
         await main.kube9(["alert", "rules", "reset", "ContainerMemoryNearLimit"]);
         for (const name of [mine, bare]) await main.kube9(["alert", "rules", "delete", name]);
         await main.kube9(["alert", "webhook", "--clear"]);
+      }
+    });
+  }, 60_000);
+});
+
+// Issue 10's acceptance through the CLI: a node group grows for pods that fit nowhere, and shrinks back to
+// its minimum when they go; every step is in `kube9 events`.
+describe("kube9 CLI end to end: node groups and the autoscaler", () => {
+  /** `a | b` through a shell, as a user pipes one kube9 into another. */
+  const pipe = (c: Cluster, from: string[], to: string[]): Promise<Result> => {
+    const kube9 = (args: string[]) => [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(" ");
+    return runToEnd("sh", ["-c", `${kube9(from)} | ${kube9(to)}`], cliEnv(c.home));
+  };
+
+  it("nodegroup create web; 4 one-core pods for tier=web -> 2 nodes, pods Running; pods deleted -> 0 nodes; events explain both; -o yaml applies back unchanged", async () => {
+    // A cluster of its own: the autoscaler acts on every pending pod, and events are cluster-wide.
+    await withCluster(async (c) => {
+      const ok = async (args: string[]): Promise<string> => {
+        const r = await c.kube9(args);
+        expect(r.stderr, `kube9 ${args.join(" ")}`).toBe("");
+        expect(r.code, `kube9 ${args.join(" ")}`).toBe(0);
+        return r.stdout;
+      };
+      const row = (table: string, name: string) => table.split("\n").find((l) => l.startsWith(`${name} `));
+      const pods = ["burst-1", "burst-2", "burst-3", "burst-4"];
+      const status = c.watch(["autoscaler", "status", "-w"]);
+      try {
+        expect(await ok(["nodegroup", "create", "web", "--min", "0", "--max", "4", "--cpu", "2", "--memory", "1Gi", "--label", "tier=web", "--unneeded-time", "3s"])).toBe(
+          "nodegroup/web created: min 0, max 4, nodes of 2 cores, 1Gi, process, labels tier=web\n",
+        );
+        // No node has tier=web yet, so each is Pending until the group grows (or placed on a node it already added).
+        for (const p of pods) await ok(["pod", "launch", "--cpu", "1", "--selector", "tier=web", "--name", p]);
+
+        // 4 pods of 1 core on 2-core nodes: 2 nodes, both Ready, and every pod Running on one of them.
+        const grown = await eventually("the group at 2 Ready nodes with the pods Running", 30_000, async () => {
+          const list = await ok(["nodegroup", "list"]);
+          const running = (await c.json<PodJson[]>(["pod", "list"])).filter((p) => pods.includes(p.name) && p.status === "Running");
+          return /^web\s+0\s+2\/2\s+4\s+2 cores, 1Gi, process\s+\d+s ago: /.test(row(list, "web") ?? "") && running.length === 4 ? { list, running } : undefined;
+        });
+        expect(grown.list.split("\n")[0]).toMatch(/^NAME\s+MIN\s+SIZE\s+MAX\s+TEMPLATE\s+LAST ACTIVITY$/);
+        for (const p of grown.running) expect(p.nodeName).toMatch(/^web-[0-9a-f]{5}$/);
+        expect(row(await ok(["autoscaler", "status"]), "web")).toMatch(/^web\s+0\s+2\s+2\s+4\s+0\s+\d+s\s+-$/);
+        const upEvents = await ok(["events"]);
+        expect(upEvents).toMatch(/\sScaledUpGroup\s+cluster\/\S+\s+\d+ pods? unschedulable, added \d+ nodes? to group web \(least-waste: .+ idle after placement\)\n/);
+        expect(upEvents).toMatch(/\sTriggeredScaleUp\s+pod\/burst-\d\s+pod triggered scale-up: group web \+\d node\(s\)\n/);
+
+        // Gone pods leave the nodes unneeded: after 3 s below 50% (and 10 s after the scale-up), both go.
+        await ok(["delete", "pod", ...pods]);
+        const shrunk = await eventually("the group back at 0 nodes", 40_000, async () => {
+          const list = await ok(["nodegroup", "list"]);
+          return /^web\s+0\s+0\/0\s+4\s/.test(row(list, "web") ?? "") ? list : undefined;
+        });
+        expect(row(shrunk, "web")).toMatch(/\d+s ago: removed node web-[0-9a-f]{5}: /);
+        const downEvents = (await ok(["events"])).split("\n").filter((l) => /\sScaleDown\s/.test(l));
+        expect(downEvents).toHaveLength(2);
+        for (const l of downEvents) expect(l).toMatch(/group web: removing node (web-[0-9a-f]{5}): node \1 unneeded for \d+s \(below 50%\) and has no pods to move$/);
+
+        // The frames of `autoscaler status -w` saw the group at 2 and back at 0; Ctrl-C ends it with 0.
+        expect(status.out()).toMatch(/^web\s+0\s+2\s+2\s+4\s/m);
+        expect(status.out()).toMatch(/^web\s+0\s+0\s+0\s+4\s/m);
+        status.child.kill("SIGINT");
+        expect(await status.exited).toBe(0);
+
+        // What -o yaml prints is what apply takes: nothing to change.
+        const back = await pipe(c, ["nodegroup", "get", "web", "-o", "yaml"], ["apply", "-f", "-"]);
+        expect(back).toEqual({ code: 0, stdout: "nodegroup.kube9.io/web unchanged\n", stderr: "" });
+        expect(await ok(["nodegroup", "delete", "web"])).toBe("nodegroup/web deleted (it had no nodes)\n");
+        expect(await ok(["nodegroup", "list"])).toBe("No node groups. Create one with: kube9 nodegroup create <name> --min 0 --max 4 --cpu 2\n");
+      } finally {
+        status.child.kill("SIGKILL");
+        // The cluster and its agents go with withCluster; the group and pods are removed first, whatever failed above.
+        await c.kube9(["delete", "pod", ...pods, "--ignore-not-found", "--wait=false"]);
+        await c.kube9(["delete", "nodegroup", "web", "--ignore-not-found"]);
       }
     });
   }, 60_000);

@@ -100,8 +100,9 @@ describe("--", () => {
 describe("resource types and names", () => {
   it.each(["pods", "pod", "po", "PODS"])("%s is pods", (raw) => expect(parseResourceKind(raw)).toBe("pod"));
   it.each(["nodes", "node", "no"])("%s is nodes", (raw) => expect(parseResourceKind(raw)).toBe("node"));
+  it.each(["nodegroups", "nodegroup", "ng"])("%s is node groups", (raw) => expect(parseResourceKind(raw)).toBe("nodegroup"));
   it("an unknown type says what Kube-9 knows", () => {
-    expect(() => parseResourceKind("services")).toThrow('the server doesn\'t have a resource type "services" (Kube-9 knows pods (po) and nodes (no))');
+    expect(() => parseResourceKind("services")).toThrow('the server doesn\'t have a resource type "services" (Kube-9 knows pods (po), nodes (no) and nodegroups (ng))');
   });
 
   const forms: [type: string, name: string | undefined, want: ReturnType<typeof parseResourceArgs> | string][] = [

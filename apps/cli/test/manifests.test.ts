@@ -1,7 +1,7 @@
 // Reading `-f`: YAML streams (several documents), JSON, Lists, stdin, and errors that point at the file and line.
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { identify, isRuleManifest, parseManifests, readSource, ruleNames, sourceName, unsupportedKind, where } from "../src/manifests.js";
+import { identify, isNodeGroupManifest, isRuleManifest, parseManifests, readSource, ruleNames, sourceName, unsupportedKind, where } from "../src/manifests.js";
 
 const TWO_PODS = `apiVersion: v1
 kind: Pod
@@ -52,11 +52,11 @@ describe("parseManifests", () => {
 describe("document kinds", () => {
   const [doc] = parseManifests("kind: Service\nmetadata: {name: s}\n", "x.yaml");
   it("a kind other than Pod is refused, naming the document and its kind", () => {
-    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 knows kinds "Pod" and "PrometheusRule" (monitoring.coreos.com/v1)');
+    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 knows kinds "Pod", "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)');
   });
 
-  it("a Pod, or a document without a kind (the API names the missing field), goes through", () => {
-    for (const text of ["kind: Pod\n", "metadata: {name: a}\n"]) {
+  it("a Pod, a NodeGroup, or a document without a kind (the API names the missing field), goes through", () => {
+    for (const text of ["kind: Pod\n", "kind: NodeGroup\n", "metadata: {name: a}\n"]) {
       expect(unsupportedKind(parseManifests(text, "f")[0]!, "f")).toBeUndefined();
     }
   });
@@ -103,6 +103,16 @@ spec:
     expect(ruleNames(parseManifests(BARE, "b.yaml")[0]!.value)).toEqual(["Bare"]);
     // Broken shapes give what is there; the API names what is wrong when it is applied.
     expect(ruleNames({ kind: "PrometheusRule", spec: { groups: [null, { rules: "x" }, { rules: [{ record: "r" }] }] } })).toEqual([]);
+  });
+});
+
+describe("NodeGroup manifests", () => {
+  it("kind NodeGroup is a node group, whatever its apiVersion (the API names the one it takes); a Pod or a rule is not", () => {
+    expect(isNodeGroupManifest({ apiVersion: "kube9.io/v1", kind: "NodeGroup", metadata: { name: "web" } })).toBe(true);
+    expect(isNodeGroupManifest({ apiVersion: "v1", kind: "NodeGroup" })).toBe(true);
+    for (const value of [{ kind: "Pod" }, { kind: "PrometheusRule" }, { groups: [] }, null, "NodeGroup"]) {
+      expect(isNodeGroupManifest(value)).toBe(false);
+    }
   });
 });
 

@@ -70,6 +70,16 @@ describe("input is rejected before any API call, with one line and exit 1", () =
     [["alert", "rules", "set", "NodeCPUHigh", "--enable", "--disable"], "error: --enable and --disable cannot be used together"],
     [["alert", "webhook", "hook.example"], 'error: url must be an http:// or https:// URL (got "hook.example")'],
     [["alert", "webhook", "http://127.0.0.1:9093/", "--clear"], "error: give a URL or --clear, not both"],
+    // node groups and the autoscaler
+    [["nodegroup", "create", "web", "--min", "0", "--max", "4", "--cpu", "2", "--unneeded-time", "30"], "error: --unneeded-time must be a Prometheus duration"],
+    [["nodegroup", "create", "web", "--min", "5", "--max", "4", "--cpu", "2"], 'error: --max must be at least --min (5) (got "4")'],
+    [["nodegroup", "create", "web", "--min", "0", "--max", "4", "--cpu", "2", "--memory", "1G"], "error: --memory must be a whole number of MiB"],
+    [["nodegroup", "create", "web", "--min", "0", "--max", "4", "--cpu", "2", "--low-water", "0.9", "--high-water", "0.8"], "error: --high-water must be greater than --low-water (0.9)"],
+    [["nodegroup", "scale", "web", "--size", "x"], 'error: --size must be a whole number from 0 to 1000 (got "x")'],
+    [["nodegroup", "get", "web", "-o", "wide"], 'error: -o/--output must be one of table, json, yaml (got "wide")'],
+    [["autoscaler", "status", "-o", "yaml"], 'error: -o/--output must be one of table, json (got "yaml")'],
+    [["autoscaler", "expander", "cheapest"], 'error: expander must be one of least-waste, most-pods, random, priority (got "cheapest")'],
+    [["get", "nodegroups", "-w"], "error: node groups cannot be watched; follow them with: kube9 autoscaler status -w"],
   ];
   it.each(cases)("%j", async (args, message) => {
     expect(await run(...args)).toBe(EXIT.error);
@@ -90,6 +100,8 @@ describe("commander's own errors: one line, exit 2", () => {
     [["alert", "rules", "set"], /^error: missing required argument 'name'$/],
     [["alert", "rules", "delete"], /^error: missing required argument 'name'$/],
     [["top", "pods", "--sort-by"], /^error: option '--sort-by <field>' argument missing$/],
+    [["nodegroup", "create", "web", "--min", "0", "--max", "4"], /^error: required option '--cpu <cores>' not specified$/],
+    [["nodegroup", "scale", "web"], /^error: required option '--size <n>' not specified$/],
   ];
   it.each(cases)("%j", async (args, pattern) => {
     expect(await run(...args)).toBe(EXIT.usage);

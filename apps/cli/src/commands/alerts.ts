@@ -1,22 +1,17 @@
 import type { Kube9Client } from "@kube9/client";
 import type { Command } from "commander";
 import { print, withClient } from "../context.js";
+import { parseDurationFlag } from "../duration.js";
 import { CliError } from "../errors.js";
 import { renderAlerts, renderRules, rulesManifestYaml, sortAlerts } from "../output/alerts.js";
 import { serialize } from "../output/format.js";
-import { parseChoice } from "../parse.js";
-import { parseSnapshotOutput, showSnapshots, type Snapshot } from "../snapshot.js";
+import { parseManifestOutput } from "../parse.js";
+import { snapshotCommand, type Snapshot } from "../snapshot.js";
 import type { AlertDTO, AlertRuleDTO } from "../types.js";
 
 // Plain decimals, optionally negative: Number() would also take "0x10", "1e3", " " and "Infinity".
 const THRESHOLD = /^-?(\d+(\.\d*)?|\.\d+)$/;
-// Prometheus' duration syntax: units largest first, each at most once, or a bare 0.
-const PROM_DURATION = /^(?:0|(?=\d)(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?)$/;
-const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-/** The API keeps no longer history than this to hold a `for:` against. */
-const MAX_FOR_MS = 86_400_000;
 const HTTP_URL = /^https?:\/\/\S+$/i;
-const RULE_FORMATS = ["table", "json", "yaml"] as const;
 
 /** Reads --threshold: the number the rule's expression compares against. */
 export function parseThreshold(raw: string): number {
@@ -27,14 +22,8 @@ export function parseThreshold(raw: string): number {
 
 /** Reads --for: a Prometheus duration up to 24h, as rules write `for:`. */
 export function parseForDuration(raw: string): string {
-  const text = raw.trim();
-  const m = PROM_DURATION.exec(text);
-  if (!m) {
-    throw new CliError(`--for must be a Prometheus duration: whole numbers with units ms, s, m, h, d, w, y, largest first, e.g. 30s, 1m30s, 500ms, or 0 (got "${raw}")`);
-  }
-  const ms = UNIT_MS.reduce((sum, size, i) => sum + Number(m[i + 1] ?? 0) * size, 0);
-  if (ms > MAX_FOR_MS) throw new CliError(`--for must be at most 24h (got "${raw}")`);
-  return text;
+  parseDurationFlag(raw, "--for");
+  return raw.trim();
 }
 
 interface SetFlags {
@@ -56,11 +45,8 @@ export function parseRuleChange(flags: SetFlags): { threshold?: number; for?: st
   return change;
 }
 
-/** Reads `-o` of `alert rules`; "yml" is accepted because people type it. */
-export function parseRulesOutput(raw: string | undefined): (typeof RULE_FORMATS)[number] {
-  if (raw === undefined) return "table";
-  return parseChoice(raw.trim().toLowerCase() === "yml" ? "yaml" : raw, RULE_FORMATS, "-o/--output");
-}
+/** Reads `-o` of `alert rules`: table, json, or yaml (the PrometheusRule). */
+export const parseRulesOutput = parseManifestOutput;
 
 /** Reads the webhook argument: an http(s) URL. */
 export function parseWebhookUrl(raw: string): string {
@@ -88,15 +74,11 @@ async function deleteRule(client: Kube9Client, name: string): Promise<string> {
 
 /** Registers `kube9 alerts` and `kube9 alert rules|webhook`. */
 export function registerAlertCommands(program: Command): void {
-  program
-    .command("alerts")
-    .description("pending, firing and recently resolved alerts (firing first)")
-    .option("-o, --output <format>", "table|json (json: the API's alert objects)")
-    .option("-w, --watch", "redraw every 2 s until Ctrl-C")
-    .action(async (opts: { output?: string; watch?: boolean }, cmd: Command) => {
-      const output = parseSnapshotOutput(opts.output);
-      await withClient(cmd, ({ client }) => showSnapshots(output, opts.watch, async () => alertsSnapshot(await client.alerts.list.query())));
-    });
+  snapshotCommand(
+    program.command("alerts").description("pending, firing and recently resolved alerts (firing first)"),
+    "table|json (json: the API's alert objects)",
+    async (client) => alertsSnapshot(await client.alerts.list.query()),
+  );
 
   const alert = program.command("alert").description("alert rules (Prometheus alerting rules) and the webhook alerts are sent to");
 

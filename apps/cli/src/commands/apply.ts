@@ -3,7 +3,18 @@ import type { Command } from "commander";
 import type { Connection } from "../config.js";
 import { print, withClient } from "../context.js";
 import { CliError, isNetworkError, ReportedError, toCliError, trpcCode } from "../errors.js";
-import { identify, isRuleManifest, loadManifests, PROMETHEUS_RULE_RESOURCE, ruleNames, unsupportedKind, where, type ManifestDoc } from "../manifests.js";
+import {
+  identify,
+  isNodeGroupManifest,
+  isRuleManifest,
+  loadManifests,
+  NODE_GROUP_RESOURCE,
+  PROMETHEUS_RULE_RESOURCE,
+  ruleNames,
+  unsupportedKind,
+  where,
+  type ManifestDoc,
+} from "../manifests.js";
 import { collect, parseSeconds } from "../parse.js";
 import { pollUntil } from "../wait.js";
 import { parseResourceArgs } from "./resources.js";
@@ -41,7 +52,7 @@ async function documents(files: string[]): Promise<{ file: string; doc: Manifest
 /** What a failed document's error line starts with: where it is, and its object when it has a name. */
 function docLabel({ file, doc }: { file: string; doc: ManifestDoc }): string {
   const { name } = identify(doc.value);
-  const kind = isRuleManifest(doc.value) ? "prometheusrule" : "pod";
+  const kind = isRuleManifest(doc.value) ? "prometheusrule" : isNodeGroupManifest(doc.value) ? "nodegroup" : "pod";
   return `${where(doc, file)}: ${name ? `${kind} "${name}": ` : ""}`;
 }
 
@@ -49,7 +60,7 @@ function docLabel({ file, doc }: { file: string; doc: ManifestDoc }): string {
 export function registerApplyCommands(program: Command): void {
   program
     .command("apply")
-    .description("create pods from Kubernetes Pod manifests, and alert rules from PrometheusRule manifests or Prometheus rule files")
+    .description("create pods from Kubernetes Pod manifests, alert rules from PrometheusRule manifests or Prometheus rule files, and node groups from NodeGroup manifests")
     .option("-f, --filename <file>", "manifest file, or - for stdin (repeatable)", collect)
     .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  cat pod.json | kube9 apply -f -\n  kube9 apply -f rules.yaml                 # kind: PrometheusRule, or a file with groups: at the top")
     .action(async (opts: { filename?: string[] }, cmd: Command) => {
@@ -63,6 +74,10 @@ export function registerApplyCommands(program: Command): void {
             for (const r of applied) print(`${PROMETHEUS_RULE_RESOURCE}/${r.name} ${r.action}`);
             return;
           }
+          if (isNodeGroupManifest(doc.value)) {
+            const res = await client.nodeGroups.applyManifest.mutate({ manifest: doc.value });
+            return print(`${NODE_GROUP_RESOURCE}/${res.group.name} ${res.action}`);
+          }
           const res = await client.pods.applyManifest.mutate({ manifest: doc.value });
           print(`pod/${res.pod.name} ${res.action}`);
         }, (t) => (unsupportedKind(t.doc, t.file) ? "" : docLabel(t)));
@@ -72,10 +87,10 @@ export function registerApplyCommands(program: Command): void {
 
   program
     .command("delete")
-    .argument("[type]", "pod (pods, po) or node (nodes, no); or <type>/<name>")
+    .argument("[type]", "pod (pods, po), node (nodes, no) or nodegroup (nodegroups, ng); or <type>/<name>")
     .argument("[names...]", "the objects to delete")
-    .description("delete pods (waiting until their containers stopped and they are gone) or nodes")
-    .option("-f, --filename <file>", "delete the pods (or alert rules) a manifest describes; - for stdin (repeatable)", collect)
+    .description("delete pods (waiting until their containers stopped and they are gone), nodes or node groups")
+    .option("-f, --filename <file>", "delete the pods (or alert rules, node groups) a manifest describes; - for stdin (repeatable)", collect)
     .option("--grace-period <seconds>", "seconds a pod's containers get to stop (0: at once); default: the pod's own")
     .option("--wait [bool]", "wait until the objects are gone (--wait=false returns at once)", "true")
     .option("--timeout <seconds>", "how long to wait until they are gone", "120")
@@ -114,9 +129,10 @@ interface DeleteOptions {
   ignoreNotFound?: boolean;
 }
 
-type DeleteTarget = { kind: "pod" | "node" | "rule"; name: string } | { error: string };
+type DeleteKind = "pod" | "node" | "nodegroup" | "rule";
+type DeleteTarget = { kind: DeleteKind; name: string } | { error: string };
 
-/** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods and alert rules of -f manifests (not both). */
+/** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods, alert rules and node groups of -f manifests (not both). */
 async function deletePlan(type: string | undefined, names: string[], files: string[] | undefined): Promise<DeleteTarget[]> {
   if (files?.length) {
     if (type !== undefined) throw new CliError("give either -f or a type and names, not both");
@@ -130,7 +146,7 @@ async function deletePlan(type: string | undefined, names: string[], files: stri
       }
       const { name } = identify(doc.value);
       if (!name) return [{ error: `${where(doc, file)}: metadata.name: Required value` }];
-      return [{ kind: "pod", name }];
+      return [{ kind: isNodeGroupManifest(doc.value) ? "nodegroup" : "pod", name }];
     });
   }
   if (type === undefined) throw new CliError("you must provide one or more resources by argument or filename (kube9 delete pod <name>, or -f <file>)");
@@ -147,10 +163,12 @@ async function deletePlan(type: string | undefined, names: string[], files: stri
 }
 
 /** Deletes one object; returns its id (a new pod may take the name while we wait) and what to print. */
-async function deleteOne(client: Kube9Client, kind: "pod" | "node" | "rule", name: string, grace: number | undefined): Promise<{ id: string; said: string }> {
+async function deleteOne(client: Kube9Client, kind: DeleteKind, name: string, grace: number | undefined): Promise<{ id: string; said: string }> {
   const said = `${kind} "${name}" deleted`;
   // A Kube-9 node is removed by draining it, so deleting one reschedules its pods first.
   if (kind === "node") return { id: (await client.nodes.remove.mutate({ name })).node.id, said };
+  // A group's nodes go with it, each drained as `node remove` drains it.
+  if (kind === "nodegroup") return { id: (await client.nodeGroups.delete.mutate({ name })).name, said: `${NODE_GROUP_RESOURCE} "${name}" deleted` };
   if (kind === "rule") {
     // A built-in rule cannot go away: deleting it puts it back to its defaults, and the line says so.
     const { action } = await client.alerts.deleteRule.mutate({ name });

@@ -7,9 +7,13 @@ import type { Handlers } from "../watch.js";
 
 // The resource types the kubectl-style verbs (get, describe, delete) know, by every name kubectl accepts.
 
-export type ResourceKind = "pod" | "node";
+export type ResourceKind = "pod" | "node" | "nodegroup";
 
-const NAMES: Record<string, ResourceKind> = { pods: "pod", pod: "pod", po: "pod", nodes: "node", node: "node", no: "node" };
+const NAMES: Record<string, ResourceKind> = {
+  pods: "pod", pod: "pod", po: "pod",
+  nodes: "node", node: "node", no: "node",
+  nodegroups: "nodegroup", nodegroup: "nodegroup", ng: "nodegroup",
+};
 
 /** One resource type as `get` shows it: where its objects come from and how they print. */
 export interface Resource<T> {
@@ -47,11 +51,11 @@ export const NODE_RESOURCE = resource<NodeDTO>("node", {
   watch: (client, h) => client.nodes.watch.subscribe(undefined, h),
 }, { headers: kubectlNodeHeaders, row: (n, wide) => kubectlNodeRow(n, wide), minWidths: [12, 8, 13, 4, 7, 4, 6, 7], toKube: toKubeNode });
 
-/** Reads a resource type name (pods, pod, po, nodes, node, no), case-insensitively. */
+/** Reads a resource type name (pods, pod, po, nodes, node, no, nodegroups, nodegroup, ng), case-insensitively. */
 export function parseResourceKind(raw: string): ResourceKind {
   const kind = NAMES[raw.trim().toLowerCase()];
   // kubectl's words for an unknown type, then what Kube-9 does know.
-  if (!kind) throw new CliError(`the server doesn't have a resource type "${raw}" (Kube-9 knows pods (po) and nodes (no))`);
+  if (!kind) throw new CliError(`the server doesn't have a resource type "${raw}" (Kube-9 knows pods (po), nodes (no) and nodegroups (ng))`);
   return kind;
 }
 

@@ -3,7 +3,7 @@ import { withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { noTopPods, renderTopNodes, renderTopPods, selectTopPods, TOP_SORT_KEYS, type TopPodsOptions } from "../output/top.js";
 import { parseChoice } from "../parse.js";
-import { parseSnapshotOutput, showSnapshots, type Snapshot } from "../snapshot.js";
+import { parseSnapshotOutput, showSnapshots, snapshotCommand, type Snapshot } from "../snapshot.js";
 import type { NodeUsageDTO, PodUsageDTO } from "../types.js";
 
 const OUTPUT = "table|json (json: the API's usage objects, as shown)";
@@ -50,16 +50,11 @@ export function podsSnapshot(pods: PodUsageDTO[], opts: TopPodsOptions): Snapsho
 export function registerTopCommand(program: Command): void {
   const top = program.command("top").description("measured CPU and memory use of nodes and pods, against capacity, requests and limits");
 
-  top
-    .command("nodes")
-    .aliases(["node", "no"])
-    .description("each node's CPU and memory use (% of capacity) and its pods' requests (% of capacity)")
-    .option("-o, --output <format>", OUTPUT)
-    .option("-w, --watch", WATCH)
-    .action(async (opts: { output?: string; watch?: boolean }, cmd: Command) => {
-      const output = parseSnapshotOutput(opts.output);
-      await withClient(cmd, ({ client }) => showSnapshots(output, opts.watch, async () => nodesSnapshot(await client.usage.nodes.query())));
-    });
+  snapshotCommand(
+    top.command("nodes").aliases(["node", "no"]).description("each node's CPU and memory use (% of capacity) and its pods' requests (% of capacity)"),
+    OUTPUT,
+    async (client) => nodesSnapshot(await client.usage.nodes.query()),
+  );
 
   top
     .command("pods")

@@ -35,6 +35,11 @@ export function formatAge(iso: string | null | undefined, now: number = Date.now
   return d < 8 && h % 24 ? `${d}d${h % 24}h` : `${d}d`;
 }
 
+/** formatAge for a time in epoch milliseconds, as the autoscaler keeps them; "-" for none. */
+export function formatAgeMs(at: number | null | undefined, now: number = Date.now()): string {
+  return at === null || at === undefined ? "-" : formatAge(new Date(at).toISOString(), now);
+}
+
 /** Labels as "k=v,k2=v2" (sorted, so output is stable); "<none>" when empty. */
 export function formatLabels(labels: Readonly<Record<string, string>> | null | undefined): string {
   const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
