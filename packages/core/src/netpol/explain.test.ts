@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ipEndpoint, podEndpoint, type NetpolNamespace } from "./evaluate.js";
-import { explain } from "./explain.js";
+import { explainConnection } from "./explain.js";
 import { parseNetworkPolicyManifest } from "./manifest.js";
 import type { NetworkPolicy } from "./types.js";
 
@@ -26,9 +26,9 @@ const POLICIES = [
   policy("y", "egress", { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.0.1.0/24"] } }] }] }),
 ];
 
-describe("explain", () => {
+describe("explainConnection", () => {
   it("blocked on both sides: every isolating policy, and why each of its rules does not allow", () => {
-    expect(explain(pod("y", "a", "10.0.2.1"), pod("x", "a", "10.0.1.1"), 80, "TCP", POLICIES, NAMESPACES)).toBe(
+    expect(explainConnection(pod("y", "a", "10.0.2.1"), pod("x", "a", "10.0.1.1"), 80, "TCP", POLICIES, NAMESPACES)).toBe(
       [
         "y/a -> x/a 80/TCP: blocked (by egress and ingress)",
         "egress from y/a: blocked: isolated for Egress by y/egress, and no rule allows 80/TCP to x/a",
@@ -46,7 +46,7 @@ describe("explain", () => {
   });
 
   it("allowed: the rule that allows, and the policies that isolate", () => {
-    expect(explain(pod("x", "b", "10.0.1.2"), pod("x", "a", "10.0.1.1"), 81, "TCP", POLICIES, NAMESPACES)).toBe(
+    expect(explainConnection(pod("x", "b", "10.0.1.2"), pod("x", "a", "10.0.1.1"), 81, "TCP", POLICIES, NAMESPACES)).toBe(
       [
         "x/b -> x/a 81/TCP: allowed",
         "egress from x/b: allowed (not isolated: no NetworkPolicy in namespace x selects it for Egress)",
@@ -56,7 +56,7 @@ describe("explain", () => {
   });
 
   it("an address that is no pod's has no policy of its own", () => {
-    expect(explain(ipEndpoint("192.0.2.1"), pod("x", "b", "10.0.1.2"), 80, "TCP", POLICIES, NAMESPACES)).toBe(
+    expect(explainConnection(ipEndpoint("192.0.2.1"), pod("x", "b", "10.0.1.2"), 80, "TCP", POLICIES, NAMESPACES)).toBe(
       [
         "192.0.2.1 -> x/b 80/TCP: blocked (by ingress)",
         "egress from 192.0.2.1: allowed (not a pod: no NetworkPolicy applies to it)",
@@ -68,7 +68,7 @@ describe("explain", () => {
 
   it("names a named port that the destination does not serve", () => {
     const named = [policy("x", "named", { podSelector: {}, ingress: [{ ports: [{ port: "serve-81-tcp" }] }] })];
-    expect(explain(pod("y", "a", "10.0.2.1"), pod("x", "a", "10.0.1.1"), 80, "TCP", named, NAMESPACES).split("\n").slice(2)).toEqual([
+    expect(explainConnection(pod("y", "a", "10.0.2.1"), pod("x", "a", "10.0.1.1"), 80, "TCP", named, NAMESPACES).split("\n").slice(2)).toEqual([
       "ingress to x/a: blocked: isolated for Ingress by x/named, and no rule allows 80/TCP from y/a",
       "  x/named ingress[0]:",
       "    ports: serve-81-tcp/TCP do not include 80/TCP on x/a",

@@ -46,7 +46,7 @@ function describeSide(
 }
 
 /** The explanation `kube9 net explain` prints for one connection: a verdict line, then one block per side. */
-export function explain(
+export function explainConnection(
   from: Endpoint,
   to: Endpoint,
   port: number,
