@@ -166,18 +166,23 @@ function portsMismatch(ports: readonly NetworkPolicyPort[], port: number, protoc
   return `ports: ${ports.map(formatPolicyPort).join(", ")} do not include ${port}/${protocol} on ${endpointName(destination)}`;
 }
 
-/** Every rule of every policy isolating `subject` for `direction`, each with why it does not allow (if it does not). */
-function directionDetail(
-  subject: NetpolPod,
-  direction: PolicyType,
-  other: Endpoint,
-  destination: Endpoint,
+/** One connection and the cluster state it is judged against: what allows, connectionDetail and explainConnection take. */
+export type ConnectionQuery = [
+  from: Endpoint,
+  to: Endpoint,
   port: number,
   protocol: NetpolProtocol,
   policies: readonly NetworkPolicy[],
   namespaces: readonly NetpolNamespace[],
-): DirectionDetail {
-  const selecting = policiesSelecting(subject, direction, policies);
+];
+
+/** Every rule of every policy isolating one side (the source for Egress), with why it does not allow (if it does not). */
+function directionDetail(direction: PolicyType, query: ConnectionQuery): DirectionDetail | undefined {
+  const [from, to, port, protocol, policies, namespaces] = query;
+  const subject = direction === "Ingress" ? to : from;
+  const other = direction === "Ingress" ? from : to;
+  if (subject.kind !== "pod") return undefined;
+  const selecting = policiesSelecting(subject.pod, direction, policies);
   const rules: RuleResult[] = [];
   const peersKey = direction === "Ingress" ? "from" : "to";
   for (const p of selecting) {
@@ -190,7 +195,7 @@ function directionDetail(
         return why === undefined ? undefined : `${peersKey}[${i}]: ${why}`;
       });
       const reasons = peerReasons.length > 0 && peerReasons.every((w) => w !== undefined) ? (peerReasons as string[]) : [];
-      const portReason = portsMismatch(ports, port, protocol, destination);
+      const portReason = portsMismatch(ports, port, protocol, to);
       if (portReason !== undefined) reasons.push(portReason);
       rules.push({ policy: policyRef(p), rule, reasons });
     });
@@ -208,30 +213,15 @@ function verdictOf(detail: DirectionDetail): DirectionVerdict {
 }
 
 /** Both sides of one connection in full; a side that is not a pod has no detail (no policy applies to it). */
-export function connectionDetail(
-  from: Endpoint,
-  to: Endpoint,
-  port: number,
-  protocol: NetpolProtocol,
-  policies: readonly NetworkPolicy[],
-  namespaces: readonly NetpolNamespace[],
-): { egress?: DirectionDetail; ingress?: DirectionDetail } {
-  return {
-    ...(from.kind === "pod" ? { egress: directionDetail(from.pod, "Egress", to, to, port, protocol, policies, namespaces) } : {}),
-    ...(to.kind === "pod" ? { ingress: directionDetail(to.pod, "Ingress", from, to, port, protocol, policies, namespaces) } : {}),
-  };
+export function connectionDetail(...query: ConnectionQuery): { egress?: DirectionDetail; ingress?: DirectionDetail } {
+  const egress = directionDetail("Egress", query);
+  const ingress = directionDetail("Ingress", query);
+  return { ...(egress ? { egress } : {}), ...(ingress ? { ingress } : {}) };
 }
 
 /** Whether `from` may open a connection to `to` on port/protocol: the source's egress AND the destination's ingress. */
-export function allows(
-  from: Endpoint,
-  to: Endpoint,
-  port: number,
-  protocol: NetpolProtocol,
-  policies: readonly NetworkPolicy[],
-  namespaces: readonly NetpolNamespace[],
-): ConnectionVerdict {
-  const detail = connectionDetail(from, to, port, protocol, policies, namespaces);
+export function allows(...query: ConnectionQuery): ConnectionVerdict {
+  const detail = connectionDetail(...query);
   const egress = detail.egress ? verdictOf(detail.egress) : open();
   const ingress = detail.ingress ? verdictOf(detail.ingress) : open();
   return { allowed: egress.allowed && ingress.allowed, egress, ingress };

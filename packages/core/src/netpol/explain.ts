@@ -2,14 +2,8 @@
 // the connection through, or, rule by rule, why none does. It reads the same evaluation `allows` uses, so the
 // explanation cannot disagree with the verdict.
 
-import {
-  connectionDetail,
-  endpointName,
-  type DirectionDetail,
-  type Endpoint,
-  type NetpolNamespace,
-} from "./evaluate.js";
-import { policyRef, type NetpolProtocol, type NetworkPolicy, type PolicyType } from "./types.js";
+import { connectionDetail, endpointName, type ConnectionQuery, type DirectionDetail, type Endpoint } from "./evaluate.js";
+import { policyRef, type PolicyType } from "./types.js";
 
 function describeSide(
   direction: PolicyType,
@@ -46,16 +40,10 @@ function describeSide(
 }
 
 /** The explanation `kube9 net explain` prints for one connection: a verdict line, then one block per side. */
-export function explainConnection(
-  from: Endpoint,
-  to: Endpoint,
-  port: number,
-  protocol: NetpolProtocol,
-  policies: readonly NetworkPolicy[],
-  namespaces: readonly NetpolNamespace[],
-): string {
+export function explainConnection(...query: ConnectionQuery): string {
+  const [from, to, port, protocol] = query;
   const target = `${port}/${protocol}`;
-  const detail = connectionDetail(from, to, port, protocol, policies, namespaces);
+  const detail = connectionDetail(...query);
   const egress = describeSide("Egress", from, detail.egress, to, target);
   const ingress = describeSide("Ingress", to, detail.ingress, from, target);
   const blockedBy = [!egress.allowed ? "egress" : undefined, !ingress.allowed ? "ingress" : undefined].filter(Boolean);
