@@ -45,6 +45,11 @@ export interface Scenario {
   steps(model: ScenarioModel): ScenarioStep[];
 }
 
+/** A scenario of one step, built for a model. */
+export function oneStep(name: string, build: (model: ScenarioModel) => ScenarioStep, source: Scenario["source"] = "upstream"): Scenario {
+  return { name, source, steps: (m) => [build(m)] };
+}
+
 /**
  * The x/y/z x a/b/c model. `ips` ("x/a" -> address) gives real pods' IPs; the defaults are 10.9.<ns>.<pod>, all
  * within one /4 as upstream's except-clause scenarios assume of real pod IPs.

@@ -8,6 +8,7 @@ import {
   ingressPolicy as ingress,
   labelSelector as sel,
   netpol,
+  oneStep,
   podIp,
   probe,
   type Scenario,
@@ -17,62 +18,38 @@ import { NAMESPACE_NAME_LABEL } from "./types.js";
 const pod = (name: string) => sel("pod", name);
 
 export const EGRESS_SCENARIOS: Scenario[] = [
-  {
-    // serve-80-tcp is looked up on each destination: every pod serves it on 80, so 80 goes anywhere, 81 nowhere
-    name: "should allow egress access on one named port",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x sends only to named port serve-80-tcp",
-        policies: [egress("x", "allow-egress", {}, [{ ports: [{ port: "serve-80-tcp" }] }])],
-        probes: [probe(m, 80), probe(m, 81, (r) => r.expectPeer({ namespace: "x" }, {}, false))],
-      },
+  // serve-80-tcp is looked up on each destination: every pod serves it on 80, so 80 goes anywhere, 81 nowhere
+  oneStep("should allow egress access on one named port", (m) => ({
+    what: "x sends only to named port serve-80-tcp",
+    policies: [egress("x", "allow-egress", {}, [{ ports: [{ port: "serve-80-tcp" }] }])],
+    probes: [probe(m, 80), probe(m, 81, (r) => r.expectPeer({ namespace: "x" }, {}, false))],
+  })),
+  oneStep("should deny egress from pods based on PodSelector", (m) => ({
+    what: "x/a sends nothing",
+    policies: [egress("x", "deny-egress-pod-a", pod("a"), [])],
+    probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false))],
+  })),
+  oneStep("should deny egress from all pods in a namespace", (m) => ({
+    what: "x sends nothing",
+    policies: [egress("x", "deny-egress-ns-x", {}, [])],
+    probes: [probe(m, 80, (r) => r.expectPeer({ namespace: "x" }, {}, false))],
+  })),
+  // one policy, both types: x/a takes only x/b, and sends only to port 80
+  oneStep("should work with Ingress, Egress specified together", (m) => ({
+    what: "x/a accepts ingress from x/b, sends on port 80 only",
+    policies: [
+      netpol("x", "allow-client-a-via-pod-selector", {
+        podSelector: pod("a"),
+        policyTypes: ["Egress", "Ingress"],
+        ingress: [{ from: [{ podSelector: pod("b") }] }],
+        egress: [{ ports: [{ port: 80 }] }],
+      }),
     ],
-  },
-  {
-    name: "should deny egress from pods based on PodSelector",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x/a sends nothing",
-        policies: [egress("x", "deny-egress-pod-a", pod("a"), [])],
-        probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false))],
-      },
+    probes: [
+      probe(m, 80, (r) => r.expectAllIngress("x/a", false).expect("x/b", "x/a", true)),
+      probe(m, 81, (r) => r.expectAllIngress("x/a", false).expectAllEgress("x/a", false).expect("x/b", "x/a", true)),
     ],
-  },
-  {
-    name: "should deny egress from all pods in a namespace",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x sends nothing",
-        policies: [egress("x", "deny-egress-ns-x", {}, [])],
-        probes: [probe(m, 80, (r) => r.expectPeer({ namespace: "x" }, {}, false))],
-      },
-    ],
-  },
-  {
-    // one policy, both types: x/a takes only x/b, and sends only to port 80
-    name: "should work with Ingress, Egress specified together",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x/a accepts ingress from x/b, sends on port 80 only",
-        policies: [
-          netpol("x", "allow-client-a-via-pod-selector", {
-            podSelector: pod("a"),
-            policyTypes: ["Egress", "Ingress"],
-            ingress: [{ from: [{ podSelector: pod("b") }] }],
-            egress: [{ ports: [{ port: 80 }] }],
-          }),
-        ],
-        probes: [
-          probe(m, 80, (r) => r.expectAllIngress("x/a", false).expect("x/b", "x/a", true)),
-          probe(m, 81, (r) => r.expectAllIngress("x/a", false).expectAllEgress("x/a", false).expect("x/b", "x/a", true)),
-        ],
-      },
-    ],
-  },
+  })),
   {
     // y/a and y/b both accept x/a, but x/a may only send to y/a: the client's egress wins for y/b
     name: "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
@@ -100,29 +77,17 @@ export const EGRESS_SCENARIOS: Scenario[] = [
       ];
     },
   },
-  {
-    name: "should enforce egress policy allowing traffic to a server in a different namespace based on PodSelector and NamespaceSelector",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x/a sends only to y/a",
-        policies: [egress("x", "allow-to-ns-y-pod-a", pod("a"), [{ to: [{ namespaceSelector: sel("ns", "y"), podSelector: pod("a") }] }])],
-        probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false).expect("x/a", "y/a", true))],
-      },
-    ],
-  },
-  {
-    // ipBlock of y/b's IP /32: x/a reaches y/b only (ipBlock matches pod IPs)
-    name: "should allow egress access to server in CIDR block",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x/a sends only to y/b's IP",
-        policies: [egress("x", "allow-client-a-via-cidr-egress-rule", pod("a"), [{ to: [{ ipBlock: { cidr: `${podIp(m, "y/b")}/32` } }] }])],
-        probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false).expect("x/a", "y/b", true))],
-      },
-    ],
-  },
+  oneStep("should enforce egress policy allowing traffic to a server in a different namespace based on PodSelector and NamespaceSelector", (m) => ({
+    what: "x/a sends only to y/a",
+    policies: [egress("x", "allow-to-ns-y-pod-a", pod("a"), [{ to: [{ namespaceSelector: sel("ns", "y"), podSelector: pod("a") }] }])],
+    probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false).expect("x/a", "y/a", true))],
+  })),
+  // ipBlock of y/b's IP /32: x/a reaches y/b only (ipBlock matches pod IPs)
+  oneStep("should allow egress access to server in CIDR block", (m) => ({
+    what: "x/a sends only to y/b's IP",
+    policies: [egress("x", "allow-client-a-via-cidr-egress-rule", pod("a"), [{ to: [{ ipBlock: { cidr: `${podIp(m, "y/b")}/32` } }] }])],
+    probes: [probe(m, 80, (r) => r.expectAllEgress("x/a", false).expect("x/a", "y/b", true))],
+  })),
   {
     // a /4 around x/b's IP (which holds every pod IP of the model) except x/b itself
     name: "should enforce except clause while egress access to server in CIDR block",
@@ -159,32 +124,20 @@ export const EGRESS_SCENARIOS: Scenario[] = [
       ];
     },
   },
-  {
-    // NotIn [y] on the name label Kubernetes sets: x/a reaches x and z, not y
-    name: "should enforce policy based on NamespaceSelector with MatchExpressions using default ns label",
-    source: "upstream",
-    steps: (m) => [
-      {
-        what: "x/a sends only to namespaces other than y",
-        policies: [
-          egress("x", "allow-ns-y-match-selector-for-immutable-ns-label", pod("a"), [
-            { to: [{ namespaceSelector: expression(NAMESPACE_NAME_LABEL, "NotIn", "y") }] },
-          ]),
-        ],
-        probes: [probe(m, 80, (r) => r.expectPeer({ namespace: "x", pod: "a" }, { namespace: "y" }, false))],
-      },
+  // NotIn [y] on the name label Kubernetes sets: x/a reaches x and z, not y
+  oneStep("should enforce policy based on NamespaceSelector with MatchExpressions using default ns label", (m) => ({
+    what: "x/a sends only to namespaces other than y",
+    policies: [
+      egress("x", "allow-ns-y-match-selector-for-immutable-ns-label", pod("a"), [
+        { to: [{ namespaceSelector: expression(NAMESPACE_NAME_LABEL, "NotIn", "y") }] },
+      ]),
     ],
-  },
-  {
-    // 79..80 ends below 81: x/a sends on 80 anywhere, on 81 nowhere
-    name: "should allow egress traffic on a port range only (endPort)",
-    source: "kube-9",
-    steps: (m) => [
-      {
-        what: "x/a sends on ports 79 to 80 only",
-        policies: [egress("x", "allow-79-80", pod("a"), [{ ports: [{ port: 79, endPort: 80 }] }])],
-        probes: [probe(m, 80), probe(m, 81, (r) => r.expectAllEgress("x/a", false))],
-      },
-    ],
-  },
+    probes: [probe(m, 80, (r) => r.expectPeer({ namespace: "x", pod: "a" }, { namespace: "y" }, false))],
+  })),
+  // 79..80 ends below 81: x/a sends on 80 anywhere, on 81 nowhere
+  oneStep("should allow egress traffic on a port range only (endPort)", (m) => ({
+    what: "x/a sends on ports 79 to 80 only",
+    policies: [egress("x", "allow-79-80", pod("a"), [{ ports: [{ port: 79, endPort: 80 }] }])],
+    probes: [probe(m, 80), probe(m, 81, (r) => r.expectAllEgress("x/a", false))],
+  }), "kube-9"),
 ];

@@ -49,7 +49,10 @@ describe("scenarios: Kubernetes' expected matrices against the policy semantics"
     const names = ["x/a", "x/b", "x/c", "y/a", "y/b", "y/c", "z/a", "z/b", "z/c"];
     for (const s of NETPOL_SCENARIOS) {
       for (const step of s.steps(scenarioModel())) {
-        for (const p of step.probes) expect({ froms: p.expected.froms, tos: p.expected.tos, rows: p.expected.cells.map((r) => r.length) }).toEqual({ froms: names, tos: names, rows: names.map(() => 9) });
+        for (const p of step.probes) {
+          const shape = { froms: p.expected.froms, tos: p.expected.tos, rows: p.expected.cells.map((r) => r.length) };
+          expect(shape).toEqual({ froms: names, tos: names, rows: names.map(() => 9) });
+        }
       }
     }
   });
