@@ -9,3 +9,4 @@ export * from "./replay/index.js";
 export * from "./usage/index.js";
 export * from "./alerts/index.js";
 export * from "./autoscale/index.js";
+export * from "./netpol/index.js";
