@@ -2,7 +2,7 @@
  * Autoscaling figures through the real API over HTTP (embedded database, `kube9 up` as its own process):
  *  - an unschedulable pod -> Running on a node the autoscaler added (median of 5), process and docker
  *    groups, with the default 2 s scale-up delay;
- *  - a hollow group from 0 to 500 nodes for a burst of 8,000 one-core pods (16-core template);
+ *  - a hollow group from 0 to 500 nodes for a burst of 4,000 one-core pods (8-core template), on PostgreSQL;
  *  - scale-down after the load stops: a process group of 3 nodes back to 0 (unneeded time 10 s, one
  *    node at a time), and the hollow group of 500 back to 0 (unneeded time 10 s, 100 at a time).
  *
@@ -11,8 +11,8 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Kube9Client } from "@kube9/client";
-import { withControlPlane } from "./api-bench.js";
-import { median, pool, until } from "./lib.js";
+import { freshDatabase, withControlPlane } from "./api-bench.js";
+import { benchPostgres, median, pool, until } from "./lib.js";
 
 const sizeOf = async (c: Kube9Client, name: string) => (await c.nodeGroups.get.query({ name })).size;
 
@@ -48,26 +48,26 @@ async function processScaleDown(c: Kube9Client): Promise<number> {
   return secs;
 }
 
-/** A hollow group from 0 to 500 nodes for 8,000 one-core pods, then back to 0 once they are deleted. */
+/** A hollow group from 0 to 500 nodes for 4,000 one-core pods, then back to 0 once they are deleted. */
 async function hollowBurst(c: Kube9Client): Promise<{ upSeconds: number; nodes: number; downSeconds: number }> {
   await c.nodeGroups.create.mutate({
     name: "burst",
     min: 0,
     max: 600,
-    cpu: 16,
-    memoryMiB: 65536,
+    cpu: 8,
+    memoryMiB: 32768,
     runtime: "hollow",
     labels: { bench: "burst" },
     settings: { unneededTime: "10s", maxScaleDownParallel: 100, scaleDownDelayAfterAdd: "1s" },
   });
   const t0 = performance.now();
-  await pool(8000, 32, (i) => c.pods.launch.mutate({ name: `b${i}`, cpu: 1, memoryMiB: 64, nodeSelector: { bench: "burst" } }));
-  await until(async () => (await c.pods.list.query({ status: ["Running"] })).length >= 8000 || undefined, 300_000, 250);
+  await pool(4000, 32, (i) => c.pods.launch.mutate({ name: `b${i}`, cpu: 1, memoryMiB: 64, nodeSelector: { bench: "burst" } }));
+  await until(async () => (await c.pods.list.query({ status: ["Running"] })).length >= 4000 || undefined, 300_000, 1000);
   const upSeconds = (performance.now() - t0) / 1000;
   const nodes = await sizeOf(c, "burst");
-  await pool(8000, 32, (i) => c.pods.delete.mutate({ name: `b${i}` }));
+  await pool(4000, 32, (i) => c.pods.delete.mutate({ name: `b${i}` }));
   const t1 = performance.now();
-  await until(async () => (await sizeOf(c, "burst")) === 0, 300_000, 250);
+  await until(async () => (await sizeOf(c, "burst")) === 0, 300_000, 500);
   return { upSeconds, nodes, downSeconds: (performance.now() - t1) / 1000 };
 }
 
@@ -80,9 +80,16 @@ export async function runAutoscaleBench(log: (s: string) => void = console.log, 
     }
     const down = await processScaleDown(c);
     log(`scale-down after the load stops: 3 process nodes -> 0 in ${down.toFixed(1)} s (unneeded time 10 s, one node at a time)`);
-    const b = await hollowBurst(c);
-    log(`hollow burst: 8,000 one-core pods -> ${b.nodes} nodes of 16 cores, all pods Running in ${b.upSeconds.toFixed(1)} s (launches included); back to 0 nodes ${b.downSeconds.toFixed(1)} s after the pods were deleted (unneeded time 10 s, 100 at a time)`);
   });
+  const server = await benchPostgres();
+  const db = await freshDatabase(server.url);
+  try {
+    const b = await withControlPlane(db.url, hollowBurst);
+    log(`hollow burst (PostgreSQL): 4,000 one-core pods -> ${b.nodes} nodes of 8 cores, all pods Running ${b.upSeconds.toFixed(1)} s after the first launch (launches included); back to 0 nodes ${b.downSeconds.toFixed(1)} s after the pods were deleted (unneeded time 10 s, 100 at a time)`);
+  } finally {
+    await db.drop();
+    server.stop();
+  }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -94,6 +94,27 @@ describe("autoscaler (PGlite)", () => {
     expect(h.cp.cache.nodes()).toHaveLength(0);
   });
 
+  it("keeps an empty node while pods that could run on it are still Pending (a burst the scheduler has not reached yet)", async () => {
+    await h.admin.nodeGroups.create({ name: "k", min: 0, max: 2, cpu: 1, labels: { pool: "k" }, settings: { unneededTime: "2s", scaleDownDelayAfterAdd: "0s" } });
+    await h.admin.nodeGroups.scale({ name: "k", size: 1 });
+    // Launched while the node still starts: Pending. Then the node registers; no scheduler pass runs in this test.
+    await h.admin.pods.launch({ name: "waiting", cpu: 0.5, nodeSelector: { pool: "k" } });
+    const node = (await h.admin.nodeGroups.get({ name: "k" })).nodes[0]!.name;
+    await (await h.agent(node)).agent.register({});
+    await h.cp.autoscaler.tick();
+    h.clock.now += 2500;
+    await h.cp.autoscaler.tick();
+    // Empty for 2.5 s > 2 s, but "waiting" could run there: it stays, and says why.
+    expect(await sizeOf("k")).toBe(1);
+    const blocked = (await h.admin.events.list({ objectName: node })).filter((e) => e.reason === "ScaleDownBlocked");
+    expect(blocked.map((e) => e.message)).toEqual(["pods are Pending that could run on group k's nodes; no scale-down until they are placed"]);
+    // Once the pod is gone the node goes (unneeded for 2.5 s already).
+    await h.admin.pods.delete({ name: "waiting" });
+    h.clock.now += 100;
+    await h.cp.autoscaler.tick();
+    expect(await sizeOf("k")).toBe(0);
+  });
+
   it("bad input names the field and changes nothing; the group label is reserved", async () => {
     expect(await failure(h.admin.nodeGroups.create({ name: "b", min: 3, max: 2, cpu: 1 }))).toMatch(/^BAD_REQUEST: .*minSize/);
     expect(await failure(h.admin.nodeGroups.create({ name: "b", min: 0, max: 2, cpu: 1, settings: { unneededTime: "soon" } }))).toMatch(/^BAD_REQUEST: .*unneededTime/);

@@ -3,6 +3,8 @@
 import {
   ClusterIndex,
   EMPTY_GROUP_STATUS,
+  groupNodeLabels,
+  matchesSelector,
   planLoadScaleUp,
   planScaleDown,
   planScaleUp,
@@ -271,6 +273,18 @@ export class AutoscalerController extends LoopController {
     this.unneededSince = trackUnneeded(candidates, (group) => byName.get(group)!.settings, now, this.unneededSince);
     for (const c of candidates) c.unneededSince = this.unneededSince.get(c.id) ?? null;
     const candidateIds = new Set(candidates.map((c) => c.id));
+    // A group that pending pods could use keeps its nodes: they are empty only because the scheduler
+    // has not reached them yet (a burst of thousands), not because nobody needs them.
+    const wanted = new Set<string>();
+    for (const p of this.deps.cache.pendingPods()) {
+      for (const g of groups) {
+        const cap = g.template.capacity;
+        if (p.request.cpuMilli <= cap.cpuMilli && p.request.memoryMiB <= cap.memoryMiB && matchesSelector(groupNodeLabels(g), p.nodeSelector)) wanted.add(g.name);
+      }
+      if (wanted.size === groups.length) break;
+    }
+    const podCount = (nodeId: string) => this.deps.cache.podsOn(nodeId).filter((p) => p.status === "Scheduled" || p.status === "Running").length;
+    const plannedPods = new Map(candidates.map((c) => [c.id, podCount(c.id)]));
     const verdicts = planScaleDown({
       groups: groups.map((g) => ({ spec: g, size: this.deps.groups.nodesOf(g.name).length, lastScaleUpAt: statuses.get(g.name)!.lastScaleUpAt })),
       candidates,
@@ -282,10 +296,15 @@ export class AutoscalerController extends LoopController {
           .map((p) => ({ id: p.id, name: p.name, request: p.request, nodeSelector: p.nodeSelector, labels: p.labels })),
       now,
     });
-    for (const v of verdicts) {
+    for (let v of verdicts) {
       const c = candidates.find((x) => x.id === v.node)!;
       const g = byName.get(c.group)!;
       const st = statuses.get(g.name)!;
+      if (v.removable && wanted.has(g.name)) {
+        v = { node: v.node, removable: false, reason: `pods are Pending that could run on group ${g.name}'s nodes; no scale-down until they are placed` };
+      } else if (v.removable && podCount(c.id) !== plannedPods.get(c.id)) {
+        continue; // the scheduler placed pods there during this pass: judge it again next pass
+      }
       if (v.removable) {
         await this.deps.events.cluster("ScaleDown", `group ${g.name}: removing node ${c.name}: ${v.reason}`);
         await this.deps.nodes.remove(c.name, `scaled down by the autoscaler (${v.reason})`);
