@@ -219,6 +219,10 @@ export class AutoscalerController extends LoopController {
       pending.push({ id: p.id, name: p.name, request: p.request, nodeSelector: p.nodeSelector, unschedulableSince: since });
     }
     if (pending.length === 0) return;
+    // The delay decides when to act, not which pods count: once the oldest has waited long enough, every
+    // pod the scheduler could not place goes into the same estimate, so a burst gets its nodes in one step.
+    const oldest = Math.min(...pending.map((p) => p.unschedulableSince));
+    for (const p of pending) p.unschedulableSince = oldest;
     const plan = planScaleUp({
       pending,
       groups: groups.map((g) => {
