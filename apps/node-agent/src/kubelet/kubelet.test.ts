@@ -9,6 +9,9 @@ import { Kubelet } from "./kubelet.js";
 import { until } from "../../test/fake-api.js";
 import { execProbe, podOf, processesOfPod, startRig, type KubeletRig } from "../../test/kubelet-helpers.js";
 
+/** The reason a container waits, if it does (a state is exactly one of waiting, running, terminated). */
+const waitingReason = (c: { state: object }): string | undefined => ("waiting" in c.state ? (c.state as { waiting: { reason: string } }).waiting.reason : undefined);
+
 const rigs: KubeletRig[] = [];
 const podNames: string[] = [];
 afterEach(async () => {
@@ -96,10 +99,10 @@ describe("kubelet", () => {
     const pod = run(r, "badimage", [{ name: "web", image: "nginx:1.25" }, { name: "side", command: ["sleep", "30"] }]);
     const s = await r.waitFor(pod.id, (s) => "waiting" in main(s).state && s.containerStatuses[1]!.ready, "ErrImagePull and a ready sibling");
     expect(main(s).state).toMatchObject({ waiting: { reason: expect.stringMatching(/^(ErrImagePull|ImagePullBackOff)$/) } });
-    const first = r.api.statusesOf(r.nodeId, pod.id).map(main).find((c) => "waiting" in c.state && c.state.waiting.reason === "ErrImagePull");
+    const first = r.api.statusesOf(r.nodeId, pod.id).map(main).find((c) => waitingReason(c) === "ErrImagePull");
     expect(first?.state).toMatchObject({ waiting: { message: expect.stringContaining("busybox, kube9/workload") } });
     expect(s.phase).toBe("Pending");
-    await r.waitFor(pod.id, (s) => "waiting" in main(s).state && main(s).state.waiting.reason === "ImagePullBackOff", "ImagePullBackOff");
+    await r.waitFor(pod.id, (s) => waitingReason(main(s)) === "ImagePullBackOff", "ImagePullBackOff");
   });
 
   it("a failing liveness probe restarts the container", async () => {
