@@ -1,4 +1,4 @@
-import { effectiveAlertRules, evaluateAlertRules, type ActiveAlert, type AlertTransition, type MetricSample } from "@kube9/core";
+import { effectiveAlertRules, evaluateAlertRules, humanizeDuration, type ActiveAlert, type AlertTransition, type MetricSample } from "@kube9/core";
 import type { WebhookNotifier } from "../alerts/webhook-notifier.js";
 import { buildMetricSamples, RestartTracker } from "../usage/metric-samples.js";
 import type { UsageStore } from "../usage/usage-store.js";
@@ -76,7 +76,11 @@ export class AlertingController extends LoopController {
     const { cache, events } = this.deps;
     const a = t.alert;
     const summary = a.annotations.summary ?? a.annotations.description ?? `${a.rule} ${a.labels.alertname ?? ""}`;
-    const message = `${a.rule} ${t.to === "firing" ? "firing" : "resolved"}: ${summary}`;
+    // A resolved alert's annotations still hold the last value that breached; say it is over and for how long it fired.
+    const message =
+      t.to === "firing"
+        ? `${a.rule} firing: ${summary}`
+        : `${a.rule} resolved after ${humanizeDuration((t.at - (a.firedAt ?? a.activeAt)) / 1000)} firing (last: ${summary})`;
     const type = t.to === "firing" ? "Warning" : "Normal";
     const reason = t.to === "firing" ? "AlertFiring" : "AlertResolved";
     const pod = a.labels.pod ? cache.pods().find((p) => p.name === a.labels.pod) : undefined;
