@@ -5,6 +5,8 @@ import { LoopController, type ControllerContext } from "./controller.js";
 
 /** Pending pods are retried this often even when nothing tells the scheduler that room appeared. */
 const PENDING_RETRY_MS = 1000;
+/** Pods of one pass whose binds are in flight at once (picks stay in queue order). */
+const PASS_CONCURRENCY = 8;
 /** A pick that loses its node to another scheduler is retried on a refreshed node this many times. */
 const BIND_ATTEMPTS = 5;
 
@@ -66,12 +68,30 @@ export class SchedulerController extends LoopController {
   }
 
   protected async pass(): Promise<void> {
-    for (const pod of this.deps.cache.pendingPods()) {
-      if (this.halted) return;
-      // The queue is a snapshot: a pod placed or deleted meanwhile is skipped.
-      if (this.deps.cache.pod(pod.id)?.status !== "Pending") continue;
-      await this.place(pod, true);
-    }
+    const queue = this.deps.cache.pendingPods();
+    // Within a pass room only shrinks, so a pod just like one that fit nowhere fits nowhere either
+    // (kube-scheduler's equivalence of identical pods): a burst of thousands costs one search, not thousands.
+    const failed = new Map<string, string>();
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length && !this.halted) {
+        const pod = queue[next++]!;
+        // The queue is a snapshot: a pod placed or deleted meanwhile is skipped.
+        const current = this.deps.cache.pod(pod.id);
+        if (current?.status !== "Pending") continue;
+        const key = equivalenceKey(pod, this.deps.cache.settings.algorithm);
+        const known = failed.get(key);
+        if (known !== undefined) {
+          await this.recordUnplaced(current, known);
+          continue;
+        }
+        // Each pick (schedule + assume) is synchronous, so workers pick in queue order, oldest first;
+        // only the database writes overlap.
+        const out = await this.place(current, true);
+        if (!out.scheduled && out.pod.status === "Pending") failed.set(key, out.message);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PASS_CONCURRENCY, queue.length) }, worker));
   }
 
   /**
@@ -117,7 +137,7 @@ export class SchedulerController extends LoopController {
   }
 
   private async attempt(pod: PodRecord, record: boolean): Promise<Placement> {
-    const { db, cache, now, events } = this.deps;
+    const { db, cache, now } = this.deps;
     const policy = pod.algorithm ?? cache.settings.algorithm;
     const sp = { request: pod.request, nodeSelector: pod.nodeSelector };
     let message = "";
@@ -157,12 +177,17 @@ export class SchedulerController extends LoopController {
       await cache.reloadNode(result.node.id);
     }
     const unplaced: PodRecord = { ...pod, reason: "FailedScheduling", message };
-    if (record && (pod.reason !== "FailedScheduling" || pod.message !== message)) {
-      await db.pods.setReason(pod.id, "FailedScheduling", message, now());
-      cache.putPod(unplaced);
-      await events.pod("Warning", "FailedScheduling", pod, message);
-    }
+    if (record) await this.recordUnplaced(pod, message);
     return { scheduled: false, message, pod: unplaced };
+  }
+
+  /** Records why a pod fits nowhere, once per distinct message. */
+  private async recordUnplaced(pod: PodRecord, message: string): Promise<void> {
+    if (pod.reason === "FailedScheduling" && pod.message === message) return;
+    const { db, cache, now, events } = this.deps;
+    await db.pods.setReason(pod.id, "FailedScheduling", message, now());
+    cache.putPod({ ...pod, reason: "FailedScheduling", message });
+    await events.pod("Warning", "FailedScheduling", pod, message);
   }
 
   /** What follows every binding: the node's allocation and desired pods (in the cache), the event. */
@@ -172,4 +197,13 @@ export class SchedulerController extends LoopController {
     if (pod.spec) this.deps.notifyNode?.(pod.nodeId!);
     await this.deps.events.pod("Normal", "Scheduled", pod, pod.message ?? "");
   }
+}
+
+/** Pods with the same needs, selector and policy get the same answer from the same cluster. */
+function equivalenceKey(pod: PodRecord, defaultPolicy: PolicyName): string {
+  const selector = Object.keys(pod.nodeSelector)
+    .sort()
+    .map((k) => `${k}=${pod.nodeSelector[k]}`)
+    .join(",");
+  return `${pod.algorithm ?? defaultPolicy}|${pod.request.cpuMilli}|${pod.request.memoryMiB}|${selector}`;
 }
