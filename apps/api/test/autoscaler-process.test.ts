@@ -52,6 +52,7 @@ describe("autoscaling with process nodes", () => {
     // 5.5 cores of pods on 2-core nodes: 3 nodes, in one scale-up, never more.
     expect(largest).toBe(3);
     expect((await group("web")).size).toBe(3);
+    await waitFor(async () => (await events()).some((e) => e.startsWith("ScaledUpGroup:")), 5_000);
     const ups = (await events()).filter((e) => e.startsWith("ScaledUpGroup:"));
     expect(ups).toHaveLength(1);
     expect(ups[0]).toMatch(/6 pods unschedulable, added 3 nodes to group web/);
@@ -87,7 +88,10 @@ describe("autoscaling with process nodes", () => {
     // 700m of real burning on a 1-core node: 70% > 50% for 3 s.
     await c.pods.launch.mutate({ name: "burner", image: "kube9/workload", args: ["cpu", "--millicores", "700"], cpu: 0.1, limitCpu: 1, limitMemoryMiB: 128, nodeSelector: { tier: "burst" } });
     await waitFor(async () => (await group("burst")).size === 2, 30_000);
-    const ups = (await events()).filter((e) => e.startsWith("ScaledUpGroup:") && e.includes("burst"));
+    // The group's event is written once its nodes were added (the node shows in the group a moment before).
+    const burstUps = async () => (await events()).filter((e) => e.startsWith("ScaledUpGroup:") && e.includes("burst"));
+    await waitFor(async () => (await burstUps()).length >= 2, 5_000);
+    const ups = await burstUps();
     expect(ups).toHaveLength(2);
     expect(ups[0]).toMatch(/below its minimum size 1/);
     expect(ups[1]).toMatch(/usage|utilization|load/i);
