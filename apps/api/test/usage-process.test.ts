@@ -78,6 +78,8 @@ describe("usage and alerts with real containers (process node)", () => {
     expect(firedAt).toBeLessThan(oomAt);
     // Restarted small again: the alert resolves.
     await waitFor(async () => (await c.alerts.list.query()).some((a) => a.name === "ContainerMemoryNearLimit" && a.labels.pod === "grow" && a.state === "resolved"), 20_000);
+    // The alert shows resolved a moment before its event is written.
+    await waitFor(async () => (await c.events.list.query({ objectName: "grow" })).some((e) => e.reason === "AlertResolved"), 5_000);
     const reasons = (await c.events.list.query({ objectName: "grow" })).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["AlertFiring", "OOMKilling", "AlertResolved"]));
     expect(reasons.indexOf("AlertFiring")).toBeLessThan(reasons.indexOf("OOMKilling"));
