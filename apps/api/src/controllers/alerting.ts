@@ -80,7 +80,7 @@ export class AlertingController extends LoopController {
     const message =
       t.to === "firing"
         ? `${a.rule} firing: ${summary}`
-        : `${a.rule} resolved after ${humanizeDuration((t.at - (a.firedAt ?? a.activeAt)) / 1000)} firing (last: ${summary})`;
+        : `${a.rule} resolved after ${humanizeDuration(Math.round((t.at - (a.firedAt ?? a.activeAt)) / 1000))} firing (last: ${summary})`;
     const type = t.to === "firing" ? "Warning" : "Normal";
     const reason = t.to === "firing" ? "AlertFiring" : "AlertResolved";
     const pod = a.labels.pod ? cache.pods().find((p) => p.name === a.labels.pod) : undefined;

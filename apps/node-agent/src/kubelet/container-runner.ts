@@ -285,10 +285,15 @@ export class ContainerRunner implements ContainerAccess {
     this.opts.onChange();
   }
 
-  /** Kubernetes' OOMKilling names the process; a Kube-9 container is one process group, so its name and limit say it. */
+  /**
+   * Kubernetes' OOMKilling names the process; a Kube-9 container is one process group, so its name and limit say
+   * it, and who killed it: the kernel (a memory cgroup) or the node agent (where there is none, e.g. docker nodes).
+   */
   private oomMessage(): string {
     const limit = this.opts.spec.limits.memoryMiB;
-    return `Memory cgroup out of memory: killed container ${this.name}${limit !== undefined ? ` (limit ${limit}Mi)` : ""}`;
+    const over = limit !== undefined ? ` (limit ${limit}Mi)` : "";
+    if (this.enforcementSeen?.memory === "agent") return `Over its memory limit: the node agent killed container ${this.name}${over}`;
+    return `Memory cgroup out of memory: killed container ${this.name}${over}`;
   }
 
   private event(type: ContainerEvent["type"], reason: string, message: string): void {

@@ -37,8 +37,11 @@ export function planLoadScaleUp(input: LoadScaleUpInput): LoadScaleUpDecision {
   if (s.highWaterMark === 0) return { aboveSince: null, add: 0, reason: `load scale-up is off for ${name} (loadHighWaterMark 0)` };
   const ready = input.nodes.filter((n) => n.ready);
   if (ready.length === 0) return { aboveSince: null, add: 0, reason: `${name} has no Ready node to measure` };
-  const load = ready.reduce((sum, n) => sum + utilization(n, s.loadMetric), 0) / ready.length;
-  const at = `${name} at ${percent(load)} average utilization (${METRIC_WORDS[s.loadMetric]})`;
+  // "both" judges scale-down by use and requests, but grows on measured use only: requests above the mark
+  // are the pending pods' business (a well-packed group is at 100% of its requests and needs no node).
+  const metric = s.loadMetric === "both" ? "usage" : s.loadMetric;
+  const load = ready.reduce((sum, n) => sum + utilization(n, metric), 0) / ready.length;
+  const at = `${name} at ${percent(load)} average utilization (${METRIC_WORDS[metric]})`;
   if (load <= s.highWaterMark) return { aboveSince: null, add: 0, reason: `${at}, not above its ${percent(s.highWaterMark)} high-water mark` };
   const aboveSince = input.aboveSince ?? now;
   const above = now - aboveSince;
