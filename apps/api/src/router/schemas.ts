@@ -224,6 +224,13 @@ export const heartbeatInput = z.object({
     )
     .max(200)
     .optional(),
+  netpol: z
+    .object({
+      revision: z.string().max(64),
+      enforcement: z.enum(["nftables", "none"]),
+      reason: shortText.optional(),
+    })
+    .optional(),
 });
 
 /** Where a node's kubelet server listens (only loopback or the node's own address is reached). */

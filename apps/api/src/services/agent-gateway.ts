@@ -1,4 +1,4 @@
-import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type PodUsageReport, type Resources } from "@kube9/core";
+import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type NetpolAssignment, type NetpolReport, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type PodUsageReport, type Resources } from "@kube9/core";
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
 import { DomainError, precondition } from "../errors.js";
@@ -19,6 +19,8 @@ export interface HeartbeatReport {
   podStatuses?: PodStatusReport[];
   /** What the kubelet saw happen to its pods since its last report. */
   podEvents?: PodEventReport[];
+  /** The node's policy dataplane: the firewall revision it applied, and whether it can enforce at all. */
+  netpol?: NetpolReport;
 }
 
 /** The answer to a heartbeat: the whole desired set, plus what the node needs to act on it. */
@@ -30,6 +32,8 @@ export interface HeartbeatAnswer {
   terminating: PodTermination[];
   heartbeatIntervalMs: number;
   kubelet: KubeletSettings;
+  /** Its pods' firewalls, when the node's applied revision is not the current one. */
+  netpol?: NetpolAssignment;
 }
 
 export interface AgentGatewayDeps extends NodeSideContext {

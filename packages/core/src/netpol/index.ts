@@ -16,3 +16,4 @@ export {
   type ScenarioProbe,
   type ScenarioStep,
 } from "./scenarios.js";
+export * from "./firewall-types.js";
