@@ -24,13 +24,14 @@ export const ClusterEntity = defineEntity({
   uniques: [{ name: "cluster_singleton", expression: 'create unique index "cluster_singleton" on "cluster" ((true))' }],
 });
 
-// What node and pod rows share: UUID key, registration order, unique name and lifecycle status.
+// What node and pod rows share: UUID key, registration order, name and lifecycle status. Node names are
+// unique in the cluster, pod names within their namespace.
 function objectColumns(p: typeof defineEntity.properties, table: "node" | "pod") {
   return {
     id: p.uuid().primary(),
     // Identity column: the database assigns it, the ORM never writes it.
     seq: p.bigint("number").generated("identity").autoincrement().unique(`${table}_seq_unique`),
-    name: p.text().unique(`${table}_name_unique`),
+    name: table === "node" ? p.text().unique("node_name_unique") : p.text(),
     status: p.text(),
   };
 }
@@ -73,11 +74,25 @@ export const NodeLeaseEntity = defineEntity({
   }),
 });
 
+export const NamespaceEntity = defineEntity({
+  name: "Namespace",
+  tableName: "namespace",
+  properties: (p) => ({
+    name: p.text().primary(),
+    uid: p.uuid(),
+    labels: p.json<Labels>(),
+    status: p.enum(["Active", "Terminating"]).default("Active"),
+    createdAt: p.datetime().columnType("timestamptz"),
+    updatedAt: p.datetime().columnType("timestamptz"),
+  }),
+});
+
 export const PodEntity = defineEntity({
   name: "Pod",
   tableName: "pod",
   properties: (p) => ({
     ...objectColumns(p, "pod"),
+    namespace: () => p.manyToOne(NamespaceEntity).fieldName("namespace").deleteRule("no action").updateRule("no action"),
     // No cascade: a node with bound pods cannot disappear (pods are never lost).
     node: () =>
       p
@@ -103,6 +118,7 @@ export const PodEntity = defineEntity({
     finishedAt: p.datetime().columnType("timestamptz").nullable(),
     updatedAt: p.datetime().columnType("timestamptz"),
   }),
+  uniques: [{ name: "pod_namespace_name_unique", properties: ["namespace", "name"] }],
   indexes: [{ name: "pod_status_seq_index", properties: ["status", "seq"] }],
   checks: [{ name: "pod_request_valid", expression: '"cpu_request" >= 0 and "memory_request" >= 0' }],
 });
@@ -116,7 +132,7 @@ export const EventEntity = defineEntity({
     type: p.text(),
     reason: p.text(),
     // A text column with a CHECK of the allowed values (MikroORM's non-native enum).
-    objectKind: p.enum(["Node", "Pod", "Cluster"]),
+    objectKind: p.enum(["Node", "Pod", "Cluster", "Namespace", "NetworkPolicy", "NodeGroup"]),
     objectId: p.text().nullable().index("event_object_id_index"),
     objectName: p.text(),
     message: p.text(),
@@ -153,5 +169,22 @@ export const NodeGroupEntity = defineEntity({
   checks: [{ name: "node_group_size_valid", expression: '"min_size" >= 0 and "min_size" <= "max_size"' }],
 });
 
+export const NetworkPolicyEntity = defineEntity({
+  name: "NetworkPolicy",
+  tableName: "network_policy",
+  properties: (p) => ({
+    namespace: () => p.manyToOne(NamespaceEntity).primary().fieldName("namespace").deleteRule("cascade").updateRule("no action"),
+    name: p.text().primary(),
+    uid: p.uuid(),
+    spec: p.json<unknown>(),
+    generation: p.integer().default(1),
+    createdAt: p.datetime().columnType("timestamptz"),
+    updatedAt: p.datetime().columnType("timestamptz"),
+  }),
+});
+
 /** All entity schemas, for MikroORM.init. */
-export const ENTITIES = [ClusterEntity, NodeEntity, NodeLeaseEntity, PodEntity, EventEntity, UsageHistoryEntity, NodeGroupEntity];
+export const ENTITIES = [
+  ClusterEntity, NodeEntity, NodeLeaseEntity, NamespaceEntity, PodEntity, EventEntity, UsageHistoryEntity, NodeGroupEntity,
+  NetworkPolicyEntity,
+];

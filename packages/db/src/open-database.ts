@@ -14,6 +14,7 @@ import { SqlEventRepository } from "./repositories/event-repository.js";
 import { SqlLeaseRepository } from "./repositories/lease-repository.js";
 import { SqlUsageRepository } from "./repositories/usage-repository.js";
 import { SqlNodeGroupRepository } from "./repositories/node-group-repository.js";
+import { SqlNamespaceRepository, SqlNetworkPolicyRepository } from "./repositories/namespace-repository.js";
 import { SqlNodeRepository } from "./repositories/node-repository.js";
 import { SqlPodRepository } from "./repositories/pod-repository.js";
 import type { Database, OpenDatabaseOptions } from "./types.js";
@@ -51,6 +52,8 @@ class SqlDatabase implements Database {
   readonly leases: SqlLeaseRepository;
   readonly usage: SqlUsageRepository;
   readonly nodeGroups: SqlNodeGroupRepository;
+  readonly namespaces: SqlNamespaceRepository;
+  readonly networkPolicies: SqlNetworkPolicyRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -70,6 +73,8 @@ class SqlDatabase implements Database {
     this.leases = new SqlLeaseRepository(this.sql);
     this.usage = new SqlUsageRepository(this.sql);
     this.nodeGroups = new SqlNodeGroupRepository(this.sql);
+    this.namespaces = new SqlNamespaceRepository(this.sql);
+    this.networkPolicies = new SqlNetworkPolicyRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {

@@ -36,7 +36,7 @@ export const NODE_FROM = "node n left join node_lease l on l.node_id = n.id";
 
 /** Pod columns for a query with the pod table aliased `p`; `nodeName` is an expression for node_name. */
 export function podColumns(nodeName: string): string {
-  return `p.id, p.seq, p.name, p.status, p.node_id, ${nodeName} as node_name, p.cpu_request,
+  return `p.id, p.seq, p.name, p.namespace, p.status, p.node_id, ${nodeName} as node_name, p.cpu_request,
     p.memory_request, p.labels, p.node_selector, p.algorithm, p.spec, p.pod_status, p.reason, p.message,
     p.restarts, ${ms("p.created_at")} as created_at, ${ms("p.scheduled_at")} as scheduled_at,
     ${ms("p.started_at")} as started_at, ${ms("p.finished_at")} as finished_at`;
@@ -100,6 +100,7 @@ export function toNodeRecord(r: Row): NodeRecord {
 export function toPodRecord(r: Row): PodRecord {
   return {
     ...identity(r),
+    namespace: String(r.namespace),
     status: r.status as PodRecord["status"],
     nodeId: strOrNull(r.node_id),
     nodeName: strOrNull(r.node_name),
@@ -126,7 +127,7 @@ export function jsonOrNull(v: unknown): string | null {
 
 /**
  * Statements whose rows map to one record type. Nodes and pods share it: both tables have a UUID
- * key and a unique name, and their lookups differ only in the select and the table alias.
+ * key and a name (unique, per namespace for pods), and their lookups differ only in the select and the table alias.
  */
 export abstract class RecordTable<T> {
   constructor(
@@ -141,8 +142,10 @@ export abstract class RecordTable<T> {
     return isUuid(id) ? this.one(`${this.select} where ${this.alias}.id = ?::uuid`, [id]) : null;
   }
 
-  async getByName(name: string): Promise<T | null> {
-    return this.one(`${this.select} where ${this.alias}.name = ?`, [name]);
+  /** The row whose `name` (and, for pods, namespace) is this. */
+  protected byName(name: string, namespace?: string): Promise<T | null> {
+    if (namespace === undefined) return this.one(`${this.select} where ${this.alias}.name = ?`, [name]);
+    return this.one(`${this.select} where ${this.alias}.namespace = ? and ${this.alias}.name = ?`, [namespace, name]);
   }
 
   /** The first row's record, or null when the statement returned none. */

@@ -54,6 +54,8 @@ export interface PodRecord {
   id: string;
   seq: number;
   name: string;
+  /** The namespace it belongs to; its name is unique there. */
+  namespace: string;
   status: PodStatus;
   nodeId: string | null;
   /** Joined from node; null when unbound. */
@@ -75,7 +77,7 @@ export interface PodRecord {
   finishedAt: number | null;
 }
 
-export type EventObjectKind = "Node" | "Pod" | "Cluster";
+export type EventObjectKind = "Node" | "Pod" | "Cluster" | "Namespace" | "NetworkPolicy" | "NodeGroup";
 
 export interface EventRecord {
   id: number;
@@ -132,6 +134,8 @@ export interface LeaseInput {
 
 export interface CreatePodInput {
   name: string;
+  /** Must exist (a foreign key); ConflictError-free: the service checks it is Active first. */
+  namespace: string;
   request: Resources;
   labels: Labels;
   nodeSelector: Labels;
@@ -147,6 +151,7 @@ export interface CreatePodInput {
 
 export interface ListPodsOptions {
   status?: PodStatus[];
+  namespace?: string;
   nodeId?: string;
 }
 
@@ -193,7 +198,7 @@ export interface PodRepository {
   /** New pod, Pending unless `bindTo` reserved room for it. Throws ConflictError (field 'name') on a duplicate name. */
   create(input: CreatePodInput): Promise<PodRecord>;
   get(id: string): Promise<PodRecord | null>;
-  getByName(name: string): Promise<PodRecord | null>;
+  getByName(namespace: string, name: string): Promise<PodRecord | null>;
   /** Creation order. */
   list(opts?: ListPodsOptions): Promise<PodRecord[]>;
   /** Pending pods, FIFO by creation order. */
@@ -293,8 +298,59 @@ export interface Database {
   leases: LeaseRepository;
   usage: UsageRepository;
   nodeGroups: NodeGroupRepository;
+  namespaces: NamespaceRepository;
+  networkPolicies: NetworkPolicyRepository;
   close(): Promise<void>;
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;
   releaseLeadership(): Promise<void>;
+}
+
+export type NamespacePhase = "Active" | "Terminating";
+
+/** A namespace: its labels (kubernetes.io/metadata.name is added when read, never stored) and its phase. */
+export interface NamespaceRecord {
+  name: string;
+  uid: string;
+  labels: Labels;
+  status: NamespacePhase;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Namespaces (raw SQL). */
+export interface NamespaceRepository {
+  list(): Promise<NamespaceRecord[]>;
+  get(name: string): Promise<NamespaceRecord | null>;
+  /** Throws ConflictError (field 'name') when it exists. */
+  create(name: string, labels: Labels, now: number): Promise<NamespaceRecord>;
+  /** Replaces the labels of an Active namespace; null when there is none. */
+  setLabels(name: string, labels: Labels, now: number): Promise<NamespaceRecord | null>;
+  /** Active -> Terminating; returns the namespace (also when it already was), null when there is none. */
+  markTerminating(name: string, now: number): Promise<NamespaceRecord | null>;
+  /** Deletes a Terminating namespace that no pod references any more (its policies go with it); false otherwise. */
+  deleteIfEmpty(name: string): Promise<boolean>;
+}
+
+/** A NetworkPolicy as stored: the normalized policy (core's NetworkPolicy), its uid and generation. */
+export interface NetworkPolicyRecord {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** core's NetworkPolicy, JSON as stored. */
+  spec: unknown;
+  /** 1 at creation, +1 on each change of the spec (metadata.generation). */
+  generation: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** NetworkPolicies (raw SQL). */
+export interface NetworkPolicyRepository {
+  list(namespace?: string): Promise<NetworkPolicyRecord[]>;
+  get(namespace: string, name: string): Promise<NetworkPolicyRecord | null>;
+  /** Creates or replaces (generation +1 when the spec changed); `created` tells which. */
+  /** null when the namespace does not exist or is Terminating. */
+  upsert(namespace: string, name: string, spec: unknown, now: number): Promise<{ record: NetworkPolicyRecord; created: boolean; changed: boolean } | null>;
+  delete(namespace: string, name: string): Promise<NetworkPolicyRecord | null>;
 }

@@ -7,6 +7,7 @@ import { MIGRATIONS } from "../src/migrations/index.js";
 import { rawSql, schemaDrift } from "../src/testing.js";
 import { usageSuite } from "./usage-suite.js";
 import { nodeGroupSuite } from "./node-group-suite.js";
+import { namespaceSuite } from "./namespace-suite.js";
 
 /** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
 export interface Backend {
@@ -55,6 +56,7 @@ export function storeSuite(backend: Backend): void {
   async function pod(cpuMilli: number, memoryMiB = 128, name?: string, bindTo?: string): Promise<PodRecord> {
     return db.pods.create({
       name: name ?? uniq("pod"),
+      namespace: "default",
       request: { cpuMilli, memoryMiB },
       labels: { app: "web" },
       nodeSelector: {},
@@ -78,7 +80,8 @@ export function storeSuite(backend: Backend): void {
   });
 
   beforeEach(async () => {
-    await rawSql(db).rows("truncate table event, pod, node_lease, node, cluster, usage_history, node_group");
+    await rawSql(db).rows("truncate table event, pod, node_lease, node, cluster, usage_history, node_group, network_policy");
+    await rawSql(db).rows("delete from namespace where name <> 'default'");
   });
 
   describe("migrations", () => {
@@ -105,6 +108,7 @@ export function storeSuite(backend: Backend): void {
 
   usageSuite(() => db);
   nodeGroupSuite(() => db);
+  namespaceSuite(() => db);
 
   describe("entities", () => {
     it("describe exactly the schema the migrations create (MikroORM sees no drift)", async () => {
@@ -319,6 +323,7 @@ export function storeSuite(backend: Backend): void {
     it("creates pods Pending and lists them FIFO", async () => {
       const a = await db.pods.create({
         name: "web-1",
+        namespace: "default",
         request: { cpuMilli: 250, memoryMiB: 64 },
         labels: { app: "web" },
         nodeSelector: { zone: "a" },
@@ -328,6 +333,7 @@ export function storeSuite(backend: Backend): void {
       });
       expect(a).toMatchObject({
         name: "web-1",
+        namespace: "default",
         status: "Pending",
         nodeId: null,
         nodeName: null,
@@ -349,7 +355,8 @@ export function storeSuite(backend: Backend): void {
       const c = await pod(100);
       expect(b.spec).toBeNull();
       expect(await db.pods.get(a.id)).toEqual(a);
-      expect(await db.pods.getByName("web-1")).toEqual(a);
+      expect(await db.pods.getByName("default", "web-1")).toEqual(a);
+      expect(await db.pods.getByName("other", "web-1")).toBeNull();
       expect(await db.pods.get("nope")).toBeNull();
       expect((await db.pods.listPending()).map((p) => p.id)).toEqual([a.id, b.id, c.id]);
       expect((await db.pods.listPending(2)).map((p) => p.id)).toEqual([a.id, b.id]);
@@ -391,6 +398,7 @@ export function storeSuite(backend: Backend): void {
       const nd = await node(2, { memoryMiB: 1000 });
       const input = (name: string, cpuMilli: number) => ({
         name,
+        namespace: "default",
         request: { cpuMilli, memoryMiB: 100 },
         labels: {},
         nodeSelector: {},

@@ -4,6 +4,7 @@ import { Migration20250601000000Initial } from "./initial.js";
 import { Migration20261129000000PodSpecs } from "./pod-specs.js";
 import { Migration20261129100000UsageAndAlerts } from "./usage-and-alerts.js";
 import { Migration20261129200000NodeGroups } from "./node-groups.js";
+import { Migration20261129300000NamespacesAndPolicies } from "./namespaces-and-policies.js";
 
 /** Every migration in order (names are recorded in mikro_orm_migrations; never rename one). */
 export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> 
   { name: "Migration20261129000000PodSpecs", class: Migration20261129000000PodSpecs },
   { name: "Migration20261129100000UsageAndAlerts", class: Migration20261129100000UsageAndAlerts },
   { name: "Migration20261129200000NodeGroups", class: Migration20261129200000NodeGroups },
+  { name: "Migration20261129300000NamespacesAndPolicies", class: Migration20261129300000NamespacesAndPolicies },
 ];

@@ -13,6 +13,10 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     super(sql, NODE_SELECT, "n", toNodeRecord);
   }
 
+  getByName(name: string): Promise<NodeRecord | null> {
+    return this.byName(name);
+  }
+
   async create(input: CreateNodeInput): Promise<NodeRecord> {
     const { capacity, now } = input;
     try {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { rethrowConflict } from "../errors.js";
+import { ConflictError, NotFoundError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, sqlState } from "../errors.js";
 import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
 import type { PodStatusReport } from "@kube9/core";
@@ -17,6 +17,16 @@ const RESERVING = "('Scheduled', 'Running', 'Terminating')";
 // Lock order is always pod rows, then the node row, so these statements cannot deadlock.
 
 const POD_SELECT = `select ${POD_COLUMNS} from ${POD_FROM}`;
+
+/** A taken name or a missing namespace, in Kubernetes' words; anything else is rethrown. */
+function podConflict(err: unknown, namespace: string, name: string): never {
+  const { code } = sqlState(err);
+  if (code === PG_UNIQUE_VIOLATION) {
+    throw new ConflictError("name", `pods "${name}" already exists in namespace "${namespace}"`, { cause: err });
+  }
+  if (code === PG_FOREIGN_KEY_VIOLATION) throw new NotFoundError(`namespaces "${namespace}" not found`, { cause: err });
+  throw err;
+}
 
 /**
  * The CTEs `l` (the node row, locked: LOCK_NOTE) and `released`, which give back the cpu_request and
@@ -47,7 +57,7 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
 
   async create(input: CreatePodInput): Promise<PodRecord> {
     const { request, now, bindTo } = input;
-    const values = [randomUUID(), input.name, request.cpuMilli, request.memoryMiB, JSON.stringify(input.labels),
+    const values = [randomUUID(), input.name, input.namespace, request.cpuMilli, request.memoryMiB, JSON.stringify(input.labels),
       JSON.stringify(input.nodeSelector), input.algorithm, jsonOrNull(input.spec), now, now];
     try {
       if (bindTo && isUuid(bindTo.nodeId)) {
@@ -65,9 +75,9 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
                and l.cpu_allocated + ? <= l.cpu_capacity and l.memory_allocated + ? <= l.memory_capacity
              returning node.id, l.name
            ), p as (
-             insert into pod (id, name, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
+             insert into pod (id, name, namespace, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
                spec, restarts, created_at, updated_at, scheduled_at, message)
-             select ?::uuid, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
+             select ?::uuid, ?, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
                ?::jsonb, 0, ${TS}, ${TS}, case when n.id is null then null else ${TS} end,
                case when n.id is null then null else ?::text end
              from (select 1) as one left join n on true
@@ -78,15 +88,19 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
         );
       }
       return await this.inserted(
-        `insert into pod as p (id, name, status, cpu_request, memory_request, labels, node_selector, algorithm,
+        `insert into pod as p (id, name, namespace, status, cpu_request, memory_request, labels, node_selector, algorithm,
            spec, restarts, created_at, updated_at)
-         values (?::uuid, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
+         values (?::uuid, ?, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
          returning ${podColumns("null::text")}`,
         values,
       );
     } catch (err) {
-      rethrowConflict(err, "pod", input.name);
+      podConflict(err, input.namespace, input.name);
     }
+  }
+
+  getByName(namespace: string, name: string): Promise<PodRecord | null> {
+    return this.byName(name, namespace);
   }
 
   async list(opts: ListPodsOptions = {}): Promise<PodRecord[]> {
@@ -95,6 +109,10 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
     if (opts.status) {
       conds.push("p.status in (select jsonb_array_elements_text(?::jsonb))");
       bindings.push(JSON.stringify(opts.status));
+    }
+    if (opts.namespace !== undefined) {
+      conds.push("p.namespace = ?");
+      bindings.push(opts.namespace);
     }
     if (opts.nodeId !== undefined) {
       if (!isUuid(opts.nodeId)) return [];
