@@ -38,7 +38,7 @@ export interface NodeDTO {
 export interface PodDTO {
   id: string;
   name: string;
-  /** Always "default" until namespaces exist. */
+  /** The namespace it belongs to ("default" unless given). */
   namespace: string;
   status: PodStatus;
   nodeId: string | null;
@@ -70,7 +70,7 @@ export interface EventDTO {
   time: string;
   type: EventType;
   reason: string;
-  objectKind: "Node" | "Pod" | "Cluster";
+  objectKind: "Node" | "Pod" | "Cluster" | "Namespace" | "NetworkPolicy" | "NodeGroup";
   objectId: string | null;
   objectName: string;
   message: string;
@@ -119,7 +119,7 @@ export function toPodDTO(p: PodRecord): PodDTO {
   return {
     id: p.id,
     name: p.name,
-    namespace: "default",
+    namespace: p.namespace,
     status: p.status,
     nodeId: p.nodeId,
     nodeName: p.nodeName,

@@ -17,13 +17,15 @@ export class DomainError extends Error {
 }
 
 /** A named object that does not exist. */
-export function notFound(kind: "node" | "pod", name: string): DomainError {
-  return new DomainError("not-found", `${kind} "${name}" not found`);
+export function notFound(kind: "node" | "pod", name: string, namespace?: string): DomainError {
+  const where = namespace !== undefined && namespace !== "default" ? ` in namespace "${namespace}"` : "";
+  return new DomainError("not-found", `${kind} "${name}" not found${where}`);
 }
 
 /** A name that is taken. */
-export function conflict(kind: "node" | "pod", name: string): DomainError {
-  return new DomainError("conflict", `${kind} name "${name}" already exists; choose another --name`);
+export function conflict(kind: "node" | "pod", name: string, namespace?: string): DomainError {
+  const where = namespace !== undefined && namespace !== "default" ? ` in namespace "${namespace}"` : "";
+  return new DomainError("conflict", `${kind} name "${name}" already exists${where}; choose another --name`);
 }
 
 /** A valid request for an object in the wrong state. */

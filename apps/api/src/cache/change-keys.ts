@@ -35,10 +35,17 @@ export function recordKey(record: Record<string, string>): string {
 
 /** The fields of a pod whose change is news. */
 export function podKey(p: PodRecord): string {
-  return JSON.stringify([p.status, p.nodeId, p.nodeName, p.reason, p.message, p.restarts, p.startedAt, p.finishedAt]);
+  return JSON.stringify([p.status, p.nodeId, p.nodeName, p.reason, p.message, p.restarts, p.startedAt, p.finishedAt, p.podStatus?.podIP]);
 }
 
 /** The cluster settings users can change. */
 export function settingsKey(s: ClusterRecord | null): string {
   return s ? JSON.stringify([s.algorithm, s.health, s.adminTokenHash]) : "";
+}
+
+/** What NetworkPolicies see of a pod: a change here changes some pod's firewall. */
+export function podNetpolKey(p: PodRecord | undefined): string {
+  if (!p) return "";
+  const ports = p.spec?.containers.flatMap((c) => c.ports ?? []) ?? [];
+  return JSON.stringify([p.namespace, p.name, recordKey(p.labels), p.nodeId, p.status, p.podStatus?.podIP, ports]);
 }

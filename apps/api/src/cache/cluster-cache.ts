@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ClusterIndex, type Resources, type SchedNode } from "@kube9/core";
-import type { ClusterRecord, Database, NodeRecord, PodRecord } from "@kube9/db";
-import { nodeKey, podKey, sameResources, settingsKey } from "./change-keys.js";
+import type { ClusterRecord, Database, NamespaceRecord, NetworkPolicyRecord, NodeRecord, PodRecord } from "@kube9/db";
+import { nodeKey, podKey, podNetpolKey, sameResources, settingsKey } from "./change-keys.js";
 import { NamedTable } from "./named-table.js";
 
 /** What the cache tells its listeners: an object was added or changed, or a pod is gone. */
@@ -10,6 +10,17 @@ export interface CacheEvents {
   pod: [PodRecord];
   podDeleted: [PodRecord];
   settings: [ClusterRecord];
+  namespace: [NamespaceRecord];
+  namespaceDeleted: [NamespaceRecord];
+  policy: [NetworkPolicyRecord];
+  policyDeleted: [NetworkPolicyRecord];
+  /** Something NetworkPolicies depend on changed (a policy, a namespace's labels, a pod's labels, IP or place). */
+  netpol: [number];
+}
+
+/** A pod's unique name in the cache: "namespace/name". */
+export function podRef(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
 }
 
 const SETTINGS_KEY = "cluster";
@@ -25,7 +36,11 @@ export class ClusterCache {
   readonly changes = new EventEmitter<CacheEvents>();
   private settingsRecord: ClusterRecord | null = null;
   private readonly nodeTable = new NamedTable<NodeRecord>();
-  private readonly podTable = new NamedTable<PodRecord>();
+  private readonly podTable = new NamedTable<PodRecord>((p) => podRef(p.namespace, p.name));
+  private readonly namespaceMap = new Map<string, NamespaceRecord>();
+  private readonly policyMap = new Map<string, NetworkPolicyRecord>();
+  /** Bumped whenever something a pod's firewall depends on changed; compiled firewalls are valid for one generation. */
+  private netpolGen = 0;
   private readonly podsByNode = new Map<string, Set<string>>();
   private readonly pendingIds = new Set<string>();
   private index = new ClusterIndex();
@@ -46,8 +61,15 @@ export class ClusterCache {
 
   /** Reads everything from the database, replacing what is cached. */
   async load(): Promise<void> {
-    const [settings, nodes, pods] = await Promise.all([this.db.cluster.get(), this.db.nodes.list(), this.db.pods.list()]);
+    const [settings, nodes, pods, namespaces, policies] = await Promise.all([
+      this.db.cluster.get(), this.db.nodes.list(), this.db.pods.list(), this.db.namespaces.list(), this.db.networkPolicies.list(),
+    ]);
     this.settingsRecord = settings;
+    this.namespaceMap.clear();
+    for (const n of namespaces) this.namespaceMap.set(n.name, n);
+    this.policyMap.clear();
+    for (const p of policies) this.policyMap.set(podRef(p.namespace, p.name), p);
+    this.netpolGen++;
     this.nodeTable.clear();
     this.podTable.clear();
     this.podsByNode.clear();
@@ -104,9 +126,85 @@ export class ClusterCache {
     return this.find(this.nodeTable, name, () => this.db.nodes.getByName(name), (row) => this.putNode(row, true));
   }
 
-  /** A pod by name, asking the database when this process has not seen it yet. */
-  findPod(name: string): Promise<PodRecord | undefined> {
-    return this.find(this.podTable, name, () => this.db.pods.getByName(name), (row) => this.putPod(row, true));
+  /** A pod by namespace and name, asking the database when this process has not seen it yet. */
+  findPod(namespace: string, name: string): Promise<PodRecord | undefined> {
+    return this.find(this.podTable, podRef(namespace, name), () => this.db.pods.getByName(namespace, name), (row) => this.putPod(row, true));
+  }
+
+  /** Namespaces by name. */
+  namespaces(): NamespaceRecord[] {
+    return [...this.namespaceMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  namespace(name: string): NamespaceRecord | undefined {
+    return this.namespaceMap.get(name);
+  }
+
+  /** A namespace by name, asking the database when this process has not seen it yet (another API process made it). */
+  async findNamespace(name: string): Promise<NamespaceRecord | undefined> {
+    const cached = this.namespaceMap.get(name);
+    if (cached) return cached;
+    const row = await this.db.namespaces.get(name);
+    if (row) this.putNamespace(row);
+    return row ?? undefined;
+  }
+
+  /** NetworkPolicies by namespace and name (of one namespace when given). */
+  policies(namespace?: string): NetworkPolicyRecord[] {
+    const all = [...this.policyMap.values()].filter((p) => namespace === undefined || p.namespace === namespace);
+    return all.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  }
+
+  policy(namespace: string, name: string): NetworkPolicyRecord | undefined {
+    return this.policyMap.get(podRef(namespace, name));
+  }
+
+  /** The generation of everything NetworkPolicies depend on (see `netpol` events). */
+  get netpolGeneration(): number {
+    return this.netpolGen;
+  }
+
+  /** Records a committed namespace. */
+  putNamespace(ns: NamespaceRecord): void {
+    this.touch(`ns:${ns.name}`);
+    const old = this.namespaceMap.get(ns.name);
+    this.namespaceMap.set(ns.name, ns);
+    this.changes.emit("namespace", ns);
+    if (!old || recordJson(old.labels) !== recordJson(ns.labels)) this.bumpNetpol();
+  }
+
+  /** Forgets a deleted namespace (its policies went with it). */
+  dropNamespace(name: string): void {
+    this.touch(`ns:${name}`);
+    const old = this.namespaceMap.get(name);
+    if (!old) return;
+    this.namespaceMap.delete(name);
+    for (const p of this.policies(name)) this.dropPolicy(p.namespace, p.name);
+    this.changes.emit("namespaceDeleted", old);
+    this.bumpNetpol();
+  }
+
+  /** Records a committed NetworkPolicy. */
+  putPolicy(policy: NetworkPolicyRecord): void {
+    this.touch(`np:${podRef(policy.namespace, policy.name)}`);
+    this.policyMap.set(podRef(policy.namespace, policy.name), policy);
+    this.changes.emit("policy", policy);
+    this.bumpNetpol();
+  }
+
+  /** Forgets a deleted NetworkPolicy. */
+  dropPolicy(namespace: string, name: string): void {
+    this.touch(`np:${podRef(namespace, name)}`);
+    const old = this.policyMap.get(podRef(namespace, name));
+    if (!old) return;
+    this.policyMap.delete(podRef(namespace, name));
+    this.changes.emit("policyDeleted", old);
+    this.bumpNetpol();
+  }
+
+  private bumpNetpol(): void {
+    this.netpolGen++;
+    this.changes.emit("netpol", this.netpolGen);
   }
 
   private async find<T extends { id: string; name: string; seq: number }>(
@@ -157,7 +255,7 @@ export class ClusterCache {
   /** Forgets a deleted pod and tells listeners. */
   dropPod(id: string): void {
     this.touch(id);
-    const pod = this.unstorePod(id);
+    const pod = this.unstorePod(id, true);
     if (pod) this.changes.emit("podDeleted", pod);
   }
 
@@ -212,11 +310,14 @@ export class ClusterCache {
    */
   async resyncNodes(): Promise<void> {
     const mark = this.writeSeq;
-    const [settings, rows] = await Promise.all([this.db.cluster.get(), this.db.nodes.list()]);
+    const [settings, rows, namespaces, policies] = await Promise.all([
+      this.db.cluster.get(), this.db.nodes.list(), this.db.namespaces.list(), this.db.networkPolicies.list(),
+    ]);
     if (!this.writtenSince(SETTINGS_KEY, mark) && settingsKey(settings) !== settingsKey(this.settingsRecord)) {
       this.settingsRecord = settings;
       this.changes.emit("settings", settings);
     }
+    this.resyncNetpolObjects(namespaces, policies, mark);
     const seen = new Set<string>();
     const moved: string[] = [];
     for (const row of rows) {
@@ -237,6 +338,31 @@ export class ClusterCache {
       if (!seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
     }
     for (const id of moved) await this.resyncPodsOf(id);
+  }
+
+  /** Namespaces and policies other API processes changed (a local write after `mark` wins over the read). */
+  private resyncNetpolObjects(namespaces: NamespaceRecord[], policies: NetworkPolicyRecord[], mark: number): void {
+    const nsSeen = new Set<string>();
+    for (const n of namespaces) {
+      nsSeen.add(n.name);
+      const known = this.namespaceMap.get(n.name);
+      if (this.writtenSince(`ns:${n.name}`, mark) || (known && known.updatedAt === n.updatedAt && known.status === n.status)) continue;
+      this.putNamespace(n);
+    }
+    for (const name of [...this.namespaceMap.keys()]) {
+      if (!nsSeen.has(name) && !this.writtenSince(`ns:${name}`, mark)) this.dropNamespace(name);
+    }
+    const npSeen = new Set<string>();
+    for (const p of policies) {
+      const key = podRef(p.namespace, p.name);
+      npSeen.add(key);
+      const known = this.policyMap.get(key);
+      if (this.writtenSince(`np:${key}`, mark) || (known && known.generation === p.generation && known.uid === p.uid)) continue;
+      this.putPolicy(p);
+    }
+    for (const [key, p] of [...this.policyMap]) {
+      if (!npSeen.has(key) && !this.writtenSince(`np:${key}`, mark)) this.dropPolicy(p.namespace, p.name);
+    }
   }
 
   /** Resync of every pod: adds, changes and removes what differs from the database. */
@@ -268,7 +394,7 @@ export class ClusterCache {
     }
     for (const id of candidatesForRemoval) {
       if (seen.has(id) || this.writtenSince(id, mark)) continue;
-      const pod = this.unstorePod(id);
+      const pod = this.unstorePod(id, true);
       if (pod) this.changes.emit("podDeleted", pod);
     }
   }
@@ -284,7 +410,8 @@ export class ClusterCache {
   }
 
   private storePod(pod: PodRecord): void {
-    this.unstorePod(pod.id);
+    const before = this.unstorePod(pod.id);
+    if (this.policyMap.size > 0 && podNetpolKey(before) !== podNetpolKey(pod)) this.bumpNetpol();
     this.podTable.set(pod);
     if (pod.nodeId) {
       let set = this.podsByNode.get(pod.nodeId);
@@ -294,9 +421,10 @@ export class ClusterCache {
     if (pod.status === "Pending") this.pendingIds.add(pod.id);
   }
 
-  private unstorePod(id: string): PodRecord | undefined {
+  private unstorePod(id: string, deleting = false): PodRecord | undefined {
     const old = this.podTable.delete(id);
     if (!old) return undefined;
+    if (deleting && this.policyMap.size > 0) this.bumpNetpol();
     if (old.nodeId) {
       const set = this.podsByNode.get(old.nodeId);
       set?.delete(id);
@@ -314,4 +442,8 @@ export class ClusterCache {
       : n.allocated;
     return { id: n.id, name: n.name, order: n.seq, status: n.status, capacity: n.capacity, allocated, labels: n.labels };
   }
+}
+
+function recordJson(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }

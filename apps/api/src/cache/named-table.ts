@@ -4,12 +4,16 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
   private readonly idByName = new Map<string, string>();
   private ordered: T[] | null = null;
 
+  /** `keyOf` gives the unique name (pods: "namespace/name"). */
+  constructor(private readonly keyOf: (o: T) => string = (o) => o.name) {}
+
   get(id: string): T | undefined {
     return this.byId.get(id);
   }
 
-  byName(name: string): T | undefined {
-    const id = this.idByName.get(name);
+  /** By the key `keyOf` gives. */
+  byName(key: string): T | undefined {
+    const id = this.idByName.get(key);
     return id === undefined ? undefined : this.byId.get(id);
   }
 
@@ -36,9 +40,9 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
   /** Stores an object (a renamed one loses its old name); returns the version it replaced. */
   set(o: T): T | undefined {
     const old = this.byId.get(o.id);
-    if (old && old.name !== o.name && this.idByName.get(old.name) === o.id) this.idByName.delete(old.name);
+    if (old && this.keyOf(old) !== this.keyOf(o) && this.idByName.get(this.keyOf(old)) === o.id) this.idByName.delete(this.keyOf(old));
     this.byId.set(o.id, o);
-    this.idByName.set(o.name, o.id);
+    this.idByName.set(this.keyOf(o), o.id);
     this.ordered = null;
     return old;
   }
@@ -48,7 +52,7 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
     const old = this.byId.get(id);
     if (!old) return undefined;
     this.byId.delete(id);
-    if (this.idByName.get(old.name) === id) this.idByName.delete(old.name);
+    if (this.idByName.get(this.keyOf(old)) === id) this.idByName.delete(this.keyOf(old));
     this.ordered = null;
     return old;
   }

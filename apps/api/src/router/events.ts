@@ -12,6 +12,8 @@ export const eventsRouter = router({
           afterId: z.number().int().min(0).optional(),
           limit: z.number().int().min(1).max(1000).optional(),
           objectName: nameSchema.optional(),
+          /** The namespace of a pod named by objectName (default "default"). */
+          namespace: nameSchema.optional(),
         })
         .optional(),
     )

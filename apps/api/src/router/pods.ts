@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { applyInput, byName, deletePodInput, execInput, launchPodInput, logsInput, nameSchema, podStatusSchema } from "./schemas.js";
+import { applyInput, byNamespacedName, deletePodInput, execInput, launchPodInput, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -7,13 +7,17 @@ import type { PodDTO } from "../dto.js";
 
 export const podsRouter = router({
   list: adminProcedure
-    .input(z.object({ status: z.array(podStatusSchema).optional(), nodeName: nameSchema.optional() }).optional())
+    .input(
+      z
+        .object({ status: z.array(podStatusSchema).optional(), nodeName: nameSchema.optional(), namespace: namespaceSchema.optional() })
+        .optional(),
+    )
     .query(({ ctx, input }) => ctx.cp.queries.listPods(input ?? {})),
-  get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.queries.describePod(input.name)),
+  get: adminProcedure.input(byNamespacedName).query(({ ctx, input }) => ctx.cp.queries.describePod(input.name, input.namespace)),
   launch: adminProcedure.input(launchPodInput).mutation(({ ctx, input }) => ctx.cp.pods.launch(input)),
   /** Creates a pod from a Kubernetes Pod manifest (`kube9 apply -f`; "apply" itself is a reserved name in tRPC routers). */
   applyManifest: adminProcedure.input(applyInput).mutation(({ ctx, input }) => ctx.cp.pods.apply(input.manifest)),
-  delete: adminProcedure.input(deletePodInput).mutation(({ ctx, input }) => ctx.cp.pods.delete(input.name, input.gracePeriodSeconds)),
+  delete: adminProcedure.input(deletePodInput).mutation(({ ctx, input }) => ctx.cp.pods.delete(input.name, input.gracePeriodSeconds, input.namespace)),
   /** A container's log lines, from its node's kubelet. */
   logs: adminProcedure.input(logsInput).query(({ ctx, input }) => ctx.cp.kubelets.logs(input)),
   /** Follows a container's log (SSE) until the client stops or the container's run ends. */
@@ -21,7 +25,7 @@ export const podsRouter = router({
     yield* ctx.cp.kubelets.follow(input, signal);
   }),
   /** Runs a command in a container; its exit code comes back. */
-  exec: adminProcedure.input(execInput).mutation(({ ctx, input }) => ctx.cp.kubelets.exec(input.name, input.container, input.command)),
+  exec: adminProcedure.input(execInput).mutation(({ ctx, input }) => ctx.cp.kubelets.exec(input.name, input.container, input.command, input.namespace)),
   /** Live pod changes (SSE): a snapshot, then each changed pod (a deleted pod comes as Terminating); resumes from lastEventId. */
   watch: adminProcedure
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())

@@ -71,9 +71,13 @@ export const addNodeInput = z.object({
 
 const argv = z.array(z.string().max(4096)).max(256);
 
+/** A namespace name (a DNS label, as Kubernetes requires); pods without one are in "default". */
+export const namespaceSchema = nameSchema;
+
 export const launchPodInput = z
   .object({
     name: nameSchema.optional(),
+    namespace: namespaceSchema.optional(),
     cpu: cpuSchema.optional(),
     memoryMiB: memorySchema.optional(),
     algorithm: policySchema.optional(),
@@ -102,11 +106,13 @@ export const applyInput = z.object({ manifest: z.unknown() });
 
 export const deletePodInput = z.object({
   name: nameSchema,
+  namespace: namespaceSchema.optional(),
   gracePeriodSeconds: z.number().int().min(0).max(3600).optional(),
 });
 
 export const logsInput = z.object({
   name: nameSchema,
+  namespace: namespaceSchema.optional(),
   container: nameSchema.optional(),
   previous: z.boolean().optional(),
   tail: z.number().int().min(0).max(100_000).optional(),
@@ -115,11 +121,15 @@ export const logsInput = z.object({
 
 export const execInput = z.object({
   name: nameSchema,
+  namespace: namespaceSchema.optional(),
   container: nameSchema.optional(),
   command: z.array(z.string().max(4096)).min(1, "must name a command").max(256),
 });
 
 export const byName = z.object({ name: nameSchema });
+
+/** A pod (or another namespaced object) by name, in "default" unless a namespace is given. */
+export const byNamespacedName = z.object({ name: nameSchema, namespace: namespaceSchema.optional() });
 
 const shortText = z.string().max(1024);
 const time = z.string().max(40);

@@ -7,7 +7,7 @@ const time = z.number().int().min(0).max(8.64e15);
 /** Which series: one node, one pod, or the cluster as a whole. */
 const usageTarget = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("node"), name: nameSchema }).strict(),
-  z.object({ kind: z.literal("pod"), name: nameSchema, namespace: z.literal("default").optional() }).strict(),
+  z.object({ kind: z.literal("pod"), name: nameSchema, namespace: nameSchema.optional() }).strict(),
   z.object({ kind: z.literal("cluster") }).strict(),
 ]);
 

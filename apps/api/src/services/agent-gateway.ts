@@ -102,7 +102,7 @@ export class AgentGateway {
       }
       if (p.status !== "Scheduled" && p.status !== "Running") continue;
       desired.push(p.id);
-      if (!reported.has(p.id) && p.spec) assignments.push({ id: p.id, name: p.name, namespace: "default", spec: p.spec });
+      if (!reported.has(p.id) && p.spec) assignments.push({ id: p.id, name: p.name, namespace: p.namespace, spec: p.spec });
       if (p.status === "Scheduled" && reported.has(p.id)) toConfirm.push(p.id);
     }
     for (const p of stopped) await this.finalize(p, now);

@@ -9,6 +9,7 @@ const EXEC_TIMEOUT_MS = 60_000;
 
 export interface LogsQuery {
   name: string;
+  namespace?: string;
   container?: string;
   previous?: boolean;
   tail?: number;
@@ -32,7 +33,7 @@ export class KubeletProxy {
 
   /** A container's log lines (the current run, or the previous one). */
   async logs(q: LogsQuery): Promise<{ pod: string; container: string; lines: string[] }> {
-    const t = await this.target(q.name, q.container);
+    const t = await this.target(q.name, q.container, q.namespace);
     const res = await this.call(t, "logs", logParams(q), { method: "GET" }, KUBELET_TIMEOUT_MS);
     const text = await res.text();
     const lines = text.length === 0 ? [] : text.replace(/\n$/, "").split("\n");
@@ -41,7 +42,7 @@ export class KubeletProxy {
 
   /** Follows a container's log: yields lines until the signal aborts or the container's run ends. */
   async *follow(q: Omit<LogsQuery, "previous">, signal: AbortSignal | undefined): AsyncGenerator<{ line: string }> {
-    const t = await this.target(q.name, q.container);
+    const t = await this.target(q.name, q.container, q.namespace);
     const params = logParams(q);
     params.set("follow", "1");
     const res = await this.call(t, "logs", params, { method: "GET", signal }, null);
@@ -62,8 +63,8 @@ export class KubeletProxy {
   }
 
   /** Runs a command in a container and returns its output and exit code. */
-  async exec(name: string, container: string | undefined, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-    const t = await this.target(name, container);
+  async exec(name: string, container: string | undefined, command: string[], namespace?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const t = await this.target(name, container, namespace);
     const res = await this.call(
       t,
       "exec",
@@ -89,9 +90,9 @@ export class KubeletProxy {
       .catch(() => undefined);
   }
 
-  private async target(name: string, container: string | undefined): Promise<Target> {
-    const pod = await this.cache.findPod(name);
-    if (!pod) throw notFound("pod", name);
+  private async target(name: string, container: string | undefined, namespace = "default"): Promise<Target> {
+    const pod = await this.cache.findPod(namespace, name);
+    if (!pod) throw notFound("pod", name, namespace);
     const names = pod.spec?.containers.map((c) => c.name) ?? [];
     if (names.length === 0) throw precondition(`pod "${name}" has no containers (it was launched without an image)`);
     if (container === undefined && names.length > 1) {
@@ -122,7 +123,7 @@ export class KubeletProxy {
   }
 }
 
-function logParams(q: Omit<LogsQuery, "name" | "container">): URLSearchParams {
+function logParams(q: Omit<LogsQuery, "name" | "container" | "namespace">): URLSearchParams {
   const p = new URLSearchParams();
   if (q.tail !== undefined) p.set("tail", String(q.tail));
   if (q.previous) p.set("previous", "1");

@@ -1,5 +1,5 @@
 import { coresToMilli, DEFAULT_NAMESPACE, parsePodManifest, podRequest, type Labels, type PodSpec, type PolicyName, type RestartPolicy } from "@kube9/core";
-import { ConflictError, type PodRecord } from "@kube9/db";
+import { ConflictError, NotFoundError, type PodRecord } from "@kube9/db";
 import type { SchedulerController } from "../controllers/scheduler.js";
 import { toPodDTO, type PodDTO } from "../dto.js";
 import { conflict, DomainError, invalid, notFound } from "../errors.js";
@@ -10,6 +10,8 @@ import type { ServiceContext } from "./service-context.js";
 /** What a user gives to launch a pod (cores as users speak them); with an image it runs one container. */
 export interface LaunchPodInput {
   name?: string;
+  /** Default "default". */
+  namespace?: string;
   cpu?: number;
   memoryMiB?: number;
   algorithm?: PolicyName;
@@ -42,9 +44,10 @@ export class PodService {
   /** Creates a pod and tries to place it at once; a pod that fits nowhere stays Pending with the reason. */
   async launch(input: LaunchPodInput): Promise<Launched> {
     const name = input.name ?? `pod-${randomSuffix()}`;
+    const namespace = await this.activeNamespace(input.namespace ?? DEFAULT_NAMESPACE);
     if (input.image === undefined) {
       const request = { cpuMilli: coresToMilli(input.cpu ?? 0), memoryMiB: input.memoryMiB ?? 0 };
-      return this.create(name, input.labels ?? {}, input.nodeSelector ?? {}, input.algorithm ?? null, request, undefined);
+      return this.create({ name, namespace }, input.labels ?? {}, input.nodeSelector ?? {}, input.algorithm ?? null, request, undefined);
     }
     // One container named after the pod, as `kubectl run` makes it; core's manifest rules normalize it.
     const resources = (cpu?: number, mib?: number) => ({
@@ -72,30 +75,40 @@ export class PodService {
     });
     if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
     const { spec } = parsed.pod;
-    return this.create(name, input.labels ?? {}, spec.nodeSelector, input.algorithm ?? null, podRequest(spec), spec);
+    return this.create({ name, namespace }, input.labels ?? {}, spec.nodeSelector, input.algorithm ?? null, podRequest(spec), spec);
   }
 
   /** Creates a pod from a Kubernetes Pod manifest; the same manifest again changes nothing (pods are immutable). */
   async apply(manifest: unknown): Promise<Launched & { action: "created" | "unchanged" }> {
     const parsed = parsePodManifest(manifest);
     if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
-    const { name, namespace, labels, spec } = parsed.pod;
-    if (namespace !== DEFAULT_NAMESPACE) {
-      throw invalid(`metadata.namespace: Invalid value: "${namespace}": only "${DEFAULT_NAMESPACE}" exists (namespaces are not implemented yet)`);
-    }
-    const existing = await this.deps.cache.findPod(name);
+    const { name, labels, spec } = parsed.pod;
+    const namespace = parsed.pod.namespace;
+    const existing = await this.deps.cache.findPod(namespace, name);
     if (existing) {
       if (canonicalJson([existing.spec, existing.labels]) !== canonicalJson([spec, labels])) {
-        throw new DomainError("conflict", `pod "${name}" exists with a different spec; pods are immutable: delete it first (kube9 delete pod ${name})`);
+        const ns = namespace === DEFAULT_NAMESPACE ? "" : ` -n ${namespace}`;
+        throw new DomainError("conflict", `pod "${name}" exists with a different spec; pods are immutable: delete it first (kube9 delete pod ${name}${ns})`);
       }
       return { pod: toPodDTO(existing), scheduled: existing.status !== "Pending", message: "unchanged", action: "unchanged" };
     }
-    const launched = await this.create(name, labels, spec.nodeSelector, null, podRequest(spec), spec);
+    await this.activeNamespace(namespace);
+    const launched = await this.create({ name, namespace }, labels, spec.nodeSelector, null, podRequest(spec), spec);
     return { ...launched, action: "created" };
   }
 
+  /** The namespace, when it exists and takes new pods (not Terminating), as Kubernetes' admission checks. */
+  private async activeNamespace(namespace: string): Promise<string> {
+    const ns = await this.deps.cache.findNamespace(namespace);
+    if (!ns) throw new DomainError("not-found", `namespace "${namespace}" not found (create it: kube9 create namespace ${namespace})`);
+    if (ns.status === "Terminating") {
+      throw new DomainError("precondition", `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+    return namespace;
+  }
+
   private async create(
-    name: string,
+    { name, namespace }: { name: string; namespace: string },
     labels: Labels,
     nodeSelector: Labels,
     algorithm: PolicyName | null,
@@ -105,11 +118,13 @@ export class PodService {
     const { db, scheduler, now } = this.deps;
     try {
       const placed = await scheduler.launch({ request, nodeSelector, algorithm }, (bindTo) =>
-        db.pods.create({ name, request, labels, nodeSelector, algorithm, spec, now: now(), bindTo }),
+        db.pods.create({ name, namespace, request, labels, nodeSelector, algorithm, spec, now: now(), bindTo }),
       );
       return { pod: toPodDTO(placed.pod), scheduled: placed.scheduled, message: placed.message };
     } catch (err) {
-      if (err instanceof ConflictError) throw conflict("pod", name);
+      if (err instanceof ConflictError) throw conflict("pod", name, namespace);
+      // The namespace went between the check and the insert (another API process deleted it).
+      if (err instanceof NotFoundError) throw new DomainError("not-found", `namespace "${namespace}" not found`);
       throw err;
     }
   }
@@ -119,10 +134,16 @@ export class PodService {
    * stopped them (SIGTERM, then SIGKILL after the grace period; gracePeriodSeconds 0 deletes at once);
    * others are deleted now and free their room.
    */
-  async delete(name: string, gracePeriodSeconds?: number): Promise<PodDTO> {
+  async delete(name: string, gracePeriodSeconds?: number, namespace = DEFAULT_NAMESPACE): Promise<PodDTO> {
+    const pod = await this.deps.cache.findPod(namespace, name);
+    if (!pod) throw notFound("pod", name, namespace);
+    return this.deletePod(pod, gracePeriodSeconds);
+  }
+
+  /** Deletes a pod the caller found (the namespace controller deletes a namespace's pods this way). */
+  async deletePod(pod: PodRecord, gracePeriodSeconds?: number): Promise<PodDTO> {
     const { db, cache, events, now } = this.deps;
-    const pod = await cache.findPod(name);
-    if (!pod) throw notFound("pod", name);
+    const name = pod.name;
     const node = pod.nodeId ? cache.node(pod.nodeId) : undefined;
     const graceful = pod.spec !== null && gracePeriodSeconds !== 0 && node !== undefined && NODE_MAY_RUN.has(node.status);
     if (graceful && (pod.status === "Scheduled" || pod.status === "Running")) {
@@ -142,7 +163,7 @@ export class PodService {
   private async remove(pod: PodRecord, name: string): Promise<PodRecord> {
     const { db, cache, events, scheduler, now } = this.deps;
     const deleted = await db.pods.delete(pod.id, now());
-    if (!deleted) throw notFound("pod", name);
+    if (!deleted) throw notFound("pod", name, pod.namespace);
     if (deleted.nodeId && deleted.status !== "Pending" && deleted.status !== "Succeeded" && deleted.status !== "Failed") {
       cache.addAllocation(deleted.nodeId, deleted.request, -1);
     }

@@ -37,17 +37,19 @@ export class Queries {
   }
 
   /** Pods in creation order, optionally filtered by status and node. */
-  async listPods(filter: { status?: PodStatus[]; nodeName?: string }): Promise<PodDTO[]> {
+  async listPods(filter: { status?: PodStatus[]; nodeName?: string; namespace?: string }): Promise<PodDTO[]> {
     const nodeId = filter.nodeName === undefined ? undefined : (await this.node(filter.nodeName)).id;
     const pods = nodeId === undefined ? this.deps.cache.pods() : this.deps.cache.podsOn(nodeId);
-    return pods.filter((p) => !filter.status || filter.status.includes(p.status)).map(toPodDTO);
+    return pods
+      .filter((p) => (!filter.status || filter.status.includes(p.status)) && (filter.namespace === undefined || p.namespace === filter.namespace))
+      .map(toPodDTO);
   }
 
   /** One pod with the per-node explanation of its placement. */
-  async describePod(name: string): Promise<{ pod: PodDTO; policy: PolicyName; fits: NodeFitDTO[]; events: EventDTO[] }> {
+  async describePod(name: string, namespace = "default"): Promise<{ pod: PodDTO; policy: PolicyName; fits: NodeFitDTO[]; events: EventDTO[] }> {
     const { cache, db } = this.deps;
-    const pod = await cache.findPod(name);
-    if (!pod) throw notFound("pod", name);
+    const pod = await cache.findPod(namespace, name);
+    if (!pod) throw notFound("pod", name, namespace);
     const policy = pod.algorithm ?? cache.settings.algorithm;
     const nodes = this.liveNodes().map((n) => withoutOwnReservation(n, pod));
     const fits = explain(nodes, { request: pod.request, nodeSelector: pod.nodeSelector }, policy).map((f) => ({
@@ -95,11 +97,11 @@ export class Queries {
   }
 
   /** Events oldest first, after a given id, optionally about one named node or pod. */
-  async listEvents(opts: { afterId?: number; limit?: number; objectName?: string }): Promise<EventDTO[]> {
+  async listEvents(opts: { afterId?: number; limit?: number; objectName?: string; namespace?: string }): Promise<EventDTO[]> {
     const { cache, db } = this.deps;
     let objectId: string | undefined;
     if (opts.objectName !== undefined) {
-      const found = (await cache.findNode(opts.objectName)) ?? (await cache.findPod(opts.objectName));
+      const found = (await cache.findNode(opts.objectName)) ?? (await cache.findPod(opts.namespace ?? "default", opts.objectName));
       // A watcher may start before the object exists: nothing yet, not an error.
       if (!found) return [];
       objectId = found.id;

@@ -124,8 +124,8 @@ export class UsageQueries {
       if (!n) throw notFound("node", target.name);
       return { id: n.id, extra: { capacity: { ...n.capacity }, allocated: { ...n.allocated } } };
     }
-    const p = await this.deps.cache.findPod(target.name);
-    if (!p) throw notFound("pod", target.name);
+    const p = await this.deps.cache.findPod(target.namespace ?? "default", target.name);
+    if (!p) throw notFound("pod", target.name, target.namespace);
     return { id: p.id, extra: { requests: { ...p.request }, limits: podLimits(p) } };
   }
 
@@ -154,7 +154,7 @@ export class UsageQueries {
     }));
     return {
       name: p.name,
-      namespace: "default",
+      namespace: p.namespace,
       node: p.nodeName,
       status: p.status,
       timestamp: s?.at ?? null,

@@ -61,11 +61,11 @@ export function buildMetricSamples(src: SampleSource, restarts: RestartTracker):
   const keys = new Set<string>();
   for (const p of src.pods()) {
     if (p.status === "Pending") {
-      push("kube9_pod_pending_seconds", { namespace: "default", pod: p.name }, Math.max(0, (src.now - p.createdAt) / 1000));
+      push("kube9_pod_pending_seconds", { namespace: p.namespace, pod: p.name }, Math.max(0, (src.now - p.createdAt) / 1000));
       continue;
     }
     if (!LIVE_POD.has(p.status) || !p.nodeId) continue;
-    const podLabels = { namespace: "default", pod: p.name, node: p.nodeName ?? "" };
+    const podLabels = { namespace: p.namespace, pod: p.name, node: p.nodeName ?? "" };
     const s = src.usage.pod(p.id, src.now, src.staleAfterMs, p.nodeId);
     if (s) {
       push("kube9_pod_cpu_usage_millicores", podLabels, s.usage.cpuMilli);
