@@ -18,3 +18,4 @@ export {
 } from "./scenarios.js";
 export * from "./firewall-types.js";
 export * from "./namespace-manifest.js";
+export * from "./firewall.js";
