@@ -34,6 +34,12 @@ import { WebhookNotifier } from "./alerts/webhook-notifier.js";
 import { AlertService } from "./services/alert-service.js";
 import { AutoscalerController } from "./controllers/autoscaler.js";
 import { NodeGroupService } from "./services/node-group-service.js";
+import { NamespaceService } from "./services/namespace-service.js";
+import { NetworkPolicyService } from "./services/network-policy-service.js";
+import { NamespaceController } from "./controllers/namespace-controller.js";
+import { NetpolSyncController } from "./controllers/netpol-sync.js";
+import { NetpolDataplane } from "./netpol/dataplane.js";
+import { NetService } from "./services/net-service.js";
 
 export { VERSION } from "./services/queries.js";
 
@@ -79,6 +85,10 @@ export class ControlPlane {
   private readonly notifier: WebhookNotifier;
   readonly nodes: NodeService;
   readonly pods: PodService;
+  readonly namespaces: NamespaceService;
+  readonly networkPolicies: NetworkPolicyService;
+  readonly dataplane: NetpolDataplane;
+  readonly net: NetService;
   readonly cluster: ClusterService;
   readonly agents: AgentGateway;
   readonly kubelets: KubeletProxy;
@@ -159,8 +169,14 @@ export class ControlPlane {
     this.auth = new Authenticator(opts.adminTokenHash, cache, db);
     this.queries = new Queries({ db, cache, view, runtime: () => opts.defaultRuntime });
     this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
+    this.namespaces = new NamespaceService({ db, cache, events, now, pods: this.pods });
+    this.dataplane = new NetpolDataplane(cache);
+    this.net = new NetService({ cache, dataplane: this.dataplane });
+    this.controllers.push({ controller: new NetpolSyncController(cache, this.dataplane, notifyNode, log), runs: "always" });
+    this.networkPolicies = new NetworkPolicyService({ db, cache, events, now, enforcement: () => this.dataplane.enforcement() });
+    this.controllers.push({ controller: new NamespaceController(cache, this.namespaces, log), runs: "while-leading" });
     this.cluster = new ClusterService({ db, cache, events });
-    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, kickScheduler: () => scheduler.kick() });
+    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, dataplane: this.dataplane, kickScheduler: () => scheduler.kick() });
     this.usage = new UsageQueries({ db, cache, usage: usageStore, now, staleAfterMs });
     this.alerts = new AlertService({ db, cache, events, now, alerting: this.alerting });
   }

@@ -59,6 +59,16 @@ export class EventRecorder {
     return this.about("Pod", type, reason, pod, message);
   }
 
+  /** An event about a namespace (object id: its name). */
+  namespace(type: EventType, reason: string, name: string, message: string): Promise<void> {
+    return this.record({ type, reason, objectKind: "Namespace", objectId: `namespace/${name}`, objectName: name, message });
+  }
+
+  /** An event about a NetworkPolicy (object id: "networkpolicy/ns/name"). */
+  networkPolicy(type: EventType, reason: string, namespace: string, name: string, message: string): Promise<void> {
+    return this.record({ type, reason, objectKind: "NetworkPolicy", objectId: `networkpolicy/${namespace}/${name}`, objectName: name, message });
+  }
+
   /** An event about the cluster as a whole (settings). */
   cluster(reason: string, message: string, type: EventType = "Normal"): Promise<void> {
     return this.record({ type, reason, objectKind: "Cluster", objectId: null, objectName: "cluster", message });

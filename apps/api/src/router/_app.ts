@@ -5,6 +5,9 @@ import { autoscalerRouter, nodeGroupsRouter } from "./nodegroups.js";
 import { clusterRouter } from "./cluster.js";
 import { eventsRouter } from "./events.js";
 import { healthRouter } from "./health.js";
+import { namespacesRouter } from "./namespaces.js";
+import { netRouter } from "./net.js";
+import { networkPoliciesRouter } from "./networkpolicies.js";
 import { nodesRouter } from "./nodes.js";
 import { podsRouter } from "./pods.js";
 import { usageRouter } from "./usage.js";
@@ -13,6 +16,9 @@ export const appRouter = router({
   health: healthRouter,
   nodes: nodesRouter,
   pods: podsRouter,
+  namespaces: namespacesRouter,
+  networkPolicies: networkPoliciesRouter,
+  net: netRouter,
   cluster: clusterRouter,
   events: eventsRouter,
   usage: usageRouter,

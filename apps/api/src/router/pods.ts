@@ -16,7 +16,9 @@ export const podsRouter = router({
   get: adminProcedure.input(byNamespacedName).query(({ ctx, input }) => ctx.cp.queries.describePod(input.name, input.namespace)),
   launch: adminProcedure.input(launchPodInput).mutation(({ ctx, input }) => ctx.cp.pods.launch(input)),
   /** Creates a pod from a Kubernetes Pod manifest (`kube9 apply -f`; "apply" itself is a reserved name in tRPC routers). */
-  applyManifest: adminProcedure.input(applyInput).mutation(({ ctx, input }) => ctx.cp.pods.apply(input.manifest)),
+  applyManifest: adminProcedure
+    .input(applyInput.extend({ namespace: namespaceSchema.optional() }))
+    .mutation(({ ctx, input }) => ctx.cp.pods.apply(input.manifest, input.namespace)),
   delete: adminProcedure.input(deletePodInput).mutation(({ ctx, input }) => ctx.cp.pods.delete(input.name, input.gracePeriodSeconds, input.namespace)),
   /** A container's log lines, from its node's kubelet. */
   logs: adminProcedure.input(logsInput).query(({ ctx, input }) => ctx.cp.kubelets.logs(input)),

@@ -5,6 +5,7 @@ import { DomainError, precondition } from "../errors.js";
 import type { NodeStatusService } from "./node-status.js";
 import type { NodeSideContext } from "./service-context.js";
 import type { UsageStore } from "../usage/usage-store.js";
+import type { NetpolDataplane } from "../netpol/dataplane.js";
 
 /** What an agent reports with each heartbeat. */
 export interface HeartbeatReport {
@@ -40,6 +41,8 @@ export interface AgentGatewayDeps extends NodeSideContext {
   status: NodeStatusService;
   /** Where measured use goes (latest samples, series). */
   usage?: UsageStore;
+  /** The policy dataplane: each node's firewalls, and what its agent applied. */
+  dataplane?: NetpolDataplane;
 }
 
 /**
@@ -122,7 +125,15 @@ export class AgentGateway {
       const latest = cache.node(nodeId) ?? node;
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
-    return { desiredPodIds: desired, assignments, terminating, heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs, kubelet: this.kubeletSettings() };
+    const netpol = this.deps.dataplane?.onHeartbeat(nodeId, report.netpol);
+    return {
+      desiredPodIds: desired,
+      assignments,
+      terminating,
+      heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs,
+      kubelet: this.kubeletSettings(),
+      ...(netpol ? { netpol } : {}),
+    };
   }
 
   /** The node's measurements of its own pods only (a pod moved elsewhere is measured by its new node). */

@@ -79,11 +79,16 @@ export class PodService {
   }
 
   /** Creates a pod from a Kubernetes Pod manifest; the same manifest again changes nothing (pods are immutable). */
-  async apply(manifest: unknown): Promise<Launched & { action: "created" | "unchanged" }> {
+  async apply(manifest: unknown, namespaceOverride?: string): Promise<Launched & { action: "created" | "unchanged" }> {
     const parsed = parsePodManifest(manifest);
     if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
     const { name, labels, spec } = parsed.pod;
-    const namespace = parsed.pod.namespace;
+    const stated = typeof (manifest as { metadata?: { namespace?: unknown } }).metadata?.namespace === "string";
+    // kubectl: -n that disagrees with the manifest's own namespace is an error, not a silent choice.
+    if (namespaceOverride !== undefined && stated && parsed.pod.namespace !== namespaceOverride) {
+      throw invalid(`the namespace from the provided object "${parsed.pod.namespace}" does not match the namespace "${namespaceOverride}". You must pass '--namespace=${parsed.pod.namespace}' to perform this operation.`);
+    }
+    const namespace = namespaceOverride ?? parsed.pod.namespace;
     const existing = await this.deps.cache.findPod(namespace, name);
     if (existing) {
       if (canonicalJson([existing.spec, existing.labels]) !== canonicalJson([spec, labels])) {

@@ -19,3 +19,4 @@ export {
 export * from "./firewall-types.js";
 export * from "./namespace-manifest.js";
 export * from "./firewall.js";
+export * from "./selector-string.js";
