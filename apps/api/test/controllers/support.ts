@@ -76,7 +76,7 @@ export async function dbNode(h: Harness, name: string): Promise<NodeRecord> {
 
 /** The pod row as the database has it. */
 export async function dbPod(h: Harness, name: string): Promise<PodRecord> {
-  const row = await h.db.pods.getByName(name);
+  const row = await h.db.pods.getByName("default", name);
   if (!row) throw new Error(`pod ${name} not in the database`);
   return row;
 }

@@ -112,21 +112,22 @@ export class SqlNetworkPolicyRepository implements NetworkPolicyRepository {
 
   async upsert(namespace: string, name: string, spec: unknown, now: number) {
     const text = JSON.stringify(spec);
-    // xmax = 0 only for a freshly inserted row: how PostgreSQL tells an insert from an update in one upsert.
+    // The generation before the statement tells an update that changed the spec from one that did not.
     const [row] = await this.sql.rows(
-      `insert into network_policy as np (namespace, name, uid, spec, generation, created_at, updated_at)
+      `with old as (select generation from network_policy where namespace = ? and name = ?)
+       insert into network_policy as np (namespace, name, uid, spec, generation, created_at, updated_at)
        select ?, ?, ?::uuid, ?::jsonb, 1, ${TS}, ${TS} from namespace where name = ? and status = 'Active'
        on conflict (namespace, name) do update
          set spec = excluded.spec,
              generation = np.generation + case when np.spec = excluded.spec then 0 else 1 end,
              updated_at = case when np.spec = excluded.spec then np.updated_at else excluded.updated_at end
-       returning ${NP_COLUMNS}, (xmax = 0) as inserted`,
-      [namespace, name, randomUUID(), text, now, now, namespace],
+       returning ${NP_COLUMNS}, (select generation from old) as old_generation`,
+      [namespace, name, namespace, name, randomUUID(), text, now, now, namespace],
     );
     if (!row) return null;
     const record = toPolicy(row);
-    const created = row.inserted === true || row.inserted === "t";
-    return { record, created, changed: created || record.updatedAt === now };
+    const created = row.old_generation === null || row.old_generation === undefined;
+    return { record, created, changed: created || Number(row.old_generation) !== record.generation };
   }
 
   async delete(namespace: string, name: string): Promise<NetworkPolicyRecord | null> {
