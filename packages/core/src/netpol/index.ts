@@ -17,3 +17,4 @@ export {
   type ScenarioStep,
 } from "./scenarios.js";
 export * from "./firewall-types.js";
+export * from "./firewall.js";
