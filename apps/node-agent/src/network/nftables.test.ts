@@ -110,7 +110,7 @@ describe.runIf(requireNft())("nftables in real pod namespaces", () => {
   const rulesetBefore = hostRuleset();
 
   beforeAll(async () => {
-    net = await createPodNetwork({ podCIDR: "10.244.40.0/24", stateDir: join(dir, "state"), sharedNetns: TEST_SHARED_NETNS });
+    net = await createPodNetwork({ podCIDR: "10.244.44.0/24", stateDir: join(dir, "state"), sharedNetns: TEST_SHARED_NETNS });
     expect(net.available).toBe(true);
     enforcer = await createPolicyEnforcer(net);
     expect(enforcer).toMatchObject({ available: true });

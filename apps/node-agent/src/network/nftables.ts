@@ -89,6 +89,8 @@ export function renderFirewall(fw: PodFirewall): string {
   return `${lines.join("\n")}\n`;
 }
 
+const OPEN_SCRIPT = renderFirewall({ ingress: null, egress: null });
+
 /** The absolute path of `nft`, also where PATH lacks the sbin directories. */
 export function findNft(path = process.env.PATH ?? ""): string | undefined {
   return resolveExecutable("nft", `${path}:${DEFAULT_PATH}`);
@@ -101,9 +103,12 @@ export interface PolicyEnforcer {
   readonly reason?: string;
   /** One line for the agent's log. */
   readonly description: string;
-  /** Puts `fw` in force in the pod's namespace (nothing to do when it already is); rejects with nft's complaint. */
+  /**
+   * Puts `fw` in force in the pod's namespace (nothing to do when it already is); rejects with nft's complaint. The
+   * namespace must be one the pod network made, new: a namespace made again for the pod needs forget() first.
+   */
   apply(podId: string, netns: string, fw: PodFirewall): Promise<void>;
-  /** Forgets what was applied for a pod whose namespace is gone. */
+  /** Forgets what was applied for a pod whose namespace is gone (or made again), after the applies under way. */
   forget(podId: string): void;
 }
 
@@ -179,6 +184,9 @@ class NftEnforcer implements PolicyEnforcer {
     const run = async () => {
       const last = this.applied.get(podId);
       if (last?.netns === netns && last.script === script) return;
+      // The namespaces come from this agent's pod network, new (leftovers are swept at start): one the enforcer has
+      // not written to has no kube9 table, which is what an open firewall is. Saves an nft run per pod start.
+      if (!last && script === OPEN_SCRIPT) return;
       this.applied.delete(podId);
       await nftIn(this.ip, this.nft, netns, script);
       this.applied.set(podId, { netns, script });
@@ -187,6 +195,9 @@ class NftEnforcer implements PolicyEnforcer {
   }
 
   forget(podId: string): void {
-    this.applied.delete(podId);
+    // Queued: an apply under way in the namespace that is gone would otherwise record itself after this.
+    void this.queue.run(podId, async () => {
+      this.applied.delete(podId);
+    });
   }
 }
