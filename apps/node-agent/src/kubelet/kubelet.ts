@@ -1,16 +1,7 @@
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
-import type {
-  BackoffOptions,
-  KubeletEndpoint,
-  KubeletSettings,
-  NetpolAssignment,
-  NetpolReport,
-  PodAssignment,
-  PodEventReport,
-  PodStatusReport,
-  PodTermination,
-} from "@kube9/core";
+import type { BackoffOptions, KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination } from "@kube9/core";
+import type { NetpolAssignment, NetpolReport } from "@kube9/core";
 import { createCgroupManager, type CgroupManager } from "../containers/cgroups.js";
 import { signalAll } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
