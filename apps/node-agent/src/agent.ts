@@ -94,6 +94,8 @@ export class NodeAgent {
   private readonly kubelet: Kubelet;
   /** The pod ids of the last delivered report, to tell when the set changed since. */
   private reportedPods = "";
+  /** The NetworkPolicy report of the last delivered heartbeat, to beat again at once when the dataplane caught up. */
+  private reportedNetpol = "";
   private podsStopped: Promise<void> | undefined;
   private resolveDone!: (exit: AgentExit) => void;
   private exit: AgentExit | undefined;
@@ -241,6 +243,7 @@ export class NodeAgent {
         this.kubelet.takeSyncRequest();
         const podIds = this.kubelet.podIds();
         const podEvents = this.kubelet.takePodEvents();
+        const netpol = this.kubelet.netpolReport();
         const input = {
           nodeId: this.opts.nodeId,
           podIds,
@@ -248,6 +251,7 @@ export class NodeAgent {
           components: this.components,
           podStatuses: this.kubelet.takeStatusChanges(),
           ...(podEvents.length > 0 ? { podEvents } : {}),
+          netpol,
         };
         const res = await this.call(this.heartbeatTimeoutMs(), (signal) =>
           this.client.agent.heartbeat.mutate(input, { signal }),
@@ -256,6 +260,7 @@ export class NodeAgent {
         this.kubelet.ackStatusChanges();
         this.kubelet.ackPodEvents();
         this.reportedPods = podKey(podIds);
+        this.reportedNetpol = JSON.stringify(netpol);
         if (failures > 0) {
           this.log.info(`API reachable again after ${failures} failed heartbeats`);
           failures = 0;
@@ -296,10 +301,19 @@ export class NodeAgent {
     }
   }
 
-  /** Whether the kubelet has news the API has not heard: a status change, an event, or a pod that finished stopping. */
+  /**
+   * Whether the kubelet has news the API has not heard: a status change, an event, a pod that finished stopping, or
+   * NetworkPolicies now in force.
+   */
   private unreported(): boolean {
     const k = this.kubelet;
-    return k.syncRequested || k.hasStatusChanges || k.hasPodEvents || podKey(k.podIds()) !== this.reportedPods;
+    return (
+      k.syncRequested ||
+      k.hasStatusChanges ||
+      k.hasPodEvents ||
+      podKey(k.podIds()) !== this.reportedPods ||
+      JSON.stringify(k.netpolReport()) !== this.reportedNetpol
+    );
   }
 
   /** Like sleep, but ends early once the kubelet has something to report. */

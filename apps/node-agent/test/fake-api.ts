@@ -2,7 +2,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import type { KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination, PodUsageReport } from "@kube9/core";
+import type {
+  KubeletEndpoint,
+  KubeletSettings,
+  NetpolAssignment,
+  NetpolReport,
+  PodAssignment,
+  PodEventReport,
+  PodStatusReport,
+  PodTermination,
+  PodUsageReport,
+} from "@kube9/core";
 
 /** A node as the fake API knows it. */
 export interface FakeNode {
@@ -25,6 +35,8 @@ export interface FakeNode {
   kubeletSettings: KubeletSettings | undefined;
   /** Events the node reported in heartbeats that succeeded, oldest first. */
   events: PodEventReport[];
+  /** The pods' firewalls, answered while the node reports another revision (as the API does). */
+  netpol?: NetpolAssignment;
 }
 
 /** The API's default kubelet settings (its cluster settings' defaults). */
@@ -39,6 +51,7 @@ export interface HeartbeatCall {
   components: Record<string, "Healthy" | "Unhealthy">;
   podStatuses?: PodStatusReport[];
   podEvents?: PodEventReport[];
+  netpol?: NetpolReport;
   at: number;
 }
 
@@ -185,7 +198,8 @@ export class FakeApi {
             }
             const assignments = node.desiredPodIds.filter((id) => !reported.has(id)).flatMap((id) => node.specs.get(id) ?? []);
             const kubelet = node.kubeletSettings ? { kubelet: node.kubeletSettings } : {};
-            return { desiredPodIds: [...node.desiredPodIds], assignments, terminating, heartbeatIntervalMs: node.heartbeatIntervalMs, ...kubelet };
+            const netpol = node.netpol && input.netpol?.revision !== node.netpol.revision ? { netpol: node.netpol } : {};
+            return { desiredPodIds: [...node.desiredPodIds], assignments, terminating, heartbeatIntervalMs: node.heartbeatIntervalMs, ...kubelet, ...netpol };
           }),
         leave: nodeProcedure
           .input((v) => v as { nodeId: string; reason?: string })

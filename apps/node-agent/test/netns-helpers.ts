@@ -73,3 +73,34 @@ export function removeTestSharedNetns(): void {
     // never made
   }
 }
+
+/** Why policies cannot be enforced in the namespaces these tests make (no nft), or undefined. */
+function nftProblem(): string | undefined {
+  if (netnsUnusable) return netnsUnusable;
+  try {
+    execFileSync("nft", ["--version"], { stdio: "ignore" });
+    return undefined;
+  } catch (err) {
+    return `no usable nft command (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
+/**
+ * As requireNetns, for the tests that also put nftables rules in those namespaces: with KUBE9_REQUIRE_NETNS=1 a
+ * machine without nft fails them instead of skipping.
+ */
+export function requireNft(): boolean {
+  const problem = nftProblem();
+  if (process.env.KUBE9_REQUIRE_NETNS === "1" && problem) {
+    it("can enforce network policies with nftables (KUBE9_REQUIRE_NETNS=1)", () => {
+      throw new Error(`nftables cannot be used in network namespaces here: ${problem}`);
+    });
+  }
+  return problem === undefined;
+}
+
+/** The host's own nftables ruleset, to check that tests never change it. */
+export function hostRuleset(): string {
+  // stderr ignored: nft warns there about tables iptables-nft manages, on every listing.
+  return execFileSync("nft", ["list", "ruleset"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+}

@@ -36,6 +36,7 @@ export interface EnsureImageOptions {
 export const IMAGE_BUSYBOX_PATH = "/bin/busybox";
 export const IMAGE_WORKLOAD_PATH = "/workload.cjs";
 export const IMAGE_IP_PATH = "/usr/sbin/ip";
+export const IMAGE_NFT_PATH = "/usr/sbin/nft";
 
 /** Where busybox is looked for on this machine when KUBE9_BUSYBOX is unset (Debian's busybox-static). */
 const HOST_BUSYBOX_PATHS = ["/bin/busybox", "/usr/bin/busybox"];
@@ -94,6 +95,13 @@ interface ImageInputs {
   workload: string;
   /** iproute2's ip on this machine, if any. */
   ip: string | null;
+  /** nftables' nft on this machine, if any. */
+  nft: string | null;
+}
+
+/** A binary of this machine's sbin or bin directories, or null. */
+function hostBinary(name: string): string | null {
+  return ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map((dir) => `${dir}/${name}`).find((p) => existsSync(p)) ?? null;
 }
 
 function imageInputs(opts: EnsureImageOptions): ImageInputs {
@@ -102,7 +110,8 @@ function imageInputs(opts: EnsureImageOptions): ImageInputs {
     nodeBinary: opts.nodeBinary ?? process.execPath,
     busybox: opts.busyboxBinary ?? hostBusybox(),
     workload: opts.workloadPath ?? workloadBundle(),
-    ip: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find((p) => existsSync(p)) ?? null,
+    ip: hostBinary("ip"),
+    nft: hostBinary("nft"),
   };
 }
 
@@ -113,7 +122,7 @@ function contentDigest(inputs: ImageInputs): string {
   h.update(inputs.nodeBinary);
   h.update(process.version);
   // Each part is framed by its name so moving bytes from one file to another changes the digest.
-  for (const [name, file] of [["workload", inputs.workload], ["busybox", inputs.busybox], ["ip", inputs.ip]] as const) {
+  for (const [name, file] of [["workload", inputs.workload], ["busybox", inputs.busybox], ["ip", inputs.ip], ["nft", inputs.nft]] as const) {
     h.update(`\0${name}\0`);
     h.update(file && existsSync(file) ? readFileSync(file) : "missing");
   }
@@ -192,9 +201,11 @@ export async function ensureAgentImage(docker: Dockerode, opts: EnsureImageOptio
     put(workload, IMAGE_WORKLOAD_PATH, 0o644);
     // iproute2's ip, for the pod network: a node container that may create network namespaces gives
     // each pod its own (see runtime/docker-runtime.ts); without it pods share the node's network.
-    if (inputs.ip) {
-      put(inputs.ip, IMAGE_IP_PATH);
-      for (const lib of sharedLibraries(inputs.ip)) put(lib, lib);
+    // nft puts NetworkPolicies in force inside those namespaces; without it the node enforces none.
+    for (const [binary, path] of [[inputs.ip, IMAGE_IP_PATH], [inputs.nft, IMAGE_NFT_PATH]] as const) {
+      if (!binary) continue;
+      put(binary, path);
+      for (const lib of sharedLibraries(binary)) put(lib, lib);
     }
     mkdirSync(join(rootfs, "tmp"), { recursive: true });
     chmodSync(join(rootfs, "tmp"), 0o1777);

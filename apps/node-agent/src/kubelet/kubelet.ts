@@ -1,14 +1,17 @@
 import { rmdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BackoffOptions, KubeletEndpoint, KubeletSettings, PodAssignment, PodEventReport, PodStatusReport, PodTermination } from "@kube9/core";
+import type { NetpolAssignment, NetpolReport } from "@kube9/core";
 import { createCgroupManager, type CgroupManager } from "../containers/cgroups.js";
 import { signalAll } from "../containers/proc.js";
 import type { ImageEnv } from "../images.js";
 import type { AgentLogger } from "../log.js";
+import { createPolicyEnforcer } from "../network/nftables.js";
 import { createPodNetwork, unavailablePodNetwork, type PodNetwork } from "../network/pod-network.js";
 import { localKubeletSettings, settingsAfter } from "./kubelet-settings.js";
 import { defaultPodLogDir, preparePodLogDir } from "./log-dir.js";
 import { PodEventQueue, type PodEventQueueOptions } from "./pod-events.js";
+import { PodFirewalls } from "./pod-firewalls.js";
 import { PodWorker } from "./pod-worker.js";
 import { startKubeletServer, type ContainerTarget, type KubeletServer } from "./server.js";
 import { UsageTracker, type ContainersUsage } from "./usage-tracker.js";
@@ -23,6 +26,8 @@ export interface SyncInput {
   desiredPodIds: string[];
   assignments?: PodAssignment[];
   terminating?: PodTermination[];
+  /** The pods' NetworkPolicy firewalls, when they changed. */
+  netpol?: NetpolAssignment;
 }
 
 /** What one sync changed: pods added, placeholders dropped, workers that began to stop. */
@@ -74,10 +79,13 @@ export class Kubelet {
   private network: PodNetwork = unavailablePodNetwork("the node has not registered yet, so it has no podCIDR");
   private settings: KubeletSettings;
   private readonly events: PodEventQueue;
+  private readonly firewalls: PodFirewalls;
 
   constructor(private readonly opts: KubeletOptions) {
     this.settings = localKubeletSettings(opts.backoff, opts.backoffReset);
     this.events = new PodEventQueue(opts.events);
+    const sandboxes = () => [...this.workers.values()].flatMap((w) => (w.netns ? [{ id: w.id, netns: w.netns }] : []));
+    this.firewalls = new PodFirewalls(opts.log, sandboxes, () => this.emit());
   }
 
   /**
@@ -102,6 +110,10 @@ export class Kubelet {
         this.syncAsked = true;
         this.emit();
       },
+      probes: {
+        unavailable: () => (this.network.available ? undefined : (this.network.reason ?? "no pod network")),
+        netns: (podId) => this.workers.get(podId)?.netns,
+      },
       ...(this.opts.execTimeoutMs !== undefined ? { execTimeoutMs: this.opts.execTimeoutMs } : {}),
     });
     return { url: this.server.url, token: this.server.token };
@@ -123,6 +135,9 @@ export class Kubelet {
     });
     // A statement of how this node runs pods (like the cgroup line), not a fault: docker nodes never have one.
     this.opts.log.info(this.network.description);
+    const enforcer = await createPolicyEnforcer(this.network);
+    this.firewalls.setEnforcer(enforcer);
+    this.opts.log.info(enforcer.description);
     return this.network;
   }
 
@@ -132,6 +147,8 @@ export class Kubelet {
     const stopped: string[] = [];
     const stopping: string[] = [];
     const desired = new Set(answer.desiredPodIds);
+    // Before any pod starts, so that a new pod's namespace gets this answer's firewall.
+    this.firewalls.update(answer.netpol);
     for (const t of answer.terminating ?? []) {
       if (this.placeholders.delete(t.id)) stopped.push(t.id);
       const worker = this.workers.get(t.id);
@@ -165,6 +182,11 @@ export class Kubelet {
       started.push(id);
     }
     return { started, stopped, stopping };
+  }
+
+  /** What the dataplane has in force, for every heartbeat. */
+  netpolReport(): NetpolReport {
+    return this.firewalls.report();
   }
 
   /** The pods to report: running and still-stopping workers, and placeholders. */
@@ -276,6 +298,7 @@ export class Kubelet {
       ...(this.opts.probeTickMs ? { probeTickMs: this.opts.probeTickMs } : {}),
       ...(this.opts.networkRetryMs ? { networkRetryMs: this.opts.networkRetryMs } : {}),
       network: this.network,
+      ...(this.network.available ? { secureNetwork: (netns: string) => this.firewalls.secureNew(a.id, netns) } : {}),
       onChange: () => this.emit(),
       onEvent: (container, event) => {
         this.events.record(a.id, container, event);
@@ -295,6 +318,7 @@ export class Kubelet {
       if (this.acked.get(worker.id) !== worker.version) this.finals.set(worker.id, worker.status());
       this.acked.delete(worker.id);
       this.events.forgetPod(worker.id);
+      this.firewalls.forget(worker.id);
       worker.removeLogs();
       this.opts.log.info(`pod stopped ${worker.id}`);
       this.emit();

@@ -39,6 +39,8 @@ export interface PodWorkerOptions {
   network?: PodNetwork;
   /** Wait before trying again to set up a pod's network (default 2 s). */
   networkRetryMs?: number;
+  /** Puts the pod's NetworkPolicy firewall in force in its new namespace: containers start only once it has. */
+  secureNetwork?: (netns: string) => Promise<void>;
   /** The pod's status changed. */
   onChange?: () => void;
   /** Something worth an event happened to one of the pod's containers. */
@@ -74,6 +76,8 @@ export class PodWorker {
   /** Aborted when the pod starts to stop: a network setup waiting to retry gives up. */
   private readonly stopping = new AbortController();
   private address: PodAddress | undefined;
+  /** The pod's namespace from the moment it exists until its teardown begins. */
+  private liveNetns: string | undefined;
   /** Why the pod's network could not be made (the pod waits in ContainerCreating meanwhile). */
   private sandboxError: string | undefined;
   private sandboxReady: Promise<void> = Promise.resolve();
@@ -139,6 +143,11 @@ export class PodWorker {
     });
   }
 
+  /** The pod's network namespace while it exists, firewall or not yet (undefined without a pod network). */
+  get netns(): string | undefined {
+    return this.liveNetns;
+  }
+
   /** The pod's IP, once its network exists (undefined without a pod network). */
   get podIP(): string | undefined {
     return this.address?.ip;
@@ -149,7 +158,11 @@ export class PodWorker {
     const net = this.opts.network!;
     while (!this.stopping.signal.aborted) {
       try {
-        this.address = await net.setup(this.id);
+        const address = await net.setup(this.id);
+        this.liveNetns = address?.netns;
+        // A pod never runs a moment without the policies that isolate it: a failure here is retried like a failed setup.
+        if (address && this.opts.secureNetwork) await this.opts.secureNetwork(address.netns);
+        this.address = address;
         this.sandboxError = undefined;
         this.refresh();
         return true;
@@ -197,6 +210,7 @@ export class PodWorker {
     await this.sandboxReady;
     await Promise.all(this.runners.map((r) => r.stop(graceMs)));
     // Only once no container is left in it; a teardown is never started twice.
+    this.liveNetns = undefined;
     this.networkGone ??= this.opts.network?.teardown(this.id) ?? Promise.resolve();
     await this.networkGone;
   }

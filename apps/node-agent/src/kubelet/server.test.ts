@@ -104,3 +104,47 @@ describe("kubelet server: POST /sync", () => {
     }
   });
 });
+
+describe("kubelet server: POST /probe", () => {
+  it("checks the request, says 409 without a pod network and 404 for a pod without a namespace here", async () => {
+    const { startKubeletServer } = await import("./server.js");
+    let unavailable: string | undefined = "KUBE9_POD_NETWORK=off";
+    const server = await startKubeletServer({ lookup: () => undefined, probes: { unavailable: () => unavailable, netns: () => undefined } });
+    try {
+      const auth = { authorization: `Bearer ${server.token}` };
+      const probe = (body: unknown, headers: Record<string, string> = auth) =>
+        fetch(`${server.url}/probe`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const target = { ip: "10.244.0.2", port: 80, protocol: "TCP" };
+      const good = { podId: "p1", targets: [target], timeoutMs: 500 };
+      expect((await probe(good, {})).status).toBe(401);
+      expect((await fetch(`${server.url}/probe`, { headers: auth })).status).toBe(405);
+      // each field checked, with the field named
+      const bad: [unknown, RegExp][] = [
+        [{ ...good, podId: 7 }, /podId/],
+        [{ ...good, targets: "10.0.0.1" }, /targets must be an array/],
+        [{ ...good, targets: Array(1001).fill(target) }, /at most 1000 targets/],
+        [{ ...good, timeoutMs: 49 }, /timeoutMs must be a whole number from 50 to 10000/],
+        [{ ...good, timeoutMs: 10_001 }, /timeoutMs/],
+        [{ ...good, timeoutMs: 100.5 }, /timeoutMs/],
+        [{ ...good, targets: [{ ...target, ip: "example.com" }] }, /targets\[0\]\.ip must be an IPv4 or IPv6 address/],
+        [{ ...good, targets: [target, { ...target, ip: "10.0.0.256" }] }, /targets\[1\]\.ip/],
+        [{ ...good, targets: [{ ...target, port: 0 }] }, /targets\[0\]\.port must be a whole number from 1 to 65535/],
+        [{ ...good, targets: [{ ...target, port: 65536 }] }, /port/],
+        [{ ...good, targets: [{ ...target, protocol: "UDP" }] }, /protocol must be "TCP"/],
+      ];
+      for (const [body, message] of bad) {
+        const res = await probe(body);
+        expect([res.status, await res.text()], JSON.stringify(body).slice(0, 80)).toEqual([400, expect.stringMatching(message)]);
+      }
+      // IPv6 literals are addresses too; a thousand of them fit the body limit
+      const many = { ...good, targets: Array(1000).fill({ ...target, ip: "fd00:1234:5678:9abc:def0:1234:5678:9abc" }) };
+      const refused = await probe(many);
+      expect([refused.status, await refused.text()]).toEqual([409, "cannot probe from pods on this node: KUBE9_POD_NETWORK=off\n"]);
+      unavailable = undefined;
+      const missing = await probe(good);
+      expect([missing.status, await missing.text()]).toEqual([404, "pod p1 has no network namespace on this node\n"]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,17 +1,28 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { execInContainer } from "../containers/exec.js";
+import { probeConnections, type ConnectTarget } from "../network/connect-probe.js";
+import { findIp } from "../network/ip-command.js";
 import type { ContainerAccess } from "./container-runner.js";
 
-// The kubelet's own HTTP server, which the API proxies `logs` and `exec` to. It listens on loopback
-// only, with a random port and bearer token handed to the API at registration; anything without
-// the token learns nothing (401 before any route is matched).
+// The kubelet's own HTTP server, which the API proxies `logs` and `exec` to, asks for a heartbeat
+// (`sync`) and has connections tried from inside a pod (`probe`). It listens on loopback only, with a
+// random port and bearer token handed to the API at registration; anything without the token learns
+// nothing (401 before any route is matched).
 
 /** A container the server can reach, with its pod's name for messages. */
 export interface ContainerTarget {
   podName: string;
   container: ContainerAccess;
+}
+
+/** What `POST /probe` needs of the kubelet. */
+export interface ProbeAccess {
+  /** Why pods here have no network namespaces to probe from, or undefined when they have. */
+  unavailable(): string | undefined;
+  /** The pod's network namespace; undefined when the pod is not on this node or has none (yet). */
+  netns(podId: string): string | undefined;
 }
 
 /** Options of {@link startKubeletServer}. */
@@ -25,6 +36,8 @@ export interface KubeletServerOptions {
   maxExecOutputBytes?: number;
   /** `POST /sync`: the API has news for this node (a pod bound or deleted); heartbeat now instead of at the next interval. */
   onSync?: () => void;
+  /** `POST /probe`: connections from inside a pod's network namespace (absent: the node has no pod network). */
+  probes?: ProbeAccess;
 }
 
 /** A listening kubelet server. */
@@ -36,6 +49,10 @@ export interface KubeletServer {
 
 const ROUTE = /^\/pods\/([^/]+)\/containers\/([^/]+)\/(logs|exec)$/;
 const MAX_BODY_BYTES = 64 * 1024;
+/** 1000 IPv6 targets in JSON. */
+const MAX_PROBE_BODY_BYTES = 128 * 1024;
+const MAX_PROBE_TARGETS = 1000;
+const PROBE_TIMEOUT_RANGE_MS = [50, 10_000] as const;
 const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 
@@ -102,6 +119,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, token: string, 
     res.writeHead(204).end();
     return;
   }
+  if (url.pathname === "/probe") {
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      throw new HttpError(405, "use POST");
+    }
+    return serveProbe(req, res, opts.probes);
+  }
   const match = ROUTE.exec(url.pathname);
   if (!match) throw new HttpError(404, "not found");
   const [, podId, name, action] = match.map((m) => decodeURIComponent(m)) as [string, string, string, "logs" | "exec"];
@@ -148,13 +172,13 @@ async function serveLogs(res: ServerResponse, query: URLSearchParams, target: Co
   res.end();
 }
 
-/** Reads a JSON body of at most MAX_BODY_BYTES. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** Reads a JSON body of at most `max` bytes. */
+async function readJson(req: IncomingMessage, max = MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > max) throw new HttpError(413, `body larger than ${max} bytes`);
     chunks.push(chunk);
   }
   try {
@@ -209,4 +233,46 @@ async function serveExec(req: IncomingMessage, res: ServerResponse, target: Cont
   if (result.error) err += `${result.error}\n`;
   if (result.timedOut) err += `command timed out after ${timeoutMs / 1000}s\n`;
   res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ exitCode: result.exitCode, stdout: stdout.text(), stderr: err }));
+}
+
+/** A checked `POST /probe` body. */
+interface ProbeRequest {
+  podId: string;
+  targets: ConnectTarget[];
+  timeoutMs: number;
+}
+
+function probeTarget(value: unknown, i: number): ConnectTarget {
+  const t = (value ?? {}) as { ip?: unknown; port?: unknown; protocol?: unknown };
+  const where = `targets[${i}]`;
+  if (typeof t.ip !== "string" || isIP(t.ip) === 0) throw new HttpError(400, `${where}.ip must be an IPv4 or IPv6 address, got ${JSON.stringify(t.ip)}`);
+  if (!Number.isInteger(t.port) || (t.port as number) < 1 || (t.port as number) > 65535) throw new HttpError(400, `${where}.port must be a whole number from 1 to 65535`);
+  if (t.protocol !== "TCP") throw new HttpError(400, `${where}.protocol must be "TCP" (the only protocol probed)`);
+  return { ip: t.ip, port: t.port as number, protocol: "TCP" };
+}
+
+/** Checks a probe request; a 400 names the first problem. */
+function parseProbeRequest(body: unknown): ProbeRequest {
+  const b = (body ?? {}) as { podId?: unknown; targets?: unknown; timeoutMs?: unknown };
+  if (typeof b.podId !== "string" || b.podId === "") throw new HttpError(400, "podId must be a pod id");
+  if (!Array.isArray(b.targets)) throw new HttpError(400, "targets must be an array of { ip, port, protocol }");
+  if (b.targets.length > MAX_PROBE_TARGETS) throw new HttpError(400, `at most ${MAX_PROBE_TARGETS} targets per probe, got ${b.targets.length}`);
+  const [min, max] = PROBE_TIMEOUT_RANGE_MS;
+  if (!Number.isInteger(b.timeoutMs) || (b.timeoutMs as number) < min || (b.timeoutMs as number) > max) {
+    throw new HttpError(400, `timeoutMs must be a whole number from ${min} to ${max}`);
+  }
+  return { podId: b.podId, targets: b.targets.map(probeTarget), timeoutMs: b.timeoutMs as number };
+}
+
+/** Real TCP connections from inside the pod's namespace, so that its egress policies apply, in target order. */
+async function serveProbe(req: IncomingMessage, res: ServerResponse, probes: ProbeAccess | undefined): Promise<void> {
+  const request = parseProbeRequest(await readJson(req, MAX_PROBE_BODY_BYTES));
+  const unavailable = probes ? probes.unavailable() : "this node has no pod network";
+  if (unavailable !== undefined) throw new HttpError(409, `cannot probe from pods on this node: ${unavailable}`);
+  const netns = probes!.netns(request.podId);
+  if (!netns) throw new HttpError(404, `pod ${request.podId} has no network namespace on this node`);
+  const ip = findIp();
+  if (!ip) throw new HttpError(409, "cannot probe from pods on this node: no `ip` command (iproute2)");
+  const results = await probeConnections({ ip, netns, targets: request.targets, timeoutMs: request.timeoutMs });
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ results }));
 }

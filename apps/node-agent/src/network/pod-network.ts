@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { findIp, runIp, runIpSync } from "./ip-command.js";
 import { formatIp, IpPool, maskOf, parseCidr } from "./ipam.js";
+import { KeyedQueue } from "./keyed-queue.js";
 
 // Pod IPs, laid out like the CNI bridge plugin but entirely inside network namespaces kube9 makes:
 // one shared namespace (kube9-net) holds a bridge with no address and no link to the host; each pod
@@ -143,7 +144,8 @@ class BridgePodNetwork implements PodNetwork {
   readonly description: string;
   private readonly shared: string;
   private readonly onLink: number;
-  private readonly pending = new Map<string, Promise<unknown>>();
+  /** One setup or teardown of a pod at a time, in call order. */
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly ip: string,
@@ -171,11 +173,11 @@ class BridgePodNetwork implements PodNetwork {
   }
 
   setup(podId: string): Promise<PodAddress | undefined> {
-    return this.serial(podId, () => this.create(podId));
+    return this.queue.run(podId, () => this.create(podId));
   }
 
   teardown(podId: string): Promise<void> {
-    return this.serial(podId, () => this.destroy(podId));
+    return this.queue.run(podId, () => this.destroy(podId));
   }
 
   teardownAllSync(): void {
@@ -186,18 +188,6 @@ class BridgePodNetwork implements PodNetwork {
       rmSync(this.recordPath(netns), { force: true });
       this.pool.release(podId);
     }
-  }
-
-  /** One setup or teardown of a pod at a time, in call order. */
-  private serial<T>(podId: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.pending.get(podId) ?? Promise.resolve();
-    const next = before.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.pending.set(podId, settled);
-    void settled.then(() => {
-      if (this.pending.get(podId) === settled) this.pending.delete(podId);
-    });
-    return next;
   }
 
   private async create(podId: string): Promise<PodAddress> {
