@@ -218,6 +218,8 @@ export interface PodRepository {
   /** Stores the statuses a node reported for its own pods, in one statement. Returns the updated pods. */
   reportStatuses(nodeId: string, reports: PodStatusReport[], now: number): Promise<PodRecord[]>;
   setReason(id: string, reason: string | null, message: string | null, now: number): Promise<void>;
+  /** Replaces a pod's labels (kubectl label); the pod with its new labels, or null when it is gone. */
+  setLabels(id: string, labels: Labels, now: number): Promise<PodRecord | null>;
 }
 
 /** The event log (raw SQL). */

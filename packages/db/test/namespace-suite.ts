@@ -48,6 +48,18 @@ export function namespaceSuite(db: () => Database): void {
     });
   });
 
+  describe("pod labels", () => {
+    it("are replaced whole, kept on re-read, and a gone pod gives null", async () => {
+      const p = await pod("default", "web");
+      const labeled = await db().pods.setLabels(p.id, { app: "web", tier: "front" }, T0 + 1);
+      expect(labeled).toMatchObject({ id: p.id, namespace: "default", labels: { app: "web", tier: "front" } });
+      expect((await db().pods.get(p.id))?.labels).toEqual({ app: "web", tier: "front" });
+      await db().pods.delete(p.id, T0);
+      expect(await db().pods.setLabels(p.id, {}, T0)).toBeNull();
+      expect(await db().pods.setLabels("not-a-uuid", {}, T0)).toBeNull();
+    });
+  });
+
   describe("network policies", () => {
     it("upsert creates at generation 1, bumps it only when the spec changed, deletes", async () => {
       const made = await db().networkPolicies.upsert("default", "deny", { podSelector: {}, n: 1 }, T0);

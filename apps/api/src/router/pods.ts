@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { applyInput, byNamespacedName, deletePodInput, execInput, launchPodInput, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
+import { applyInput, byNamespacedName, deletePodInput, execInput, launchPodInput, labelsSchema, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -19,6 +19,10 @@ export const podsRouter = router({
   applyManifest: adminProcedure
     .input(applyInput.extend({ namespace: namespaceSchema.optional() }))
     .mutation(({ ctx, input }) => ctx.cp.pods.apply(input.manifest, input.namespace)),
+  /** Replaces the pod's labels (kubectl label pod). */
+  setLabels: adminProcedure
+    .input(z.object({ name: nameSchema, namespace: namespaceSchema.optional(), labels: labelsSchema }).strict())
+    .mutation(({ ctx, input }) => ctx.cp.pods.label(input.name, input.labels, input.namespace)),
   delete: adminProcedure.input(deletePodInput).mutation(({ ctx, input }) => ctx.cp.pods.delete(input.name, input.gracePeriodSeconds, input.namespace)),
   /** A container's log lines, from its node's kubelet. */
   logs: adminProcedure.input(logsInput).query(({ ctx, input }) => ctx.cp.kubelets.logs(input)),

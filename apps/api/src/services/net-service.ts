@@ -48,7 +48,17 @@ export interface ProbeResult {
   errors: string[];
   connections: number;
   durationMs: number;
+  /**
+   * Whether every enforcing node had the current policies in force when the connections were made; the probe
+   * waits up to POLICY_WAIT_MS for them (a policy change takes effect within a second), and says when it did not.
+   */
+  policiesInForce: boolean;
+  /** How long the probe waited for the nodes to put the current policies in force. */
+  waitedMs: number;
 }
+
+/** How long a probe waits for nodes to put the current policies in force before it connects anyway. */
+const POLICY_WAIT_MS = 3000;
 
 /** A probe result from a kubelet (apps/node-agent's POST /probe). */
 interface KubeletProbeAnswer {
@@ -70,6 +80,8 @@ export class NetService {
   /** Every selected pod to every selected pod on each port, made by the source pod's own network namespace. */
   async probe(input: ProbeInput): Promise<ProbeResult> {
     const started = Date.now();
+    const policiesInForce = await this.policiesInForce(POLICY_WAIT_MS);
+    const waitedMs = Date.now() - started;
     const selected = this.select(input.namespaces, input.selector);
     const skipped: ProbeResult["skipped"] = [];
     const pods = selected.filter((p) => {
@@ -108,7 +120,17 @@ export class NetService {
       const expected = expectedMatrix(netpolPods, model.namespaces, model.policies, port, "TCP");
       return { port, protocol: "TCP", observed, expected, comparison: compareMatrices(expected, observed) };
     });
-    return { pods: names, ports, skipped, errors, connections, durationMs: Date.now() - started };
+    return { pods: names, ports, skipped, errors, connections, durationMs: Date.now() - started, policiesInForce, waitedMs };
+  }
+
+  /** Waits until no enforcing node is behind the current policies (true), or `ms` passed (false). */
+  async policiesInForce(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (this.deps.dataplane.outdatedNodes().length > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
   }
 
   /** Why one connection is allowed or blocked: the policies selecting each side, and the rule that allows it or why none does. */

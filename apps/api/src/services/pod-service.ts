@@ -145,6 +145,19 @@ export class PodService {
     return this.deletePod(pod, gracePeriodSeconds);
   }
 
+  /** `kube9 label pod`: replaces a pod's labels (policies and selectors see the change at once). */
+  async label(name: string, labels: Labels, namespace = DEFAULT_NAMESPACE): Promise<PodDTO> {
+    const { db, cache, events, now } = this.deps;
+    const pod = await cache.findPod(namespace, name);
+    if (!pod) throw notFound("pod", name, namespace);
+    const updated = await db.pods.setLabels(pod.id, labels, now());
+    if (!updated) throw notFound("pod", name, namespace);
+    cache.putPod(updated);
+    const show = (l: Labels) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(",") || "<none>";
+    await events.pod("Normal", "Labeled", updated, `labels ${show(pod.labels)} -> ${show(labels)}`);
+    return toPodDTO(updated);
+  }
+
   /** Deletes a pod the caller found (the namespace controller deletes a namespace's pods this way). */
   async deletePod(pod: PodRecord, gracePeriodSeconds?: number): Promise<PodDTO> {
     const { db, cache, events, now } = this.deps;

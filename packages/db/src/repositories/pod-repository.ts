@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, NotFoundError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, sqlState } from "../errors.js";
 import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
-import type { PodStatusReport } from "@kube9/core";
+import type { Labels, PodStatusReport } from "@kube9/core";
 import type { BindResult, CreatePodInput, ListPodsOptions, NodeReport, PodRecord, PodRepository } from "../types.js";
 
 // Statuses in which a bound pod holds a reservation on its node's allocation.
@@ -288,5 +288,15 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
   async setReason(id: string, reason: string | null, message: string | null, now: number): Promise<void> {
     if (!isUuid(id)) return;
     await this.sql.rows(`update pod set reason = ?, message = ?, updated_at = ${TS} where id = ?::uuid`, [reason, message, now, id]);
+  }
+
+  async setLabels(id: string, labels: Labels, now: number): Promise<PodRecord | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.sql.rows(
+      `with u as (update pod set labels = ?::jsonb, updated_at = ${TS} where id = ?::uuid returning *)
+       select ${podColumns("(select name from node where node.id = p.node_id)")} from u p`,
+      [JSON.stringify(labels), now, id],
+    );
+    return row ? toPodRecord(row) : null;
   }
 }
