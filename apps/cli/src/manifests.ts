@@ -115,16 +115,16 @@ export function ruleNames(value: unknown): string[] {
 }
 
 /**
- * Why a document cannot go to the API, or undefined when it is a Pod (or has no kind: the API says so),
- * a PrometheusRule, a bare rule file or a NodeGroup.
+ * Why a document cannot go to the API, or undefined when it is a Pod (or has no kind: the API says so), a
+ * Namespace, a NetworkPolicy, a PrometheusRule, a bare rule file or a NodeGroup.
  */
 export function unsupportedKind(doc: ManifestDoc, file: string): string | undefined {
   if (!doc.value || typeof doc.value !== "object" || Array.isArray(doc.value)) {
     return `${where(doc, file)}: not an object (a Kubernetes manifest is a mapping with apiVersion, kind, metadata, spec)`;
   }
   const { kind } = identify(doc.value);
-  if (kind === undefined || kind === "Pod" || kind === "PrometheusRule" || kind === "NodeGroup") return undefined;
-  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 knows kinds "Pod", "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)`;
+  if (kind === undefined || ["Pod", "Namespace", "NetworkPolicy", "PrometheusRule", "NodeGroup"].includes(kind)) return undefined;
+  return `${where(doc, file)}: kind "${kind}" is not supported: Kube-9 knows kinds "Pod", "Namespace", "NetworkPolicy" (networking.k8s.io/v1), "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)`;
 }
 
 /** "pods.yaml document 2 (line 14)": how errors point at a document. */

@@ -7,6 +7,8 @@ import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerGetCommands } from "./commands/get.js";
 import { registerLogsExecCommands } from "./commands/logs-exec.js";
+import { registerNamespaceCommands } from "./commands/namespace.js";
+import { registerNetCommands } from "./commands/net.js";
 import { registerNodeCommands } from "./commands/node.js";
 import { registerNodeGroupCommands } from "./commands/nodegroup.js";
 import { registerPodCommands } from "./commands/pod.js";
@@ -62,6 +64,12 @@ export function buildProgram(): Command {
       "  kube9 top pods --sort-by cpu              measured use against requests and limits",
       "  kube9 alerts -w                           pending and firing alerts, redrawn every 2 s",
       "",
+      "Namespaces and network policies:",
+      "  kube9 create namespace x --label team=a",
+      "  kube9 apply -f deny.yaml -n x              a Kubernetes NetworkPolicy, unchanged",
+      "  kube9 net probe -n x,y --port 80 --expect  real connections between pods: the reachability matrix",
+      "  kube9 net explain x/b x/a --port 80        which policy allows it, or why nothing does",
+      "",
       "Autoscaling:",
       "  kube9 nodegroup create web --min 0 --max 4 --cpu 2 --label tier=web",
       "  kube9 autoscaler status -w                groups, nodes starting, unneeded nodes and why they stay",
@@ -80,6 +88,8 @@ export function buildProgram(): Command {
   registerNodeGroupCommands(program);
   registerAutoscalerCommands(program);
   registerSimulateCommand(program);
+  registerNamespaceCommands(program);
+  registerNetCommands(program);
   return program;
 }
 

@@ -17,3 +17,7 @@ export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
 export type NodeGroupDTO = RouterOutputs["nodeGroups"]["list"][number];
 export type AutoscalerStatusDTO = RouterOutputs["autoscaler"]["status"];
 export type AutoscalerGroupDTO = AutoscalerStatusDTO["groups"][number];
+export type NamespaceDTO = RouterOutputs["namespaces"]["list"][number];
+export type NetworkPolicyDTO = RouterOutputs["networkPolicies"]["list"][number];
+export type ProbeResultDTO = RouterOutputs["net"]["probe"];
+export type ExplainDTO = RouterOutputs["net"]["explain"];

@@ -102,7 +102,12 @@ describe("resource types and names", () => {
   it.each(["nodes", "node", "no"])("%s is nodes", (raw) => expect(parseResourceKind(raw)).toBe("node"));
   it.each(["nodegroups", "nodegroup", "ng"])("%s is node groups", (raw) => expect(parseResourceKind(raw)).toBe("nodegroup"));
   it("an unknown type says what Kube-9 knows", () => {
-    expect(() => parseResourceKind("services")).toThrow('the server doesn\'t have a resource type "services" (Kube-9 knows pods (po), nodes (no) and nodegroups (ng))');
+    expect(() => parseResourceKind("services")).toThrow('the server doesn\'t have a resource type "services" (Kube-9 knows pods (po), nodes (no), namespaces (ns), networkpolicies (netpol) and nodegroups (ng))');
+  });
+
+  it("namespaces and network policies go by kubectl's names and short names", () => {
+    for (const t of ["ns", "namespace", "Namespaces"]) expect(parseResourceKind(t)).toBe("namespace");
+    for (const t of ["netpol", "networkpolicy", "networkpolicies", "networkpolicies.networking.k8s.io"]) expect(parseResourceKind(t)).toBe("networkpolicy");
   });
 
   const forms: [type: string, name: string | undefined, want: ReturnType<typeof parseResourceArgs> | string][] = [

@@ -52,11 +52,11 @@ describe("parseManifests", () => {
 describe("document kinds", () => {
   const [doc] = parseManifests("kind: Service\nmetadata: {name: s}\n", "x.yaml");
   it("a kind other than Pod is refused, naming the document and its kind", () => {
-    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 knows kinds "Pod", "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)');
+    expect(unsupportedKind(doc!, "x.yaml")).toBe('x.yaml document 1 (line 1): kind "Service" is not supported: Kube-9 knows kinds "Pod", "Namespace", "NetworkPolicy" (networking.k8s.io/v1), "PrometheusRule" (monitoring.coreos.com/v1) and "NodeGroup" (kube9.io/v1)');
   });
 
   it("a Pod, a NodeGroup, or a document without a kind (the API names the missing field), goes through", () => {
-    for (const text of ["kind: Pod\n", "kind: NodeGroup\n", "metadata: {name: a}\n"]) {
+    for (const text of ["kind: Pod\n", "kind: NodeGroup\n", "kind: Namespace\n", "kind: NetworkPolicy\n", "metadata: {name: a}\n"]) {
       expect(unsupportedKind(parseManifests(text, "f")[0]!, "f")).toBeUndefined();
     }
   });

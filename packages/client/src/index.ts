@@ -43,6 +43,21 @@ export {
   type WatchMessage,
 } from "@kube9/core";
 
+// Network policies: the reachability matrices `net probe` prints, and the policy semantics for other tools.
+export {
+  compareMatrices,
+  formatComparison,
+  formatMatrix,
+  parseNetworkPolicyManifest,
+  parseSelectorString,
+  type MatrixComparison,
+  type NetworkPolicy,
+  type PodFirewall,
+  type NetpolAssignment,
+  type NetpolReport,
+  type ReachabilityMatrix,
+} from "@kube9/core";
+
 // Pods as Kubernetes shapes them: quantities for flags and tables, and the spec/status types the CLI prints.
 export {
   formatCpuQuantity,

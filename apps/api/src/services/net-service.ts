@@ -90,7 +90,7 @@ export class NetService {
       return !why;
     });
     const names = pods.map(podString);
-    const cells = new Map<number, (boolean | undefined)[][]>(input.ports.map((port) => [port, pods.map(() => pods.map(() => undefined))]));
+    const cells = new Map<number, (boolean | null)[][]>(input.ports.map((port) => [port, pods.map(() => pods.map(() => null))]));
     const errors: string[] = [];
     let connections = 0;
     const targets = input.ports.flatMap((port) => pods.map((p, j) => ({ port, j, ip: p.podStatus!.podIP! })));

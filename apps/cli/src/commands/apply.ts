@@ -16,6 +16,7 @@ import {
   type ManifestDoc,
 } from "../manifests.js";
 import { collect, parseSeconds } from "../parse.js";
+import { nsInput, readScope, withScope, type Scope, type ScopeFlags } from "../scope.js";
 import { pollUntil } from "../wait.js";
 import { parseResourceArgs } from "./resources.js";
 
@@ -52,19 +53,22 @@ async function documents(files: string[]): Promise<{ file: string; doc: Manifest
 /** What a failed document's error line starts with: where it is, and its object when it has a name. */
 function docLabel({ file, doc }: { file: string; doc: ManifestDoc }): string {
   const { name } = identify(doc.value);
-  const kind = isRuleManifest(doc.value) ? "prometheusrule" : isNodeGroupManifest(doc.value) ? "nodegroup" : "pod";
+  const kind = isRuleManifest(doc.value) ? "prometheusrule" : isNodeGroupManifest(doc.value) ? "nodegroup" : (identify(doc.value).kind ?? "pod").toLowerCase();
   return `${where(doc, file)}: ${name ? `${kind} "${name}": ` : ""}`;
 }
 
 /** Registers `kube9 apply -f` and `kube9 delete`. */
 export function registerApplyCommands(program: Command): void {
-  program
-    .command("apply")
-    .description("create pods from Kubernetes Pod manifests, alert rules from PrometheusRule manifests or Prometheus rule files, and node groups from NodeGroup manifests")
-    .option("-f, --filename <file>", "manifest file, or - for stdin (repeatable)", collect)
-    .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  cat pod.json | kube9 apply -f -\n  kube9 apply -f rules.yaml                 # kind: PrometheusRule, or a file with groups: at the top")
-    .action(async (opts: { filename?: string[] }, cmd: Command) => {
+  withScope(
+    program
+      .command("apply")
+      .description("create pods, namespaces and network policies from Kubernetes manifests, alert rules from PrometheusRule manifests or Prometheus rule files, and node groups from NodeGroup manifests")
+      .option("-f, --filename <file>", "manifest file, or - for stdin (repeatable)", collect),
+  )
+    .addHelpText("after", "\nExamples:\n  kube9 apply -f pods.yaml\n  kube9 apply -f policy.yaml -n x           # a NetworkPolicy (networking.k8s.io/v1), unchanged\n  cat pod.json | kube9 apply -f -\n  kube9 apply -f rules.yaml                 # kind: PrometheusRule, or a file with groups: at the top")
+    .action(async (opts: ScopeFlags & { filename?: string[] }, cmd: Command) => {
       const docs = await documents(requireFiles(opts.filename));
+      const ns = opts.namespace !== undefined ? { namespace: readScope(opts).namespace } : {};
       await withClient(cmd, async ({ client, conn }) => {
         const failed = await eachReported(docs, conn, async ({ file, doc }) => {
           const wrongKind = unsupportedKind(doc, file);
@@ -78,18 +82,27 @@ export function registerApplyCommands(program: Command): void {
             const res = await client.nodeGroups.applyManifest.mutate({ manifest: doc.value });
             return print(`${NODE_GROUP_RESOURCE}/${res.group.name} ${res.action}`);
           }
-          const res = await client.pods.applyManifest.mutate({ manifest: doc.value });
+          const { kind } = identify(doc.value);
+          if (kind === "Namespace") {
+            const res = await client.namespaces.applyManifest.mutate({ manifest: doc.value });
+            return print(`namespace/${res.namespace.name} ${res.action}`);
+          }
+          if (kind === "NetworkPolicy") {
+            const res = await client.networkPolicies.applyManifest.mutate({ manifest: doc.value, ...ns });
+            return print(`${NETPOL_RESOURCE_NAME}/${res.policy.name} ${res.action}`);
+          }
+          const res = await client.pods.applyManifest.mutate({ manifest: doc.value, ...ns });
           print(`pod/${res.pod.name} ${res.action}`);
         }, (t) => (unsupportedKind(t.doc, t.file) ? "" : docLabel(t)));
         if (failed) throw new ReportedError();
       });
     });
 
-  program
+  withScope(program
     .command("delete")
-    .argument("[type]", "pod (pods, po), node (nodes, no) or nodegroup (nodegroups, ng); or <type>/<name>")
+    .argument("[type]", "pod (po), node (no), namespace (ns), networkpolicy (netpol) or nodegroup (ng); or <type>/<name>")
     .argument("[names...]", "the objects to delete")
-    .description("delete pods (waiting until their containers stopped and they are gone), nodes or node groups")
+    .description("delete pods (waiting until their containers stopped and they are gone), namespaces (with their pods and policies), network policies, nodes or node groups"))
     .option("-f, --filename <file>", "delete the pods (or alert rules, node groups) a manifest describes; - for stdin (repeatable)", collect)
     .option("--grace-period <seconds>", "seconds a pod's containers get to stop (0: at once); default: the pod's own")
     .option("--wait [bool]", "wait until the objects are gone (--wait=false returns at once)", "true")
@@ -97,23 +110,24 @@ export function registerApplyCommands(program: Command): void {
     .option("--ignore-not-found", "a missing object is not an error")
     .addHelpText("after", "\nExamples:\n  kube9 delete pod web\n  kube9 delete po/web --grace-period 0\n  kube9 delete -f pods.yaml --wait=false")
     .action(async (type: string | undefined, names: string[], opts: DeleteOptions, cmd: Command) => {
-      const plan = await deletePlan(type, names, opts.filename);
+      const scope = readScope(opts);
+      const plan = await deletePlan(type, names, opts.filename, scope);
       const grace = opts.gracePeriod !== undefined ? parseGrace(opts.gracePeriod) : undefined;
       const wait = parseBool(opts.wait, "--wait");
       const timeoutMs = parseSeconds(opts.timeout);
       await withClient(cmd, async ({ client, conn }) => {
-        const gone: { name: string; id: string }[] = [];
+        const gone: GoneTarget[] = [];
         const failed = await eachReported(plan, conn, async (t) => {
           if ("error" in t) throw new CliError(t.error);
           let deleted: { id: string; said: string };
           try {
-            deleted = await deleteOne(client, t.kind, t.name, grace);
+            deleted = await deleteOne(client, t, grace);
           } catch (err) {
             if (opts.ignoreNotFound && trpcCode(err) === "NOT_FOUND") return;
             throw err;
           }
           print(deleted.said);
-          if (t.kind === "pod") gone.push({ name: t.name, id: deleted.id });
+          if (t.kind === "pod" || t.kind === "namespace") gone.push({ kind: t.kind, name: t.name, namespace: t.namespace, id: deleted.id });
         }, () => "");
         if (wait) await waitGone(client, gone, timeoutMs);
         if (failed) throw new ReportedError();
@@ -121,7 +135,7 @@ export function registerApplyCommands(program: Command): void {
     });
 }
 
-interface DeleteOptions {
+interface DeleteOptions extends ScopeFlags {
   filename?: string[];
   gracePeriod?: string;
   wait: string | boolean;
@@ -129,11 +143,17 @@ interface DeleteOptions {
   ignoreNotFound?: boolean;
 }
 
-type DeleteKind = "pod" | "node" | "nodegroup" | "rule";
-type DeleteTarget = { kind: DeleteKind; name: string } | { error: string };
+type DeleteKind = "pod" | "node" | "nodegroup" | "rule" | "namespace" | "networkpolicy";
+type DeleteTarget = { kind: DeleteKind; name: string; namespace: string } | { error: string };
+type GoneTarget = { kind: "pod" | "namespace"; name: string; namespace: string; id: string };
+
+/** How kubectl names the NetworkPolicy resource in what it prints. */
+const NETPOL_RESOURCE_NAME = "networkpolicy.networking.k8s.io";
+
+const KIND_OF_MANIFEST: Record<string, DeleteKind> = { Pod: "pod", NodeGroup: "nodegroup", Namespace: "namespace", NetworkPolicy: "networkpolicy" };
 
 /** What to delete: `<type> <names...>`, `<type>/<name>...`, or the named pods, alert rules and node groups of -f manifests (not both). */
-async function deletePlan(type: string | undefined, names: string[], files: string[] | undefined): Promise<DeleteTarget[]> {
+async function deletePlan(type: string | undefined, names: string[], files: string[] | undefined, scope: Scope): Promise<DeleteTarget[]> {
   if (files?.length) {
     if (type !== undefined) throw new CliError("give either -f or a type and names, not both");
     return (await documents(files)).flatMap(({ file, doc }): DeleteTarget[] => {
@@ -142,11 +162,12 @@ async function deletePlan(type: string | undefined, names: string[], files: stri
       if (isRuleManifest(doc.value)) {
         const rules = ruleNames(doc.value);
         if (rules.length === 0) return [{ error: `${where(doc, file)}: no alert rules to delete (no groups[].rules[].alert)` }];
-        return rules.map((name) => ({ kind: "rule", name }));
+        return rules.map((name) => ({ kind: "rule", name, namespace: scope.namespace }));
       }
-      const { name } = identify(doc.value);
+      const { name, kind } = identify(doc.value);
       if (!name) return [{ error: `${where(doc, file)}: metadata.name: Required value` }];
-      return [{ kind: isNodeGroupManifest(doc.value) ? "nodegroup" : "pod", name }];
+      const own = (doc.value as { metadata?: { namespace?: unknown } }).metadata?.namespace;
+      return [{ kind: KIND_OF_MANIFEST[kind ?? "Pod"] ?? "pod", name, namespace: typeof own === "string" ? own : scope.namespace }];
     });
   }
   if (type === undefined) throw new CliError("you must provide one or more resources by argument or filename (kube9 delete pod <name>, or -f <file>)");
@@ -154,17 +175,27 @@ async function deletePlan(type: string | undefined, names: string[], files: stri
   if (type.includes("/")) {
     return [type, ...names].map((arg) => {
       const { kind, name } = parseResourceArgs(arg, undefined);
-      return { kind, name: name ?? "" };
+      return { kind, name: name ?? "", namespace: scope.namespace };
     });
   }
   const { kind } = parseResourceArgs(type, undefined);
   if (names.length === 0) throw new CliError(`resource(s) were provided, but no name was specified (kube9 delete ${kind} <name>)`);
-  return names.map((name) => ({ kind, name }));
+  return names.map((name) => ({ kind, name, namespace: scope.namespace }));
 }
 
 /** Deletes one object; returns its id (a new pod may take the name while we wait) and what to print. */
-async function deleteOne(client: Kube9Client, kind: DeleteKind, name: string, grace: number | undefined): Promise<{ id: string; said: string }> {
+async function deleteOne(
+  client: Kube9Client,
+  { kind, name, namespace }: { kind: DeleteKind; name: string; namespace: string },
+  grace: number | undefined,
+): Promise<{ id: string; said: string }> {
   const said = `${kind} "${name}" deleted`;
+  const scope = { namespace, all: false };
+  if (kind === "namespace") return { id: (await client.namespaces.delete.mutate({ name })).name, said };
+  if (kind === "networkpolicy") {
+    await client.networkPolicies.delete.mutate({ name, namespace });
+    return { id: name, said: `${NETPOL_RESOURCE_NAME} "${name}" deleted` };
+  }
   // A Kube-9 node is removed by draining it, so deleting one reschedules its pods first.
   if (kind === "node") return { id: (await client.nodes.remove.mutate({ name })).node.id, said };
   // A group's nodes go with it, each drained as `node remove` drains it.
@@ -174,16 +205,21 @@ async function deleteOne(client: Kube9Client, kind: DeleteKind, name: string, gr
     const { action } = await client.alerts.deleteRule.mutate({ name });
     return { id: name, said: `${PROMETHEUS_RULE_RESOURCE} "${name}" ${action === "reset" ? "reset to its built-in defaults" : "deleted"}` };
   }
-  return { id: (await client.pods.delete.mutate({ name, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) })).id, said };
+  const pod = await client.pods.delete.mutate({ name, ...nsInput(scope), ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) });
+  return { id: pod.id, said };
 }
 
-/** Polls until none of the pods exists any more (a Terminating pod waits for its node to stop its containers). */
-async function waitGone(client: Kube9Client, pods: { name: string; id: string }[], timeoutMs: number): Promise<void> {
-  for (const { name, id } of pods) {
+/**
+ * Polls until none of the pods (or namespaces) exists any more: a Terminating pod waits for its node to stop its
+ * containers, a namespace for its pods.
+ */
+async function waitGone(client: Kube9Client, targets: GoneTarget[], timeoutMs: number): Promise<void> {
+  for (const { kind, name, namespace, id } of targets) {
     await pollUntil(
       async () => {
         try {
-          const { pod } = await client.pods.get.query({ name });
+          if (kind === "namespace") return { done: false, status: (await client.namespaces.get.query({ name })).status };
+          const { pod } = await client.pods.get.query({ name, ...nsInput({ namespace, all: false }) });
           if (pod.id !== id) return { done: true, value: undefined };
           return { done: false, status: pod.status };
         } catch (err) {
@@ -194,7 +230,7 @@ async function waitGone(client: Kube9Client, pods: { name: string; id: string }[
       {
         intervalMs: 250,
         timeoutMs,
-        timeoutMessage: (last, s) => `timed out after ${s} s waiting for pod "${name}" to be deleted (still ${last})`,
+        timeoutMessage: (last, s) => `timed out after ${s} s waiting for ${kind} "${name}" to be deleted (still ${last})`,
       },
     );
   }

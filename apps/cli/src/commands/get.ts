@@ -3,56 +3,78 @@ import type { Command } from "commander";
 import { print, withClient } from "../context.js";
 import { CliError } from "../errors.js";
 import { describeNode, describePod } from "../output/describe.js";
+import { describeNamespace, describeNetworkPolicy } from "../output/describe-netpol.js";
 import { serialize } from "../output/format.js";
 import { kubeList } from "../output/kube-objects.js";
 import { renderTable, WatchTable } from "../output/table.js";
 import { parseOutput, type OutputFormat } from "../parse.js";
+import { noResources, nsInput, readScope, withScope, type Scope, type ScopeFlags } from "../scope.js";
 import { listWatchPrinter, watchUntilInterrupted } from "../watch.js";
 import { describeNodeGroups, getNodeGroups } from "./nodegroup.js";
-import { NODE_RESOURCE, parseResourceArgs, POD_RESOURCE, type Resource } from "./resources.js";
+import { parseResourceArgs, resourceOf, type Resource, type ResourceKind } from "./resources.js";
+
+const TYPES = "pods (po), nodes (no), namespaces (ns), networkpolicies (netpol) or nodegroups (ng); or <type>/<name>";
 
 /** Registers kubectl's reading verbs: `kube9 get` and `kube9 describe`. */
 export function registerGetCommands(program: Command): void {
-  program
-    .command("get")
-    .argument("<type>", "pods (pod, po), nodes (node, no) or nodegroups (nodegroup, ng); or <type>/<name>")
-    .argument("[name]", "only this object")
-    .description("list pods, nodes or node groups with kubectl's columns, or print them as Kubernetes objects")
-    .option("-o, --output <format>", "wide|json|yaml (json/yaml print Kubernetes v1 objects; a List without a name)")
-    .option("-w, --watch", "after the list, print a row for every change until Ctrl-C")
-    .addHelpText("after", "\nExamples:\n  kube9 get pods -o wide\n  kube9 get pod web -o json | jq .status.phase\n  kube9 get no")
-    .action(async (type: string, rawName: string | undefined, opts: { output?: string; watch?: boolean }, cmd: Command) => {
+  withScope(
+    program
+      .command("get")
+      .argument("<type>", TYPES)
+      .argument("[name]", "only this object")
+      .description("list pods, nodes, namespaces, network policies or node groups with kubectl's columns, or print them as Kubernetes objects")
+      .option("-o, --output <format>", "wide|json|yaml (json/yaml print Kubernetes v1 objects; a List without a name)")
+      .option("-w, --watch", "after the list, print a row for every change until Ctrl-C (pods, nodes)"),
+    { all: true },
+  )
+    .addHelpText("after", "\nExamples:\n  kube9 get pods -o wide\n  kube9 get pods -A\n  kube9 get pod web -n x -o json | jq .status.phase\n  kube9 get netpol -n x")
+    .action(async (type: string, rawName: string | undefined, opts: ScopeFlags & { output?: string; watch?: boolean }, cmd: Command) => {
       const { kind, name } = parseResourceArgs(type, rawName);
       const output = parseOutput(opts.output);
+      const scope = readScope(opts);
+      if (name !== undefined && scope.all) throw new CliError("a resource cannot be retrieved by name across all namespaces (drop -A, or use -n)");
       // Groups change by the autoscaler's passes, not by events a watch could follow.
       if (kind === "nodegroup" && opts.watch) throw new CliError("node groups cannot be watched; follow them with: kube9 autoscaler status -w");
       await withClient(cmd, ({ client }) =>
-        kind === "nodegroup"
-          ? getNodeGroups(client, name, output)
-          : kind === "pod"
-          ? getObjects(client, POD_RESOURCE, name, output, opts.watch)
-          : getObjects(client, NODE_RESOURCE, name, output, opts.watch),
+        kind === "nodegroup" ? getNodeGroups(client, name, output) : getObjects(client, resourceOf(kind), name, output, opts.watch, scope),
       );
     });
 
-  program
-    .command("describe")
-    .argument("<type>", "pod (pods, po), node (nodes, no) or nodegroup (nodegroups, ng); or <type>/<name>")
-    .argument("[name]", "the object's name")
-    .description("show a pod, node or node group in detail: containers, limits and their enforcement, conditions, placement, events")
-    .action(async (type: string, rawName: string | undefined, _opts: unknown, cmd: Command) => {
-      const { kind, name } = parseResourceArgs(type, rawName);
-      await withClient(cmd, async ({ client }) => {
-        if (kind === "nodegroup") return print(await describeNodeGroups(client, name));
-        // kubectl describes every object of the type when no name is given.
-        const names = name !== undefined ? [name] : (await (kind === "pod" ? POD_RESOURCE : NODE_RESOURCE).list(client)).map((o) => o.name);
-        const blocks: string[] = [];
-        for (const n of names) {
-          blocks.push(kind === "pod" ? describePod(await client.pods.get.query({ name: n })) : describeNode(await client.nodes.get.query({ name: n })));
-        }
-        print(blocks.length ? blocks.join("\n\n\n") : `No resources found in default namespace.`);
-      });
+  withScope(
+    program
+      .command("describe")
+      .argument("<type>", TYPES)
+      .argument("[name]", "the object's name")
+      .description("show an object in detail: a pod's containers, limits, conditions, placement and events; a policy's rules, the pods it selects and whether nodes enforce it"),
+    { all: true },
+  ).action(async (type: string, rawName: string | undefined, opts: ScopeFlags, cmd: Command) => {
+    const { kind, name } = parseResourceArgs(type, rawName);
+    const scope = readScope(opts);
+    await withClient(cmd, async ({ client }) => {
+      if (kind === "nodegroup") return print(await describeNodeGroups(client, name));
+      const res = resourceOf(kind);
+      // kubectl describes every object of the type when no name is given.
+      const targets = name !== undefined
+        ? [{ name, namespace: scope.namespace }]
+        : (await res.list(client, scope)).map((o) => ({ name: res.name(o), namespace: res.namespace(o) ?? scope.namespace }));
+      const blocks: string[] = [];
+      for (const t of targets) blocks.push(await describeOne(client, kind, t.name, { namespace: t.namespace, all: false }));
+      print(blocks.length ? blocks.join("\n\n\n") : res.namespaced ? noResources(scope) : "No resources found");
     });
+  });
+}
+
+async function describeOne(client: Kube9Client, kind: Exclude<ResourceKind, "nodegroup">, name: string, scope: Scope): Promise<string> {
+  switch (kind) {
+    case "pod":
+      return describePod(await client.pods.get.query({ name, ...nsInput(scope) }));
+    case "node":
+      return describeNode(await client.nodes.get.query({ name }));
+    case "namespace":
+      return describeNamespace(await client.namespaces.get.query({ name }), await client.networkPolicies.list.query({ namespace: name }));
+    case "networkpolicy":
+      return describeNetworkPolicy(await client.networkPolicies.get.query({ name, namespace: scope.namespace }));
+  }
 }
 
 /** `get <type> [name]`: a table, a Kubernetes object (or List), or a watch of either. */
@@ -62,24 +84,31 @@ async function getObjects<T>(
   name: string | undefined,
   output: OutputFormat,
   watch: boolean | undefined,
+  scope: Scope,
 ): Promise<void> {
   const wide = output === "wide";
+  const withNs = res.namespaced && scope.all;
+  const headers = withNs ? ["NAMESPACE", ...res.headers(wide)] : res.headers(wide);
+  const row = (item: T) => (withNs ? [res.namespace(item) ?? "", ...res.row(item, wide)] : res.row(item, wide));
   if (watch) {
+    if (!res.watch) throw new CliError(`${res.kind} objects cannot be watched; list them again, or follow: kube9 events -w`);
     // Fail on a wrong name now, as kubectl does, instead of watching for something that will never come.
-    if (name !== undefined) await res.get(client, name);
-    const table = new WatchTable(res.headers(wide), res.minWidths);
-    const keep = (item: T) => name === undefined || res.name(item) === name;
-    const show = listWatchPrinter<T>(output, table, (item) => res.row(item, wide), keep, print, res.toKube);
-    return watchUntilInterrupted<{ data: WatchMessage<T> }>((h) => res.watch(client, h), (m) => show(m.data));
+    if (name !== undefined) await res.get(client, name, scope);
+    const table = new WatchTable(headers, withNs ? [9, ...res.minWidths] : res.minWidths);
+    const inScope = (item: T) => !res.namespaced || scope.all || res.namespace(item) === scope.namespace;
+    const keep = (item: T) => inScope(item) && (name === undefined || res.name(item) === name);
+    const show = listWatchPrinter<T>(output, table, row, keep, print, res.toKube);
+    const watchFn = res.watch;
+    return watchUntilInterrupted<{ data: WatchMessage<T> }>((h) => watchFn(client, h), (m) => show(m.data));
   }
-  const items = name !== undefined ? [await res.get(client, name)] : await res.list(client);
+  const items = name !== undefined ? [await res.get(client, name, scope)] : await res.list(client, scope);
   const doc = name !== undefined ? res.toKube(items[0]!) : kubeList(items.map(res.toKube));
   const text = serialize(output, doc);
   if (text !== undefined) return print(text);
   // kubectl says this on stderr, so a script reading stdout sees an empty list, not a sentence.
   if (items.length === 0) {
-    process.stderr.write("No resources found in default namespace.\n");
+    process.stderr.write(`${res.namespaced ? noResources(scope) : "No resources found"}\n`);
     return;
   }
-  print(renderTable(res.headers(wide), items.map((item) => res.row(item, wide))));
+  print(renderTable(headers, items.map(row)));
 }

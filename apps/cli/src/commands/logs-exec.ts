@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { nsInput, readScope, withScope, type ScopeFlags } from "../scope.js";
 import { withClient } from "../context.js";
 import { CliError, EXIT, ReportedError } from "../errors.js";
 import { commandAfterDashDash } from "../parse-container.js";
@@ -29,7 +30,7 @@ export function passableExitCode(code: number): number {
   return Number.isInteger(code) && code >= 0 && code <= 255 ? code : EXIT.error;
 }
 
-interface LogsOptions {
+interface LogsOptions extends ScopeFlags {
   container?: string;
   follow?: boolean;
   previous?: boolean;
@@ -39,9 +40,9 @@ interface LogsOptions {
 
 /** Registers `kube9 logs` and `kube9 exec`. */
 export function registerLogsExecCommands(program: Command): void {
-  program
+  withScope(program
     .command("logs")
-    .argument("<pod>", "pod name (or pod/<name>)")
+    .argument("<pod>", "pod name (or pod/<name>)"))
     .description("print a container's log")
     .option("-c, --container <name>", "the container (needed when the pod has several)")
     .option("-f, --follow", "keep printing new lines until Ctrl-C or the container stops")
@@ -54,6 +55,7 @@ export function registerLogsExecCommands(program: Command): void {
       if (opts.follow && opts.previous) throw new CliError("--follow and --previous cannot be used together: a previous run has ended");
       const input = {
         name,
+        ...nsInput(readScope(opts)),
         ...(opts.container !== undefined ? { container: opts.container } : {}),
         ...(tail !== undefined ? { tail } : {}),
         ...(opts.timestamps ? { timestamps: true } : {}),
@@ -68,16 +70,16 @@ export function registerLogsExecCommands(program: Command): void {
       });
     });
 
-  program
+  withScope(program
     .command("exec")
-    .argument("<pod>", "pod name (or pod/<name>)")
+    .argument("<pod>", "pod name (or pod/<name>)"))
     .argument("[command...]", "the command and its arguments, after --")
     .description("run a command in a container; prints its output and exits with its exit code")
     .option("-c, --container <name>", "the container (needed when the pod has several)")
     .option("-i, --stdin", "not supported: kube9 exec runs a command to completion")
     .option("-t, --tty", "not supported: kube9 exec runs a command to completion")
     .addHelpText("after", "\nExamples:\n  kube9 exec web -- ls /\n  kube9 exec web -c sidecar -- sh -c 'echo $HOSTNAME'")
-    .action(async (raw: string, operands: string[], opts: { container?: string; stdin?: boolean; tty?: boolean }, cmd: Command) => {
+    .action(async (raw: string, operands: string[], opts: ScopeFlags & { container?: string; stdin?: boolean; tty?: boolean }, cmd: Command) => {
       const name = podArg(raw);
       if (opts.stdin || opts.tty) {
         throw new CliError("-i/-t are not supported: kube9 exec runs a command to completion without a terminal");
@@ -93,7 +95,7 @@ export function registerLogsExecCommands(program: Command): void {
       }
       if (command.length === 0) throw new CliError(`you must specify a command to run: kube9 exec ${raw} -- <command> [args...]`);
       await withClient(cmd, async ({ client }) => {
-        const res = await client.pods.exec.mutate({ name, command, ...(opts.container !== undefined ? { container: opts.container } : {}) });
+        const res = await client.pods.exec.mutate({ name, command, ...nsInput(readScope(opts)), ...(opts.container !== undefined ? { container: opts.container } : {}) });
         if (res.stdout) process.stdout.write(res.stdout);
         if (res.stderr) process.stderr.write(res.stderr);
         const code = passableExitCode(res.exitCode);

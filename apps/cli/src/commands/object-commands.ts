@@ -5,6 +5,7 @@ import { serialize } from "../output/format.js";
 import { WatchTable } from "../output/table.js";
 import { OUTPUT_HELP, parseOutput, type OutputFormat } from "../parse.js";
 import { listWatchPrinter, watchUntilInterrupted, type Handlers } from "../watch.js";
+import { readScope, withScope, type Scope, type ScopeFlags } from "../scope.js";
 
 // The parts `kube9 node` and `kube9 pod` share: both list, watch and describe objects the same way.
 
@@ -52,24 +53,28 @@ export interface NameCommand<R> {
   description: string;
   /** The reply's shape, named in --help for json/yaml users, e.g. "{pod, fits, events}". */
   shape?: string;
-  run(client: Kube9Client, name: string): Promise<R>;
+  run(client: Kube9Client, name: string, scope: Scope): Promise<R>;
+  /** Takes -n (the object is namespaced). */
+  namespaced?: boolean;
   /** The reply for people (-o table|wide); json/yaml print the reply itself. */
   text(reply: R, wide: boolean): string;
 }
 
 /** Registers `<kind> <command> <name> [-o format]`. */
 export function registerNameCommand<R>(parent: Command, spec: NameCommand<R>): void {
-  parent
+  const cmd = parent
     .command(spec.command)
     .alias(spec.alias)
     .argument("<name>", `${spec.kind} name`)
     .description(spec.description)
-    .option("-o, --output <format>", spec.shape ? `${OUTPUT_HELP} (json/yaml print ${spec.shape})` : OUTPUT_HELP)
-    .action(async (name: string, opts: { output?: string }, cmd: Command) => {
-      const output = parseOutput(opts.output);
-      await withClient(cmd, async ({ client }) => {
-        const reply = await spec.run(client, name);
-        print(serialize(output, reply) ?? spec.text(reply, output === "wide"));
-      });
+    .option("-o, --output <format>", spec.shape ? `${OUTPUT_HELP} (json/yaml print ${spec.shape})` : OUTPUT_HELP);
+  if (spec.namespaced) withScope(cmd);
+  cmd.action(async (name: string, opts: ScopeFlags & { output?: string }, self: Command) => {
+    const output = parseOutput(opts.output);
+    const scope = readScope(opts);
+    await withClient(self, async ({ client }) => {
+      const reply = await spec.run(client, name, scope);
+      print(serialize(output, reply) ?? spec.text(reply, output === "wide"));
     });
+  });
 }

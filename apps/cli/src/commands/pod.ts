@@ -19,6 +19,7 @@ import {
 import { printList, registerNameCommand, type ListView } from "./object-commands.js";
 import type { PodDTO } from "../types.js";
 import { waitForStatus } from "../wait.js";
+import { nsInput, readScope, withScope, type ScopeFlags } from "../scope.js";
 
 const POD_LIST: ListView<PodDTO> = {
   headers: podHeaders,
@@ -28,7 +29,7 @@ const POD_LIST: ListView<PodDTO> = {
   empty: "No pods.",
 };
 
-interface LaunchOptions extends ContainerFlags {
+interface LaunchOptions extends ContainerFlags, ScopeFlags {
   cpu?: string;
   memory?: string;
   name?: string;
@@ -44,8 +45,8 @@ interface LaunchOptions extends ContainerFlags {
 export function registerPodCommands(program: Command): void {
   const pod = program.command("pod").description("launch, inspect and delete pods");
 
-  pod
-    .command("launch")
+  withScope(pod
+    .command("launch"))
     .description("launch a pod; prints the node chosen and why, or why it is Pending")
     .argument("[command...]", "with --image: the command the container runs, after --")
     .option("--cpu <cores>", "CPU request in cores (fractions ok: 0.5, 250m); needed without --image")
@@ -70,7 +71,9 @@ export function registerPodCommands(program: Command): void {
       if (opts.cpu === undefined && opts.image === undefined) {
         throw new CliError("--cpu is required for a pod without --image (with --image, requests default to the limits)");
       }
+      const scope = readScope(opts);
       const input = {
+        ...nsInput(scope),
         ...(opts.cpu !== undefined ? { cpu: parseCores(opts.cpu) } : {}),
         ...parseObjectFlags(opts),
         ...parseContainerFlags(opts, command ?? []),
@@ -85,21 +88,22 @@ export function registerPodCommands(program: Command): void {
           return;
         }
         if (output === "table" || output === "wide") print(launchSummary(res));
-        const running = await waitRunning(res.pod, timeoutMs, (name) => client.pods.get.query({ name }));
+        const running = await waitRunning(res.pod, timeoutMs, (name) => client.pods.get.query({ name, ...nsInput(scope) }));
         print(serialize(output, { ...res, pod: running }) ?? `pod/${running.name} Running on node/${running.nodeName}`);
       });
     });
 
-  pod
+  withScope(pod
     .command("list")
     .alias("ls")
-    .description("list pods")
+    .description("list pods"), { all: true })
     .option("--node <name>", "only pods on this node")
     .option("--status <statuses>", "only pods in these statuses (comma-separated)")
     .option("-o, --output <format>", OUTPUT_HELP)
     .option("-w, --watch", "after the list, print a row for every change until Ctrl-C")
-    .action(async (opts: { node?: string; status?: string; output?: string; watch?: boolean }, cmd: Command) => {
+    .action(async (opts: ScopeFlags & { node?: string; status?: string; output?: string; watch?: boolean }, cmd: Command) => {
       const output = parseOutput(opts.output);
+      const scope = readScope(opts);
       const status = opts.status !== undefined ? parsePodStatuses(opts.status) : undefined;
       await withClient(cmd, ({ client }) =>
         printList(output, opts.watch, POD_LIST, {
@@ -107,9 +111,11 @@ export function registerPodCommands(program: Command): void {
             client.pods.list.query({
               ...(status ? { status } : {}),
               ...(opts.node !== undefined ? { nodeName: opts.node } : {}),
+              ...(scope.all ? {} : { namespace: scope.namespace }),
             }),
           watch: (h) => client.pods.watch.subscribe(undefined, h),
-          keep: (p) => (!status || status.includes(p.status)) && (opts.node === undefined || p.nodeName === opts.node),
+          keep: (p) =>
+            (!status || status.includes(p.status)) && (opts.node === undefined || p.nodeName === opts.node) && (scope.all || p.namespace === scope.namespace),
         }),
       );
     });
@@ -118,9 +124,10 @@ export function registerPodCommands(program: Command): void {
     command: "get",
     alias: "describe",
     kind: "pod",
+    namespaced: true,
     description: "describe a pod, with the scheduling explanation for every node",
     shape: "{pod, fits, events}",
-    run: (client, name) => client.pods.get.query({ name }),
+    run: (client, name, scope) => client.pods.get.query({ name, ...nsInput(scope) }),
     text: renderPodDetail,
   });
 
@@ -128,8 +135,9 @@ export function registerPodCommands(program: Command): void {
     command: "delete",
     alias: "rm",
     kind: "pod",
+    namespaced: true,
     description: "delete a pod and free its resources",
-    run: (client, name) => client.pods.delete.mutate({ name }),
+    run: (client, name, scope) => client.pods.delete.mutate({ name, ...nsInput(scope) }),
     text: (p) => `pod/${p.name} deleted`,
   });
 }

@@ -5,7 +5,7 @@ import {
   type PodPhase,
   type PodSpec,
 } from "@kube9/client";
-import type { NodeDTO, PodDTO } from "../types.js";
+import type { NamespaceDTO, NetworkPolicyDTO, NodeDTO, PodDTO } from "../types.js";
 
 // Kube-9's DTOs as Kubernetes v1 objects, for `get -o json|yaml`: scripts written for kubectl
 // (`jq .status.phase`, `.items[].metadata.name`) work unchanged. Only fields Kube-9 knows are filled in.
@@ -137,6 +137,23 @@ export function toKubeNode(n: NodeDTO): Record<string, unknown> {
       nodeInfo: { containerRuntimeVersion: n.runtime },
     }),
   };
+}
+
+/** A namespace as a Kubernetes v1 Namespace (with the kubernetes.io/metadata.name label it always has). */
+export function toKubeNamespace(n: NamespaceDTO): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: compact({ name: n.name, labels: n.labels, creationTimestamp: n.createdAt }),
+    spec: { finalizers: ["kubernetes"] },
+    status: { phase: n.status },
+  };
+}
+
+/** A policy as a networking.k8s.io/v1 NetworkPolicy: the manifest as stored (defaults filled in) and its metadata. */
+export function toKubeNetworkPolicy(p: NetworkPolicyDTO): Record<string, unknown> {
+  const m = p.manifest as { metadata?: Record<string, unknown> };
+  return { ...m, metadata: { ...m.metadata, uid: p.uid, generation: p.generation, creationTimestamp: p.createdAt } };
 }
 
 /** A v1 List of objects, which is what `kubectl get <kind> -o json` prints. */

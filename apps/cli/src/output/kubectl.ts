@@ -1,4 +1,4 @@
-import type { NodeDTO, PodDTO } from "../types.js";
+import type { NamespaceDTO, NetworkPolicyDTO, NodeDTO, PodDTO } from "../types.js";
 import { dash, formatAge, formatCores } from "./format.js";
 import { renderTable } from "./table.js";
 
@@ -111,4 +111,28 @@ export function kubectlNodeRow(n: NodeDTO, wide: boolean, now = Date.now()): str
 /** The `get nodes` table. */
 export function renderKubectlNodes(nodes: readonly NodeDTO[], wide: boolean, now = Date.now()): string {
   return renderTable(kubectlNodeHeaders(wide), nodes.map((n) => kubectlNodeRow(n, wide, now)));
+}
+
+/** Column headers of `get namespaces`. */
+export function kubectlNamespaceHeaders(wide: boolean): string[] {
+  return wide ? ["NAME", "STATUS", "AGE", "LABELS"] : ["NAME", "STATUS", "AGE"];
+}
+
+/** One namespace as `get namespaces` cells. */
+export function kubectlNamespaceRow(n: NamespaceDTO, wide: boolean, now = Date.now()): string[] {
+  const row = [n.name, n.status, formatAge(n.createdAt, now)];
+  if (wide) row.push(Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(","));
+  return row;
+}
+
+/** Column headers of `get networkpolicies` (kubectl's NAME POD-SELECTOR AGE; wide adds Kube-9's POLICY-TYPES and PODS). */
+export function kubectlNetpolHeaders(wide: boolean): string[] {
+  return wide ? ["NAME", "POD-SELECTOR", "AGE", "POLICY-TYPES", "PODS"] : ["NAME", "POD-SELECTOR", "AGE"];
+}
+
+/** One policy as `get networkpolicies` cells; kubectl prints an empty selector as "<none>". */
+export function kubectlNetpolRow(p: NetworkPolicyDTO, wide: boolean, now = Date.now()): string[] {
+  const row = [p.name, p.podSelector === "{}" ? "<none>" : p.podSelector, formatAge(p.createdAt, now)];
+  if (wide) row.push(p.policyTypes.join(","), String(p.selectedPods.length));
+  return row;
 }

@@ -5,17 +5,20 @@
 import { allows, podEndpoint, type NetpolNamespace, type NetpolPod } from "./evaluate.js";
 import type { NetpolProtocol, NetworkPolicy } from "./types.js";
 
-/** cells[i][j]: can froms[i] connect to tos[j]; undefined = not known (not probed, or the probe could not run). */
+/**
+ * cells[i][j]: can froms[i] connect to tos[j]; null (or undefined) = not known (not probed, or the probe could not
+ * run). Null, because a matrix travels as JSON, where an undefined array element becomes null anyway.
+ */
 export interface ReachabilityMatrix {
   froms: string[];
   tos: string[];
-  cells: (boolean | undefined)[][];
+  cells: (boolean | null | undefined)[][];
 }
 
 /** One cell of a comparison: `ignored` cells (a pod to itself) never count as wrong, as upstream ignores loopback. */
 export interface CellComparison {
-  expected: boolean | undefined;
-  observed: boolean | undefined;
+  expected: boolean | null | undefined;
+  observed: boolean | null | undefined;
   agree: boolean;
   ignored: boolean;
 }
@@ -59,7 +62,7 @@ function table(froms: readonly string[], tos: readonly string[], mark: (i: numbe
 export function formatMatrix(m: ReachabilityMatrix): string {
   return table(m.froms, m.tos, (i, j) => {
     const value = m.cells[i]?.[j];
-    return value === undefined ? "?" : value ? "." : "X";
+    return value === undefined || value === null ? "?" : value ? "." : "X";
   });
 }
 
@@ -73,7 +76,7 @@ export function compareMatrices(
   options: { ignoreLoopback?: boolean } = {},
 ): MatrixComparison {
   const ignoreLoopback = options.ignoreLoopback ?? true;
-  const seen = new Map<string, boolean | undefined>();
+  const seen = new Map<string, boolean | null | undefined>();
   observed.froms.forEach((from, i) => observed.tos.forEach((to, j) => seen.set(`${from}\n${to}`, observed.cells[i]?.[j])));
   let correct = 0;
   let wrong = 0;
@@ -82,7 +85,7 @@ export function compareMatrices(
     expected.tos.map((to, j) => {
       const want = expected.cells[i]?.[j];
       const got = seen.get(`${from}\n${to}`);
-      const cell = { expected: want, observed: got, agree: want !== undefined && want === got, ignored: ignoreLoopback && from === to };
+      const cell = { expected: want, observed: got, agree: want !== undefined && want !== null && want === got, ignored: ignoreLoopback && from === to };
       if (cell.ignored) ignored++;
       else if (cell.agree) correct++;
       else wrong++;
@@ -100,7 +103,7 @@ export function formatComparison(c: MatrixComparison): string {
   const summary = `reachability: correct:${c.correct}, incorrect:${c.wrong}, result=${c.wrong === 0}`;
   const body = table(c.froms, c.tos, (i, j) => {
     const cell = c.cells[i]?.[j];
-    if (!cell || cell.observed === undefined) return "?";
+    if (!cell || cell.observed === undefined || cell.observed === null) return "?";
     return cell.agree ? "." : "X";
   });
   const note = c.ignored > 0 ? [`warning: the results of ${c.ignored} pod->pod cases have been ignored`] : [];
