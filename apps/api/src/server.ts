@@ -19,6 +19,7 @@ import { HollowRuntime } from "./runtime/hollow-runtime.js";
 import { ProcessRuntime, resolveAgentEntry } from "./runtime/process-runtime.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
 import { hashToken, newAdminToken } from "./tokens.js";
+import { policySupport } from "./runtime/policy-support.js";
 import { createCallerFactory, createContext } from "./trpc.js";
 
 export interface ControlPlaneStartOptions {
@@ -43,6 +44,8 @@ export interface RunningControlPlane {
   database: "postgres" | "pglite";
   configPath: string;
   controlPlane: ControlPlane;
+  /** Whether nodes of the default runtime can enforce NetworkPolicies, and how (or why not). */
+  networkPolicies: { enforced: boolean; detail: string };
   /** Stops the API; keepNodes leaves docker node containers running (adopted by the next start). */
   close(opts?: { keepNodes?: boolean }): Promise<void>;
 }
@@ -185,6 +188,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       database: db.kind,
       configPath,
       controlPlane: cp,
+      networkPolicies: policySupport(defaultRuntime),
       close: (closeOpts?: { keepNodes?: boolean }) => {
         dockerRuntime.keepNodes = closeOpts?.keepNodes === true;
         closing ??= (async () => {

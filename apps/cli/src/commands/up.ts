@@ -105,6 +105,7 @@ export function registerUpCommand(program: Command): void {
             `  API docs:  ${cp.url}/docs   Metrics: ${cp.url}/metrics`,
             `  Database:  ${cp.database}`,
             `  Runtime:   ${cp.runtime}${runtime === "auto" ? (cp.runtime === "docker" ? " (auto: the Docker engine answered)" : " (auto: no Docker engine answered)") : ""}`,
+            `  Policies:  NetworkPolicies ${cp.networkPolicies.detail}`,
             `  Config:    ${cp.configPath} (server URL and admin token for the CLI)`,
             "Press Ctrl-C to stop",
           ].join("\n"),
