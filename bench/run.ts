@@ -23,4 +23,7 @@ await runUsageBench(console.log);
 console.log("\n== autoscaling ==");
 const { runAutoscaleBench } = await import("./autoscale-bench.js");
 await runAutoscaleBench(console.log, docker);
+console.log("\n== network policies ==");
+const { runNetpolBench } = await import("./netpol-bench.js");
+await runNetpolBench(console.log);
 process.exit(0);
