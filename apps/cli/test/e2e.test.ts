@@ -115,6 +115,7 @@ interface NodeJson {
 interface PodJson {
   id: string;
   name: string;
+  namespace: string;
   status: string;
   phase?: string | null;
   nodeName: string | null;
@@ -282,8 +283,8 @@ async function withNodes<T>(c: Cluster, specs: [short: string, cpu: number][], f
 /** Deletes a case's pods and removes its nodes; none of its agents may survive. */
 async function cleanUpCase(c: Cluster, tag: string, nodes: NodeJson[]): Promise<void> {
   if (c.up.exitCode !== null || c.up.signalCode !== null) return;
-  const pods = await c.json<PodJson[]>(["pod", "list"]).catch(() => [] as PodJson[]);
-  for (const p of pods.filter((p) => p.name.startsWith(`${tag}-`))) await c.kube9(["pod", "delete", p.name]);
+  const pods = await c.json<PodJson[]>(["pod", "list", "-A"]).catch(() => [] as PodJson[]);
+  for (const p of pods.filter((p) => p.name.startsWith(`${tag}-`))) await c.kube9(["pod", "delete", p.name, "-n", p.namespace]);
   for (const n of nodes) {
     const r = await c.kube9(["node", "remove", n.name]);
     if (r.code !== 0) console.warn(`cleanup: kube9 node remove ${n.name}: ${r.stderr.trim()}`);
@@ -819,6 +820,72 @@ describe("kube9 CLI end to end: kubectl habits", () => {
       const wrong = await main.kube9(["exec", name, "-c", "nope", "--", "true"]);
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toBe(`error: container "nope" is not valid for pod "${name}"\n`);
+    });
+  });
+
+  it("namespaces and network policies: pods in a namespace, default deny then an allow rule, net probe shows the real matrix, explain says why, deleting the namespace takes its pods", async () => {
+    await withNodes(main, [["p1", 2], ["p2", 2]], async (c) => {
+      const ns = `${c.tag}-ns`;
+      const server = (name: string, role: string) => ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: ns, labels: { case: c.tag, role } },
+        spec: {
+          nodeSelector: { case: c.tag },
+          containers: [{ name: "web", image: "busybox", command: ["httpd", "-f", "-p", "80"], ports: [{ containerPort: 80, name: "http" }], resources: { limits: { cpu: "50m", memory: "16Mi" } } }],
+        },
+      });
+      const [a, b] = [c.pod("a"), c.pod("b")];
+      try {
+        expect((await main.kube9(["create", "namespace", ns, "--label", "team=e2e"])).stdout).toBe(`namespace/${ns} created\n`);
+        const nsList = await main.kube9(["get", "ns"]);
+        expect(nsList.stdout).toMatch(new RegExp(`^${ns}\\s+Active\\s`, "m"));
+        expect((await main.kube9(["apply", "-f", manifestFile(c, [server(a, "db"), server(b, "client")])])).stdout).toBe(`pod/${a} created\npod/${b} created\n`);
+        await eventually("both pods Running with IPs", 20_000, async () => {
+          const pods = await main.json<Array<PodJson & { podIP: string | null }>>(["pod", "list", "-n", ns]);
+          return pods.length === 2 && pods.every((p) => p.status === "Running" && p.podIP) ? pods : undefined;
+        });
+        // -A adds the NAMESPACE column; without -n the pods are not in "default".
+        expect((await main.kube9(["get", "pods", "-A"])).stdout).toMatch(new RegExp(`^${ns}\\s+${a}\\s+1/1\\s+Running`, "m"));
+        expect((await main.kube9(["get", "pod", a])).stderr).toContain(`pod "${a}" not found`);
+        // No policy yet: every connection goes through once the servers listen (Running is their start, not their bind).
+        const open = await eventually("httpd to listen in both pods", 10_000, async () => {
+          const r = await main.kube9(["net", "probe", "-n", ns, "--expect"]);
+          return r.code === 0 && r.stdout.includes(`${ns}/${a}\t.\t.`) && r.stdout.includes(`${ns}/${b}\t.\t.`) ? r : undefined;
+        });
+        expect(open.stdout).toContain("Matches the policies");
+        const deny = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "deny-db" }, spec: { podSelector: { matchLabels: { role: "db" } }, policyTypes: ["Ingress"] } };
+        expect((await main.kube9(["apply", "-f", manifestFile(c, [deny]), "-n", ns])).stdout).toBe("networkpolicy.networking.k8s.io/deny-db created\n");
+        const denied = await main.kube9(["net", "probe", "-n", ns, "--expect"]);
+        expect(denied.code).toBe(0);
+        // Rows are sources in name order (a, b): b -> a is blocked, a -> b still connects.
+        expect(denied.stdout).toContain(`${ns}/${a}\t.\t.`);
+        expect(denied.stdout).toContain(`${ns}/${b}\tX\t.`);
+        expect(denied.stdout).toContain("Matches the policies");
+        const why = await main.kube9(["net", "explain", b, a, "-n", ns]);
+        expect(why.stdout).toContain(`${ns}/${b} -> ${ns}/${a} 80/TCP: blocked (by ingress)`);
+        expect(why.stdout).toContain(`${ns}/deny-db: no ingress rules`);
+        const allow = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "allow-client", namespace: ns },
+          spec: { podSelector: { matchLabels: { role: "db" } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: "client" } } }], ports: [{ port: "http" }] }] } };
+        await main.kube9(["apply", "-f", manifestFile(c, [allow])]);
+        const allowed = await main.kube9(["net", "probe", "-n", ns]);
+        expect(allowed.stdout, allowed.stdout).toContain(`${ns}/${b}\t.\t.`);
+        expect((await main.kube9(["get", "netpol", "-n", ns])).stdout).toMatch(/^allow-client\s+role=db\s/m);
+        const described = await main.kube9(["describe", "netpol", "allow-client", "-n", ns]);
+        expect(described.stdout).toContain("To Port: http/TCP");
+        expect(described.stdout).toContain(`Selected Pods:  ${a}`);
+        expect(described.stdout).toMatch(/Enforcement:\s+nftables/);
+        // Relabel the client: the allow rule no longer matches it.
+        expect((await main.kube9(["label", "pod", b, "role=other", "-n", ns])).stderr).toContain("already has a value");
+        await main.kube9(["label", "pod", b, "role=other", "--overwrite", "-n", ns]);
+        expect((await main.kube9(["net", "probe", "-n", ns])).stdout).toContain(`${ns}/${b}\tX\t.`);
+        const gone = await main.kube9(["delete", "namespace", ns]);
+        expect(gone.code).toBe(0);
+        expect((await main.kube9(["get", "ns"])).stdout).not.toContain(ns);
+        expect(await main.json<PodJson[]>(["pod", "list", "-A"])).not.toContainEqual(expect.objectContaining({ namespace: ns }));
+      } finally {
+        await main.kube9(["delete", "namespace", ns, "--ignore-not-found"]);
+      }
     });
   });
 
