@@ -111,6 +111,20 @@ export function LinkedTitle({ title, href, link }: { title: string; href: string
   );
 }
 
+/** Short monospace chips in a row (labels, pod names); `none` when there are none. */
+export function Chips({ items, testid }: { items: string[]; testid?: string }) {
+  if (items.length === 0) return <span className="muted">none</span>;
+  return (
+    <span className="chips" data-testid={testid}>
+      {items.map((t) => (
+        <span key={t} className="pod-chip">
+          {t}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 /** A titled card holding one table; `empty`, when given, stands in for the table, and `error` shows under it. */
 export function TableCard(props: { title: string; columns: string[]; testid: string; className?: string; empty?: ReactNode; error?: string; children: ReactNode }) {
   return (
