@@ -1,8 +1,9 @@
 import { useNamespaces, useNetworkPolicies } from "../netpol";
 import { NamespacesTable } from "./namespaces-table";
 import { PoliciesTable } from "./policies-table";
+import { ReachabilityCard } from "./reachability";
 
-/** Namespaces, the network policies in them and whether they are enforced. */
+/** Namespaces, the network policies in them and whether they are enforced, and the reachability matrix made of real connections. */
 export function NetworkPoliciesPage() {
   const namespaces = useNamespaces();
   const policies = useNetworkPolicies();
@@ -11,6 +12,7 @@ export function NetworkPoliciesPage() {
       <h1>Network policies</h1>
       <NotEnforcingNodes />
       <PoliciesTable policies={policies.data} error={policies.error?.message} />
+      <ReachabilityCard namespaces={namespaces.data ?? []} />
       <NamespacesTable namespaces={namespaces.data} error={namespaces.error?.message} />
     </div>
   );
