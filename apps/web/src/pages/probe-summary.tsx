@@ -8,7 +8,8 @@ export function ProbeSummary({ result, port }: { result: ProbeResultDTO; port: P
     <div className="probe-summary" data-testid="probe-summary">
       <span>
         {result.pods.length} pods · {result.connections} connections in <span data-testid="probe-duration">{durationText(result.durationMs)}</span>
-        {result.waitedMs > 0 && <span className="muted"> (of which {durationText(result.waitedMs)} waiting for nodes to apply the policies)</span>}
+        {/* Under a tenth of a second the wait would read "0 s": not worth a word. */}
+        {result.waitedMs >= 100 && <span className="muted"> (of which {durationText(result.waitedMs)} waiting for nodes to apply the policies)</span>}
       </span>
       {result.policiesInForce ? (
         <span className="ok" data-testid="policies-in-force" data-value="true">
