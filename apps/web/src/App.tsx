@@ -6,6 +6,7 @@ import { LiveProvider, useLive } from "./live";
 import { AlertsPage } from "./pages/Alerts";
 import { AutoscalingPage } from "./pages/Autoscaling";
 import { EventsPage } from "./pages/Events";
+import { NetworkPoliciesPage } from "./pages/NetworkPolicies";
 import { NodePage } from "./pages/Node";
 import { NodesPage } from "./pages/Nodes";
 import { OverviewPage } from "./pages/Overview";
@@ -13,7 +14,7 @@ import { PodPage } from "./pages/Pod";
 import { PodsPage } from "./pages/Pods";
 import { SettingsPage } from "./pages/Settings";
 
-/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/alerts, #/autoscaling, #/settings. */
+/** Hash routes: #/overview, #/nodes, #/nodes/<name>, #/pods, #/pods/<name>, #/events, #/alerts, #/autoscaling, #/network-policies, #/settings. */
 function useRoute(): string[] {
   const read = () => (window.location.hash.replace(/^#\/?/, "") || "overview").split("/").map(decodeURIComponent);
   const [route, setRoute] = useState(read);
@@ -104,6 +105,7 @@ const NAV = [
   ["events", "Events"],
   ["alerts", "Alerts"],
   ["autoscaling", "Autoscaling"],
+  ["network-policies", "Network policies"],
   ["settings", "Settings"],
 ] as const;
 
@@ -141,6 +143,7 @@ function Shell() {
         {page === "events" && <EventsPage />}
         {page === "alerts" && <AlertsPage />}
         {page === "autoscaling" && <AutoscalingPage />}
+        {page === "network-policies" && <NetworkPoliciesPage />}
         {page === "settings" && <SettingsPage />}
         {(page === "overview" || !NAV.some(([id]) => id === page)) && <OverviewPage />}
       </main>

@@ -17,6 +17,11 @@ export type AlertDTO = RouterOutputs["alerts"]["list"][number];
 export type AlertRuleDTO = RouterOutputs["alerts"]["rules"][number];
 export type NodeGroupDTO = RouterOutputs["nodeGroups"]["list"][number];
 export type AutoscalerStatusDTO = RouterOutputs["autoscaler"]["status"];
+export type NamespaceDTO = RouterOutputs["namespaces"]["list"][number];
+export type NetworkPolicyDTO = RouterOutputs["networkPolicies"]["list"][number];
+export type ProbeResultDTO = RouterOutputs["net"]["probe"];
+export type ProbePortDTO = ProbeResultDTO["ports"][number];
+export type ExplanationDTO = RouterOutputs["net"]["explain"];
 export type Expander = RouterInputs["autoscaler"]["setExpander"]["expander"];
 export type { Kube9Client };
 

@@ -71,6 +71,10 @@ export function LiveProvider({ client, logout, children }: { client: Kube9Client
               // The Autoscaling page moves with the decision's event, not at its next poll.
               if (isAutoscalerEvent(data)) void qc.invalidateQueries({ queryKey: ["autoscaler"] });
               if (data.objectKind === "Pod") void qc.invalidateQueries({ queryKey: ["pod", data.objectName] });
+              if (data.objectKind === "Namespace" || data.objectKind === "NetworkPolicy") {
+                void qc.invalidateQueries({ queryKey: ["namespaces"] });
+                void qc.invalidateQueries({ queryKey: ["network-policies"] });
+              }
             },
           },
         );

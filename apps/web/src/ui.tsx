@@ -110,3 +110,35 @@ export function LinkedTitle({ title, href, link }: { title: string; href: string
     </h2>
   );
 }
+
+/** Short monospace chips in a row (labels, pod names); `none` when there are none. */
+export function Chips({ items, testid }: { items: string[]; testid?: string }) {
+  if (items.length === 0) return <span className="muted">none</span>;
+  return (
+    <span className="chips" data-testid={testid}>
+      {items.map((t) => (
+        <span key={t} className="pod-chip">
+          {t}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** A titled card holding one table; `empty`, when given, stands in for the table, and `error` shows under it. */
+export function TableCard(props: { title: string; columns: string[]; testid: string; className?: string; empty?: ReactNode; error?: string; children: ReactNode }) {
+  return (
+    <div className="card table-card">
+      <h2 className="table-title">{props.title}</h2>
+      {props.empty ? (
+        <div className="table-title">{props.empty}</div>
+      ) : (
+        <table className={`table ${props.className ?? ""}`} data-testid={props.testid}>
+          <TableHead columns={props.columns} />
+          <tbody>{props.children}</tbody>
+        </table>
+      )}
+      {props.error && <div className="error table-title">{props.error}</div>}
+    </div>
+  );
+}

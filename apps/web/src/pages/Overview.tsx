@@ -6,6 +6,7 @@ import { usePodUsage } from "../usage";
 import { UsageCard } from "../usage-charts";
 import { AutoscalerSummary } from "./autoscaler-feed";
 import { EventRow } from "./Events";
+import { NetpolSummary } from "./netpol-summary";
 import { NodeHeatmap } from "./node-heatmap";
 import { PodUsageTable } from "./pod-usage-table";
 
@@ -66,6 +67,7 @@ export function OverviewPage() {
       <UsageCard target={{ kind: "cluster" }} title="Cluster use" testid="cluster-usage" />
       <NodeHeatmap />
       <AutoscalerSummary />
+      <NetpolSummary />
       <TopConsumers />
       <div className="card">
         <LinkedTitle title="Recent events" href="#/events" link="all events →" />

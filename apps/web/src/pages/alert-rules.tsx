@@ -3,24 +3,17 @@ import { useState } from "react";
 import type { AlertRuleDTO } from "../api";
 import { useAlertRules } from "../alerts";
 import { useLive } from "../live";
-import { TableHead, useAction } from "../ui";
+import { TableCard, useAction } from "../ui";
 
 /** The rules in effect (built-in first), each editable in its row: threshold, `for:`, enabled. */
 export function AlertRules() {
   const rules = useAlertRules();
   return (
-    <div className="card table-card">
-      <h2 className="table-title">Rules</h2>
-      <table className="table rules" data-testid="alert-rules">
-        <TableHead columns={["Name", "Expression", "For", "Enabled", ""]} />
-        <tbody>
-          {(rules.data ?? []).map((r) => (
-            <RuleRow key={r.name} rule={r} />
-          ))}
-        </tbody>
-      </table>
-      {rules.isError && <div className="error table-title">{String(rules.error.message)}</div>}
-    </div>
+    <TableCard title="Rules" columns={["Name", "Expression", "For", "Enabled", ""]} testid="alert-rules" className="rules" error={rules.isError ? String(rules.error.message) : undefined}>
+      {(rules.data ?? []).map((r) => (
+        <RuleRow key={r.name} rule={r} />
+      ))}
+    </TableCard>
   );
 }
 
