@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import type { Kube9Client } from "@kube9/client";
+import { scenarioPodManifest, type Kube9Client } from "@kube9/client";
 import { withControlPlane } from "./api-bench.js";
 import { median, until } from "./lib.js";
 
@@ -73,27 +73,11 @@ const policy = (name: string, namespace: string, spec: Record<string, unknown>) 
   spec,
 });
 
-const server = (namespace: string, name: string) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace, labels: { pod: name } },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    containers: [80, 81].map((port) => ({
-      name: `cont-${port}`,
-      image: "busybox",
-      command: ["httpd", "-f", "-p", String(port)],
-      ports: [{ containerPort: port, name: `serve-${port}-tcp` }],
-      resources: { limits: { cpu: "50m", memory: "16Mi" } },
-    })),
-  },
-});
-
 async function setUp(c: Kube9Client): Promise<Map<string, { id: string; ip: string }>> {
   await c.cluster.setAlgorithm.mutate({ algorithm: "worst-fit" });
   await Promise.all(["nb1", "nb2"].map((name) => c.nodes.add.mutate({ name, cpu: 2, memoryMiB: 2048 })));
   for (const ns of NAMESPACES) await c.namespaces.create.mutate({ name: ns, labels: { ns } });
-  for (const ns of NAMESPACES) for (const p of PODS) await c.pods.applyManifest.mutate({ manifest: server(ns, p) });
+  for (const ns of NAMESPACES) for (const p of PODS) await c.pods.applyManifest.mutate({ manifest: scenarioPodManifest(ns, p) });
   return until(async () => {
     const pods = await c.pods.list.query({});
     const running = pods.filter((p) => p.status === "Running" && p.podIP);

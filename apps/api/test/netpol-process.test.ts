@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createKube9Client } from "@kube9/client";
-import { compareMatrices, formatComparison, NETPOL_SCENARIOS, scenarioModel, SCENARIO_NAMESPACES, SCENARIO_POD_NAMES, SCENARIO_PORTS, type ScenarioStep } from "@kube9/core";
+import { compareMatrices, formatComparison, NETPOL_SCENARIOS, scenarioModel, scenarioPodManifest, SCENARIO_NAMESPACES, SCENARIO_POD_NAMES, SCENARIO_PORTS, type ScenarioStep } from "@kube9/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type RunningControlPlane } from "../src/server.js";
 import { waitFor } from "./harness.js";
@@ -32,22 +32,6 @@ if (process.env.KUBE9_REQUIRE_NETNS === "1" && problem) {
     throw new Error(`network policies cannot be enforced on this machine: ${problem}`);
   });
 }
-
-const serverPod = (namespace: string, name: string) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace, labels: { pod: name } },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    containers: SCENARIO_PORTS.map((port) => ({
-      name: `cont-${port}-tcp`,
-      image: "busybox",
-      command: ["httpd", "-f", "-p", String(port)],
-      ports: [{ containerPort: port, name: `serve-${port}-tcp` }],
-      resources: { limits: { cpu: "50m", memory: "16Mi" } },
-    })),
-  },
-});
 
 describe.skipIf(problem !== undefined)("network policies on real connections (process nodes, nftables in pod namespaces)", () => {
   let home: string;
@@ -92,7 +76,7 @@ describe.skipIf(problem !== undefined)("network policies on real connections (pr
     await c.cluster.setAlgorithm.mutate({ algorithm: "worst-fit" });
     await Promise.all(["np1", "np2", "np3"].map((name) => c.nodes.add.mutate({ name, cpu: 1, memoryMiB: 1024 })));
     for (const ns of SCENARIO_NAMESPACES) await c.namespaces.create.mutate({ name: ns, labels: { ns } });
-    for (const ns of SCENARIO_NAMESPACES) for (const name of SCENARIO_POD_NAMES) await c.pods.applyManifest.mutate({ manifest: serverPod(ns, name) });
+    for (const ns of SCENARIO_NAMESPACES) for (const name of SCENARIO_POD_NAMES) await c.pods.applyManifest.mutate({ manifest: scenarioPodManifest(ns, name) });
     await waitFor(async () => Object.keys(await podIps()).length === 9, 60_000);
     Object.assign(ips, await podIps());
   }, 120_000);

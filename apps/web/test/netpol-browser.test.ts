@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import type { Kube9Client } from "@kube9/client";
+import { scenarioPodManifest, type Kube9Client } from "@kube9/client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIVE_INTERVAL_MS } from "../src/probe";
@@ -32,16 +32,6 @@ if (process.env.KUBE9_REQUIRE_NETNS === "1" && problem) {
   });
 }
 
-const server = (namespace: string, name: string) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace, labels: { pod: name } },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    containers: [{ name: "http", image: "busybox", command: ["httpd", "-f", "-p", "80"], resources: { limits: { cpu: "50m", memory: "16Mi" } } }],
-  },
-});
-
 const ISOLATE_A = {
   apiVersion: "networking.k8s.io/v1",
   kind: "NetworkPolicy",
@@ -61,7 +51,7 @@ describe.skipIf(!HAVE_BROWSER || problem !== undefined)("network policies page i
     client = cluster.client;
     await Promise.all(["np1", "np2"].map((name) => client.nodes.add.mutate({ name, cpu: 1, memoryMiB: 1024 })));
     for (const ns of ["x", "y"]) await client.namespaces.create.mutate({ name: ns, labels: { ns } });
-    for (const [ns, name] of [["x", "a"], ["x", "b"], ["y", "c"]] as const) await client.pods.applyManifest.mutate({ manifest: server(ns, name) });
+    for (const [ns, name] of [["x", "a"], ["x", "b"], ["y", "c"]] as const) await client.pods.applyManifest.mutate({ manifest: scenarioPodManifest(ns, name, [80]) });
     await client.pods.launch.mutate({ name: "holder", namespace: "y", cpu: 0.05 });
     // The three servers Running with addresses of their own (expect.poll is for tests, not hooks).
     for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 250))) {

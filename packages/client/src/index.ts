@@ -50,6 +50,7 @@ export {
   formatMatrix,
   parseNetworkPolicyManifest,
   parseSelectorString,
+  scenarioPodManifest,
   type MatrixComparison,
   type NetworkPolicy,
   type PodFirewall,

@@ -11,6 +11,7 @@ export {
   SCENARIO_POD_NAMES,
   SCENARIO_PORTS,
   scenarioModel,
+  scenarioPodManifest,
   type Scenario,
   type ScenarioModel,
   type ScenarioProbe,

@@ -171,3 +171,25 @@ export function labelSelector(key: string, value: string): Record<string, unknow
 export function expression(key: string, operator: "In" | "NotIn", ...values: string[]): Record<string, unknown> {
   return { matchExpressions: [{ key, operator, values }] };
 }
+
+/**
+ * A pod of the model as a Kubernetes manifest: labelled pod=<name>, one busybox httpd container per port
+ * ("cont-80-tcp", serving on the port named "serve-80-tcp"), as upstream's model pods serve each port.
+ */
+export function scenarioPodManifest(namespace: string, name: string, ports: readonly number[] = SCENARIO_PORTS): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace, labels: { pod: name } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: ports.map((port) => ({
+        name: `cont-${port}-tcp`,
+        image: "busybox",
+        command: ["httpd", "-f", "-p", String(port)],
+        ports: [{ containerPort: port, name: `serve-${port}-tcp` }],
+        resources: { limits: { cpu: "50m", memory: "16Mi" } },
+      })),
+    },
+  };
+}
