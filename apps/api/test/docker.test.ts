@@ -428,15 +428,29 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
       const ip = running.podIP;
       expect(ip).toMatch(/^10\.2(4[4-7])\.\d+\.\d+$/);
       const peer = c.name("peer");
-      await p.api.pods.launch.mutate({ name: peer, image: "busybox", command: ["httpd", "-f", "-p", "8080", "-h", "/etc"], limitCpu: 0.1, nodeSelector: c.selector });
+      // Port 80: a pod may bind low ports in its own network namespace, as under Docker and Kubernetes.
+      await p.api.pods.launch.mutate({ name: peer, image: "busybox", command: ["httpd", "-f", "-p", "80", "-h", "/etc"], limitCpu: 0.1, nodeSelector: c.selector, labels: { role: peer } });
       const peerIp = await until("the peer's IP", async () => (await p.api.pods.get.query({ name: peer })).pod.podIP, 20_000);
       expect(peerIp).not.toBe(ip);
+      // `timeout`, not wget's -T (busybox 1.35's wget -T crashes with SIGSEGV in a node container): a dropped SYN never answers.
+      const wget = () => p.api.pods.exec.mutate({ name: pod, command: ["timeout", "2", "wget", "-q", "-O", "-", `http://${peerIp}/passwd`] });
       const got = await until("a connection from pod to pod", async () => {
-        const r = await p.api.pods.exec.mutate({ name: pod, command: ["wget", "-q", "-O", "-", `http://${peerIp}:8080/passwd`] });
+        const r = await wget();
         return r.exitCode === 0 ? r.stdout : null;
       }, 10_000);
       // The node image's /etc/passwd, served by the peer pod's httpd.
       expect(got).toContain("root:x:0:0");
+      // Docker nodes enforce NetworkPolicies too (nft is in the node image): isolating the peer blocks the
+      // connection within a second, and deleting the policy opens it again.
+      const isolate = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: peer }, spec: { podSelector: { matchLabels: { role: peer } } } };
+      await p.api.networkPolicies.applyManifest.mutate({ manifest: isolate });
+      const t0 = Date.now();
+      await until("the policy to block the connection", async () => (await wget()).exitCode !== 0, 5_000);
+      // One blocked attempt takes the 2 s of `timeout`; the policy itself is in force within a second.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect((await p.api.networkPolicies.get.query({ name: peer })).enforcement.enforcing).toContain(node);
+      await p.api.networkPolicies.delete.mutate({ name: peer });
+      await until("the connection open again", async () => (await wget()).exitCode === 0, 5_000);
       // The node dies: its container takes the pod's processes with it.
       await container.kill();
       await until("the pod's processes gone", async () => hostPids.every((pid) => !existsSync(`/proc/${pid}`)), 5_000);

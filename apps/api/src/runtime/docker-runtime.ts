@@ -168,11 +168,13 @@ export class DockerRuntime implements NodeRuntime {
           NanoCpus: nanoCpus,
           ...(memoryGiven ? { Memory: spec.memoryMiB * 1024 * 1024, MemorySwap: spec.memoryMiB * 1024 * 1024 } : {}),
           RestartPolicy: { Name: "no" },
-          // Read-only root and no capabilities but the two a pod network needs (when this host allows one):
+          // Read-only root and no capabilities but those a pod network needs (when this host allows one):
           // NET_ADMIN and SYS_ADMIN to make pods' network namespaces under the host's /run/netns, where the
-          // shared kube9-net namespace lives (see docs/architecture.md, "Pods that run containers").
+          // shared kube9-net namespace lives, and put their NetworkPolicy rules in them (see docs/architecture.md,
+          // "Pods that run containers"); NET_BIND_SERVICE so a pod serves port 80 in its own namespace, as
+          // a container may under Docker and Kubernetes.
           CapDrop: ["ALL"],
-          ...(podNet ? { CapAdd: ["NET_ADMIN", "SYS_ADMIN"], Mounts: [podNet] } : {}),
+          ...(podNet ? { CapAdd: ["NET_ADMIN", "SYS_ADMIN", "NET_BIND_SERVICE"], Mounts: [podNet] } : {}),
           SecurityOpt: ["no-new-privileges"],
           ReadonlyRootfs: true,
           // Never mount the Docker socket (or anything but /run/netns) into a node container.
