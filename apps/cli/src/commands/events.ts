@@ -14,17 +14,19 @@ export function registerEventsCommand(program: Command): void {
     .description("list cluster events (oldest first); -w keeps printing new ones until Ctrl-C")
     .option("-w, --watch", "keep printing new events")
     .option("--for <name>", "only events about this node or pod")
+    .option("-n, --namespace <name>", "the namespace of the pod named by --for (default \"default\")")
     .option("--limit <n>", "how many events to list first (1..1000)", "100")
     .option("-o, --output <format>", `${OUTPUT_HELP} (with -w, json is one object per line)`)
-    .action(async (opts: { watch?: boolean; for?: string; limit: string; output?: string }, cmd: Command) => {
+    .action(async (opts: { watch?: boolean; for?: string; namespace?: string; limit: string; output?: string }, cmd: Command) => {
       const output = parseOutput(opts.output);
       const limit = /^\d+$/.test(opts.limit) ? Number(opts.limit) : NaN;
       if (!(limit >= 1 && limit <= 1000)) {
         throw new CliError(`--limit must be a whole number from 1 to 1000 (got "${opts.limit}")`);
       }
+      if (opts.namespace !== undefined && opts.for === undefined) throw new CliError("-n goes with --for <pod>: events are cluster-wide");
       const filter = opts.for !== undefined ? { objectName: opts.for } : {};
       await withClient(cmd, async ({ client }) => {
-        const first = await client.events.list.query({ limit, ...filter });
+        const first = await client.events.list.query({ limit, ...filter, ...(opts.namespace ? { namespace: opts.namespace } : {}) });
         if (!opts.watch) {
           if (first.length === 0 && (output === "table" || output === "wide")) return print("No events.");
           return print(serialize(output, first) ?? new EventPrinter(output === "wide").lines(first).join("\n"));
