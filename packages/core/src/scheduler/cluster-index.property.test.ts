@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { POLICY_NAMES, type Labels, type NodeStatus, type PolicyName, type SchedNode, type SchedPod } from "../types.js";
 import { ClusterIndex } from "./cluster-index.js";
 import { explain } from "./explain.js";
+import { fitsNode } from "./filter.js";
+import { explainRejections, summarizeNoFit, summarizeRejections } from "./schedule.js";
 
 /** mulberry32: a tiny seeded PRNG so every run checks the same clusters. */
 function prng(seed: number): () => number {
@@ -107,8 +109,9 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           const count = ix.countFeasible(pod);
           const wantCount = explain(nodes, pod, policy).filter((f) => f.feasible).length;
           // One expect per check would dominate the run time; collect and compare once.
-          if (fast !== want || explained !== want || count !== wantCount) {
-            mismatches.push(`cluster ${c} pod ${p} ${policy}: want ${want}, index ${fast}, explain ${explained}, count ${count}/${wantCount}`);
+          const cheapCount = nodes.filter((x) => fitsNode(x, pod)).length;
+          if (fast !== want || explained !== want || count !== wantCount || cheapCount !== wantCount) {
+            mismatches.push(`cluster ${c} pod ${p} ${policy}: want ${want}, index ${fast}, explain ${explained}, count ${count}/${cheapCount}/${wantCount}`);
           }
           checked++;
         }
@@ -163,6 +166,11 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           const picked = ix.pick(pod, policy);
           const want = reference([...model.values()], pod, policy);
           if (picked?.id !== want) mismatches.push(`seq ${s} op ${op} ${policy}: want ${want}, index ${picked?.id}`);
+          // The counted summary (ranks in the free list, not-Ready set) agrees with one built from every node's reasons.
+          const nodes = [...model.values()];
+          const counted = summarizeNoFit(ix, pod);
+          const listed = summarizeRejections(nodes.length, explainRejections(nodes, pod));
+          if (!picked && counted !== listed) mismatches.push(`seq ${s} op ${op}: counted "${counted}", listed "${listed}"`);
           if (picked) {
             ix.assume(picked.id, pod.request);
             const x = model.get(picked.id)!;

@@ -1,4 +1,4 @@
-import type { Labels, PolicyName, Resources, SchedNode, SchedPod } from "../types.js";
+import type { Labels, NodeStatus, PolicyName, Resources, SchedNode, SchedPod } from "../types.js";
 import { freeCpu, freeMemory, matchesSelector } from "./filter.js";
 import { compareRegistration, type CapacityView } from "./policies/policy.js";
 import { policyFor } from "./policies/index.js";
@@ -47,6 +47,20 @@ const RICH_RATIO = 4;
 
 const always = (): boolean => true;
 
+/** How many nodes fail each filter for a pod; a node that fails several filters is counted under each. */
+export interface RejectionCounts {
+  /** Nodes of any status. */
+  total: number;
+  /** Nodes that are not Ready, by status. */
+  byStatus: Map<NodeStatus, number>;
+  /** Nodes with less free CPU than requested. */
+  cpu: number;
+  /** Nodes with less free memory than requested. */
+  memory: number;
+  /** Nodes whose labels miss the pod's nodeSelector. */
+  selector: number;
+}
+
 /** Tuning knobs; the defaults suit clusters from a handful to tens of thousands of nodes. */
 export interface ClusterIndexOptions {
   /** Nodes per block of the free-capacity list (default 64); tests use tiny blocks to exercise splits. */
@@ -70,6 +84,8 @@ export class ClusterIndex implements CapacityView {
   private readonly slots: Entry[] = [];
   /** Ready nodes by (freeCpu, freeMem, registration): serves best-fit, worst-fit and counting. */
   private readonly free: FreeList<Entry>;
+  /** Nodes that are not Ready: few in a healthy cluster, so counting their rejections walks them. */
+  private readonly notReady = new Set<Entry>();
   /** Free CPU / memory per registration slot (-Infinity = not Ready or empty). */
   private slotCpu = new Float64Array(BUCKET);
   private slotMem = new Float64Array(BUCKET);
@@ -152,6 +168,28 @@ export class ClusterIndex implements CapacityView {
     return this.free.countFit(cpuMilli, memoryMiB, hasKeys(selector) ? (e) => matchesSelector(e.node.labels, selector) : null);
   }
 
+  /**
+   * The "0/N nodes are available" counts for the pod without a reason per node: Ready nodes short of
+   * CPU or memory are ranks in the free list, so only not-Ready nodes (and, with a nodeSelector, every
+   * node's labels) are walked.
+   */
+  rejectionCounts(pod: SchedPod): RejectionCounts {
+    const { cpuMilli, memoryMiB } = pod.request;
+    const byStatus = new Map<NodeStatus, number>();
+    let cpu = this.free.countCpuBelow(cpuMilli);
+    let memory = this.free.countMemBelow(memoryMiB);
+    for (const e of this.notReady) {
+      byStatus.set(e.node.status, (byStatus.get(e.node.status) ?? 0) + 1);
+      if (e.freeCpu < cpuMilli) cpu++;
+      if (e.freeMem < memoryMiB) memory++;
+    }
+    let selector = 0;
+    if (hasKeys(pod.nodeSelector)) {
+      for (const e of this.slots) if (!matchesSelector(e.node.labels, pod.nodeSelector)) selector++;
+    }
+    return { total: this.entries.size, byStatus, cpu, memory, selector };
+  }
+
   /** Reserves the request on the node (allocated += request); false if the node is unknown. */
   assume(nodeId: string, request: Resources): boolean {
     return this.adjust(nodeId, request.cpuMilli, request.memoryMiB);
@@ -216,6 +254,7 @@ export class ClusterIndex implements CapacityView {
   /** Takes the entry out of the free list while its keys are about to change. */
   private unplace(entry: Entry): void {
     if (entry.node.status === "Ready") this.free.remove(entry);
+    else this.notReady.delete(entry);
   }
 
   /** Recomputes the entry's keys and puts it back into every Ready structure. */
@@ -224,6 +263,7 @@ export class ClusterIndex implements CapacityView {
     entry.freeMem = freeMemory(entry.node);
     const ready = entry.node.status === "Ready";
     if (ready) this.free.insert(entry);
+    else this.notReady.add(entry);
     if (!this.treeStale) this.setLeaf(entry.slot, ready ? entry.freeCpu : -Infinity, ready ? entry.freeMem : -Infinity);
   }
 

@@ -181,6 +181,22 @@ export class FreeList<T extends FreeItem> {
     return n;
   }
 
+  /** How many items have freeCpu < cpu: the rank of the first item with enough CPU. */
+  countCpuBelow(cpu: number): number {
+    const start = this.seek(cpu, -Infinity);
+    const b = Math.floor(start / this.stride);
+    let n = start % this.stride;
+    for (let i = 0; i < b; i++) n += this.blocks[i]!.length;
+    return n;
+  }
+
+  /** How many items have freeMem < mem (a binary search in each block's sorted memory column). */
+  countMemBelow(mem: number): number {
+    let n = 0;
+    for (const mems of this.mems) n += lowerBoundNum(mems, mem);
+    return n;
+  }
+
   /** Position of the first item whose (freeCpu, freeMem) >= (cpu, mem); blocks.length * this.stride if none. */
   private seek(cpu: number, mem: number): number {
     const blocks = this.blocks;
