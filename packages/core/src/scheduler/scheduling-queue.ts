@@ -141,12 +141,13 @@ export class SchedulingQueue {
     return { active: this.active.size, inFlight: this.inFlight, backoff: this.backoffCount, unschedulable: this.unschedulable.size };
   }
 
-  /** A Pending pod: queued to be tried at once if it is new; a pod already queued keeps its place. */
-  add(pod: QueuedPod): void {
-    if (this.entries.has(pod.id)) return;
+  /** A Pending pod: queued to be tried at once if it is new (true); a pod already queued keeps its place (false). */
+  add(pod: QueuedPod): boolean {
+    if (this.entries.has(pod.id)) return false;
     const entry: Entry = { pod, key: classKey(pod), state: "active", attempts: 0, failedAt: 0, since: 0, stamp: 0 };
     this.entries.set(pod.id, entry);
     this.active.add(entry);
+    return true;
   }
 
   /** Forgets the pod (placed, deleted, or no longer Pending). */
