@@ -141,7 +141,13 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           model.set(id, node);
         } else if (r < 0.3) {
           const id = g.of(ids);
-          const node = { ...model.get(id)!, status: g.of(STATUSES), order: rand() < 0.2 ? g.int(nextId * 10) : model.get(id)!.order };
+          const node = {
+            ...model.get(id)!,
+            status: g.of(STATUSES),
+            order: rand() < 0.2 ? g.int(nextId * 10) : model.get(id)!.order,
+            // Relabelled now and then: the label index must follow.
+            labels: rand() < 0.3 ? g.node(id, 0).labels : model.get(id)!.labels,
+          };
           ix.upsert(node);
           model.set(id, node);
         } else if (r < 0.35) {

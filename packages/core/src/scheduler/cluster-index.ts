@@ -30,6 +30,11 @@ function copyNode(node: SchedNode): SchedNode {
   };
 }
 
+/** Label keys and values never hold NUL, so "key\0value" names one pair unambiguously. */
+function labelKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
 function hasKeys(labels: Labels): boolean {
   for (const key in labels) if (Object.hasOwn(labels, key)) return true;
   return false;
@@ -86,6 +91,8 @@ export class ClusterIndex implements CapacityView {
   private readonly free: FreeList<Entry>;
   /** Nodes that are not Ready: few in a healthy cluster, so counting their rejections walks them. */
   private readonly notReady = new Set<Entry>();
+  /** Nodes by label ("key\0value"): counting a selector's matches walks only the nodes with its rarest label. */
+  private readonly byLabel = new Map<string, Set<Entry>>();
   /** Free CPU / memory per registration slot (-Infinity = not Ready or empty). */
   private slotCpu = new Float64Array(BUCKET);
   private slotMem = new Float64Array(BUCKET);
@@ -132,11 +139,13 @@ export class ClusterIndex implements CapacityView {
     if (!existing) {
       const entry: Entry = { node: copy, freeCpu: freeCpu(copy), freeMem: freeMemory(copy), slot: -1 };
       this.entries.set(copy.id, entry);
+      this.indexLabels(entry, 1);
       this.insertSlot(entry);
       this.place(entry);
       return;
     }
     this.unplace(existing);
+    this.indexLabels(existing, -1);
     if (compareRegistration(existing.node, copy) !== 0) {
       this.removeSlot(existing);
       existing.node = copy;
@@ -144,6 +153,7 @@ export class ClusterIndex implements CapacityView {
     } else {
       existing.node = copy;
     }
+    this.indexLabels(existing, 1);
     this.place(existing);
   }
 
@@ -152,6 +162,7 @@ export class ClusterIndex implements CapacityView {
     const entry = this.entries.get(nodeId);
     if (!entry) return;
     this.entries.delete(nodeId);
+    this.indexLabels(entry, -1);
     this.unplace(entry);
     this.removeSlot(entry);
   }
@@ -183,11 +194,23 @@ export class ClusterIndex implements CapacityView {
       if (e.freeCpu < cpuMilli) cpu++;
       if (e.freeMem < memoryMiB) memory++;
     }
-    let selector = 0;
-    if (hasKeys(pod.nodeSelector)) {
-      for (const e of this.slots) if (!matchesSelector(e.node.labels, pod.nodeSelector)) selector++;
-    }
+    const selector = this.entries.size - this.countSelectorMatches(pod.nodeSelector);
     return { total: this.entries.size, byStatus, cpu, memory, selector };
+  }
+
+  /** How many nodes (of any status) carry every label of the selector. */
+  countSelectorMatches(selector: Labels): number {
+    let rarest: Set<Entry> | undefined;
+    for (const key in selector) {
+      if (!Object.hasOwn(selector, key)) continue;
+      const set = this.byLabel.get(labelKey(key, selector[key]!));
+      if (!set) return 0;
+      if (!rarest || set.size < rarest.size) rarest = set;
+    }
+    if (!rarest) return this.entries.size;
+    let n = 0;
+    for (const e of rarest) if (matchesSelector(e.node.labels, selector)) n++;
+    return n;
   }
 
   /** Reserves the request on the node (allocated += request); false if the node is unknown. */
@@ -223,6 +246,22 @@ export class ClusterIndex implements CapacityView {
       if (!match || matchesSelector(node.labels, pod.nodeSelector)) return node;
     }
     return undefined;
+  }
+
+  private indexLabels(entry: Entry, sign: 1 | -1): void {
+    const labels = entry.node.labels;
+    for (const key in labels) {
+      if (!Object.hasOwn(labels, key)) continue;
+      const k = labelKey(key, labels[key]!);
+      let set = this.byLabel.get(k);
+      if (sign > 0) {
+        if (!set) this.byLabel.set(k, (set = new Set()));
+        set.add(entry);
+      } else if (set) {
+        set.delete(entry);
+        if (set.size === 0) this.byLabel.delete(k);
+      }
+    }
   }
 
   private selectorFilter(selector: Labels): (e: Entry) => boolean {

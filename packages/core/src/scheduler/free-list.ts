@@ -123,40 +123,41 @@ export class FreeList<T extends FreeItem> {
 
   /**
    * The first item with freeCpu >= cpu and freeMem >= mem that passes accept, in the order
-   * freeCpu descending, then list order: groups of equal freeCpu from the top down, each
-   * walked from its first item with enough memory.
+   * freeCpu descending, then list order. The answer's freeCpu is the largest among fitting items,
+   * and the list is sorted by freeCpu, so the last fitting item (found walking back, skipping
+   * blocks short of memory) names its group; the group is then walked from its first item with
+   * enough memory. Trying each group from the top instead cost two binary searches per group,
+   * thousands of them when the CPU-rich nodes lacked memory.
    */
   findCpuDescending(cpu: number, mem: number, accept: (item: T) => boolean): T | undefined {
     const blocks = this.blocks;
-    let end = blocks.length * this.stride; // exclusive
-    for (;;) {
-      let b = Math.floor(end / this.stride);
-      let i = end % this.stride;
-      if (i === 0) {
-        if (b === 0) return undefined;
-        b--;
-        i = blocks[b]!.length;
-      }
-      const top = blocks[b]![i - 1]!.freeCpu;
-      if (top < cpu) return undefined;
-      if (this.maxMem[b]! < mem) {
-        // Nothing before `end` in this block has the memory, whatever its group.
-        end = b * this.stride;
-        continue;
-      }
-      const groupStart = this.seek(top, -Infinity);
-      for (let p = this.seek(top, mem); p < end; ) {
-        const pb = Math.floor(p / this.stride);
-        const block = blocks[pb]!;
-        const stop = pb === Math.floor(end / this.stride) ? end % this.stride : block.length;
-        if (this.maxMem[pb]! >= mem) {
-          // Items of the group from the lower bound on all have enough memory.
-          for (let j = p % this.stride; j < stop; j++) if (accept(block[j]!)) return block[j];
+    let top: number | undefined;
+    for (let b = blocks.length - 1; b >= 0 && top === undefined; b--) {
+      const block = blocks[b]!;
+      // Everything at or before this block's last item has no more CPU than it.
+      if (block[block.length - 1]!.freeCpu < cpu) return undefined;
+      if (this.maxMem[b]! < mem) continue;
+      for (let i = block.length - 1; i >= 0; i--) {
+        const item = block[i]!;
+        if (item.freeCpu < cpu) return undefined;
+        if (item.freeMem >= mem && accept(item)) {
+          top = item.freeCpu;
+          break;
         }
-        p = (pb + 1) * this.stride;
       }
-      end = groupStart;
     }
+    if (top === undefined) return undefined;
+    // Items of the group from the lower bound on all have enough memory; one of them passes accept.
+    const start = this.seek(top, mem);
+    for (let b = Math.floor(start / this.stride); b < blocks.length; b++) {
+      const block = blocks[b]!;
+      for (let i = b * this.stride < start ? start % this.stride : 0; i < block.length; i++) {
+        const item = block[i]!;
+        if (item.freeCpu !== top) return undefined;
+        if (accept(item)) return item;
+      }
+    }
+    return undefined;
   }
 
   /** How many items have freeCpu >= cpu and freeMem >= mem and pass accept (null = all). */
