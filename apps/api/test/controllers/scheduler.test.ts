@@ -115,27 +115,8 @@ describe("scheduler controller (PGlite)", () => {
     expect(msgs[1]).toMatch(/^0\/2 nodes are available/);
     expect(await dbPod(h, "big")).toMatchObject({ status: "Pending", reason: "FailedScheduling", message: msgs[1] });
   });
-});
 
-describe("scheduler queue: retries on events, backoff otherwise (PGlite)", () => {
-  let shared: { db: Database; close(): Promise<void> };
-  let h: Harness;
-
-  beforeAll(async () => {
-    shared = await openMemoryDatabase();
-  });
-  afterAll(async () => {
-    await shared?.close();
-  });
-  beforeEach(async () => {
-    // Not started: passes run only when the test calls tick() (the loop's own pass) or runPass().
-    h = await createHarness({ db: shared.db });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-
-  const status = async (name: string) => (await dbPod(h, name)).status;
+  // The queue: retries on events that can make a pod fit, a backoff otherwise (tick() is the loop's own pass).
   const failures = async (name: string) =>
     (await h.admin.events.list({ objectName: name })).filter((e) => e.reason === "FailedScheduling").map((e) => e.message);
 
