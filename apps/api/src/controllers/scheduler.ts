@@ -44,6 +44,8 @@ export class SchedulerController extends LoopController {
   private halted = false;
   private readonly queue = new SchedulingQueue();
   private attemptCount = 0;
+  /** Whether the queue has learned the cache as loaded (at the first start or pass). */
+  private learned = false;
 
   constructor(private readonly deps: SchedulerDeps) {
     super("scheduler", QUEUE_CHECK_MS, deps.log);
@@ -69,14 +71,19 @@ export class SchedulerController extends LoopController {
 
   override start(): void {
     this.halted = false;
-    // The cache may have been (re)loaded without events since this process last led: learn it whole.
-    const now = this.deps.now();
-    for (const n of this.deps.cache.nodes()) this.nodeChanged(n.id, now);
-    for (const p of this.deps.cache.pendingPods()) this.queue.add(queued(p));
+    this.learnCache();
     // A new leader does not wait out backoffs that passes it did not run began.
     this.queue.endBackoffs();
     super.start();
     this.trigger();
+  }
+
+  /** Queues what the cache holds: its load announces nothing, and only later changes arrive as events. */
+  private learnCache(): void {
+    this.learned = true;
+    const now = this.deps.now();
+    for (const n of this.deps.cache.nodes()) this.nodeChanged(n.id, now);
+    for (const p of this.deps.cache.pendingPods()) this.queue.add(queued(p));
   }
 
   /** Sizes of the Pending queue's parts. */
@@ -111,6 +118,7 @@ export class SchedulerController extends LoopController {
 
   protected async pass(): Promise<void> {
     const { cache, now } = this.deps;
+    if (!this.learned) this.learnCache();
     const queue = this.queue.pop(now());
     // Until an event gives room, a pod just like one that fit nowhere fits nowhere either (kube-scheduler's
     // equivalence of identical pods): a burst of thousands costs one search, not thousands.

@@ -1,7 +1,7 @@
 import type { Database } from "@kube9/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHarness, freshPostgres, postgresRequiredButMissing, waitFor, type Harness } from "../harness.js";
-import { dbPod, readyNode, sleep, openMemoryDatabase } from "./support.js";
+import { attachControlPlane, dbPod, readyNode, sleep, openMemoryDatabase } from "./support.js";
 
 const pgUrl = process.env.KUBE9_TEST_PG_URL;
 
@@ -173,6 +173,21 @@ describe("scheduler controller (PGlite)", () => {
     h.clock.now += 600; // t0 + 1 s
     await h.cp.scheduler.tick();
     expect(await dbPod(h, "big")).toMatchObject({ status: "Scheduled", nodeName: "large" });
+  });
+
+  it("pods a new process loads from the database are queued, though loading announces nothing", async () => {
+    await readyNode(h, "small", 1);
+    await h.admin.pods.launch({ name: "big", cpu: 2 }); // Pending in the database
+    const next = await attachControlPlane(h.db, h.clock); // loads the cache: no pod events
+    try {
+      await next.cp.scheduler.runPass();
+      expect(next.cp.scheduler.queueStats()).toMatchObject({ unschedulable: 1 }); // tried once, fits nowhere
+      await readyNode(next, "large", 4);
+      await next.cp.scheduler.runPass();
+      expect(await dbPod(h, "big")).toMatchObject({ status: "Scheduled", nodeName: "large" });
+    } finally {
+      await next.close();
+    }
   });
 
   it("describe still explains every node of a pod that fits nowhere, and the event counts them", async () => {
