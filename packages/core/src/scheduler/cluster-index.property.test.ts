@@ -18,7 +18,8 @@ function prng(seed: number): () => number {
 }
 
 const STATUSES: NodeStatus[] = ["Ready", "Ready", "Ready", "Ready", "Suspect", "Cordoned", "Failed"];
-const SELECTORS: Labels[] = [{}, {}, {}, { disk: "ssd" }, { zone: "a" }, { disk: "hdd", zone: "b" }];
+// rack=r1 is rare (1 node in 20): the index then looks only at the nodes carrying it.
+const SELECTORS: Labels[] = [{}, {}, {}, { disk: "ssd" }, { zone: "a" }, { disk: "hdd", zone: "b" }, { rack: "r1" }, { rack: "r1", disk: "ssd" }];
 
 function gen(rand: () => number) {
   const int = (n: number) => Math.floor(rand() * n);
@@ -30,6 +31,7 @@ function gen(rand: () => number) {
     const labels: Labels = {};
     if (rand() < 0.6) labels.disk = of(["ssd", "hdd"]);
     if (rand() < 0.6) labels.zone = of(["a", "b"]);
+    if (rand() < 0.05) labels.rack = "r1";
     return {
       id,
       name: `node-${id}`,

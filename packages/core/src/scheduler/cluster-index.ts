@@ -40,6 +40,30 @@ function hasKeys(labels: Labels): boolean {
   return false;
 }
 
+/** A selector's rarest label is "few" when at most 1 node in this many carries it. */
+const FEW_SELECTED_SHARE = 8;
+const NONE: readonly Entry[] = [];
+
+function compareAscending(a: Entry, b: Entry): number {
+  return a.freeCpu - b.freeCpu || a.freeMem - b.freeMem || compareRegistration(a.node, b.node);
+}
+
+function compareCpuDescending(a: Entry, b: Entry): number {
+  return b.freeCpu - a.freeCpu || a.freeMem - b.freeMem || compareRegistration(a.node, b.node);
+}
+
+/** The first node in `order` among the entries that passes every filter for the pod. */
+function bestOf(entries: Iterable<Entry>, pod: SchedPod, order: (a: Entry, b: Entry) => number): SchedNode | undefined {
+  const { cpuMilli, memoryMiB } = pod.request;
+  let best: Entry | undefined;
+  for (const e of entries) {
+    if (e.node.status !== "Ready" || e.freeCpu < cpuMilli || e.freeMem < memoryMiB) continue;
+    if (!matchesSelector(e.node.labels, pod.nodeSelector)) continue;
+    if (!best || order(e, best) < 0) best = e;
+  }
+  return best?.node;
+}
+
 /** Registration slots per segment-tree leaf, scanned linearly (a power of two). */
 const BUCKET_BITS = 4;
 const BUCKET = 1 << BUCKET_BITS;
@@ -225,18 +249,24 @@ export class ClusterIndex implements CapacityView {
 
   /** First fitting Ready node in (freeCpu, freeMem, registration) ascending order. */
   firstByFreeAscending(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, compareAscending);
     const { cpuMilli, memoryMiB } = pod.request;
     return this.free.findAscending(cpuMilli, memoryMiB, this.selectorFilter(pod.nodeSelector))?.node;
   }
 
   /** First fitting Ready node in freeCpu-descending, freeMem-ascending, registration order. */
   firstByFreeCpuDescending(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, compareCpuDescending);
     const { cpuMilli, memoryMiB } = pod.request;
     return this.free.findCpuDescending(cpuMilli, memoryMiB, this.selectorFilter(pod.nodeSelector))?.node;
   }
 
   /** First fitting Ready node in registration order. */
   firstByRegistration(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, registrationTieBreak);
     const { cpuMilli, memoryMiB } = pod.request;
     if (this.treeStale) this.rebuildTree();
     const match = hasKeys(pod.nodeSelector);
@@ -246,6 +276,21 @@ export class ClusterIndex implements CapacityView {
       if (!match || matchesSelector(node.labels, pod.nodeSelector)) return node;
     }
     return undefined;
+  }
+
+  /**
+   * The nodes carrying the selector's rarest label when they are few (a selector no node matches has
+   * none): then looking at each beats walking the capacity order past every node that lacks the label.
+   */
+  private fewSelected(selector: Labels): Iterable<Entry> | undefined {
+    let rarest: Set<Entry> | undefined;
+    for (const key in selector) {
+      if (!Object.hasOwn(selector, key)) continue;
+      const set = this.byLabel.get(labelKey(key, selector[key]!));
+      if (!set) return NONE;
+      if (!rarest || set.size < rarest.size) rarest = set;
+    }
+    return rarest && rarest.size * FEW_SELECTED_SHARE <= this.entries.size ? rarest : undefined;
   }
 
   private indexLabels(entry: Entry, sign: 1 | -1): void {

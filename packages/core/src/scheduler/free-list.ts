@@ -244,8 +244,11 @@ function lessThan(item: FreeItem, cpu: number, mem: number): boolean {
 
 /** First index in an ascending list whose value is >= x. */
 function lowerBoundNum(list: readonly number[], x: number): number {
-  let lo = 0;
   let hi = list.length;
+  // Most blocks lie wholly on one side of a request: counting them needs no search.
+  if (hi === 0 || list[0]! >= x) return 0;
+  if (list[hi - 1]! < x) return hi;
+  let lo = 0;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (list[mid]! < x) lo = mid + 1;
