@@ -43,22 +43,18 @@ export function bestCandidate(candidates: readonly Candidate[], policy: PolicyNa
 /** Every node's verdict for the pod in registration order, marking the one the policy picks. */
 export function explain(nodes: readonly SchedNode[], pod: SchedPod, policy: PolicyName): NodeFit[] {
   const ordered = [...nodes].sort(compareRegistration);
+  // Candidates are gathered while filtering: a describe at thousands of nodes filters each node once.
+  const candidates: Candidate[] = [];
   const fits = ordered.map((node): NodeFit => {
     const reasons = filterNode(node, pod);
     if (reasons.length > 0) return { nodeId: node.id, nodeName: node.name, feasible: false, reasons, chosen: false };
-    return {
-      nodeId: node.id,
-      nodeName: node.name,
-      feasible: true,
-      reasons,
-      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
-      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
-      chosen: false,
-    };
+    const candidate = { node, freeCpuAfter: freeCpu(node) - pod.request.cpuMilli, freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB };
+    candidates.push(candidate);
+    return { nodeId: node.id, nodeName: node.name, feasible: true, reasons, freeCpuAfter: candidate.freeCpuAfter, freeMemoryAfter: candidate.freeMemoryAfter, chosen: false };
   });
-  const best = bestCandidate(feasibleCandidates(ordered, pod), policy);
+  const best = bestCandidate(candidates, policy);
   if (best) {
-    const fit = fits.find((f) => f.nodeId === best.node.id);
+    const fit = fits[ordered.indexOf(best.node)];
     if (fit) fit.chosen = true;
   }
   return fits;
