@@ -18,20 +18,6 @@ export interface NodeFit {
   chosen: boolean;
 }
 
-/** The feasible nodes as candidates, in registration order. */
-export function feasibleCandidates(nodes: readonly SchedNode[], pod: SchedPod): Candidate[] {
-  const out: Candidate[] = [];
-  for (const node of [...nodes].sort(compareRegistration)) {
-    if (filterNode(node, pod).length > 0) continue;
-    out.push({
-      node,
-      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
-      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
-    });
-  }
-  return out;
-}
-
 /** The policy's best candidate by a plain scan: the reference the fast index must agree with. */
 export function bestCandidate(candidates: readonly Candidate[], policy: PolicyName): Candidate | undefined {
   const { compare } = policyFor(policy);
