@@ -4,6 +4,9 @@ import { runApiBench } from "./api-bench.js";
 
 console.log("== scheduler decisions (pure core) ==");
 console.log(formatCoreBench(await runCoreBench()));
+console.log("\n== pending pods: the idle cost of 10,000 that fit nowhere at 5,000 nodes ==");
+const { formatPendingBench, runPendingBench } = await import("./pending-bench.js");
+console.log(formatPendingBench(await runPendingBench()));
 console.log("\n== control plane through the API ==");
 await runApiBench();
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
