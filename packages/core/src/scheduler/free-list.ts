@@ -71,10 +71,12 @@ export class FreeList<T extends FreeItem> {
     if (block.length > 2 * this.load) {
       const tail = block.splice(this.load);
       this.blocks.splice(lo + 1, 0, tail);
-      this.maxMem.splice(lo + 1, 0, maxMemOf(tail));
-      this.maxMem[lo] = maxMemOf(block);
-      this.mems[lo] = sortedMems(block);
-      this.mems.splice(lo + 1, 0, sortedMems(tail));
+      const headMems = sortedMems(block);
+      const tailMems = sortedMems(tail);
+      this.mems[lo] = headMems;
+      this.mems.splice(lo + 1, 0, tailMems);
+      this.maxMem[lo] = headMems[headMems.length - 1]!;
+      this.maxMem.splice(lo + 1, 0, tailMems[tailMems.length - 1]!);
     }
   }
 
@@ -101,7 +103,8 @@ export class FreeList<T extends FreeItem> {
       this.maxMem.splice(b, 1);
       this.mems.splice(b, 1);
     } else if (item.freeMem === this.maxMem[b]) {
-      this.maxMem[b] = maxMemOf(block);
+      // The block's memory column is sorted: its last value is the new largest.
+      this.maxMem[b] = mems[mems.length - 1]!;
     }
     return true;
   }
@@ -261,11 +264,6 @@ function sortedMems(items: readonly FreeItem[]): number[] {
   return items.map((x) => x.freeMem).sort((a, b) => a - b);
 }
 
-function maxMemOf(items: readonly FreeItem[]): number {
-  let m = -Infinity;
-  for (const item of items) if (item.freeMem > m) m = item.freeMem;
-  return m;
-}
 
 // Hand-written shifts: splice allocates a result array on every call, which dominated updates.
 function insertAt<T>(list: T[], index: number, item: T): void {

@@ -12,8 +12,9 @@ export interface NodeRejection {
 
 /**
  * The outcome of one scheduling attempt, with messages ready for a Scheduled/FailedScheduling event.
- * A failure carries only the counted summary: the reason per node is built when someone asks
- * (explainRejections, explain), not on every attempt of a pod that fits nowhere.
+ * A failure carries only the counted summary, counted when its message is first read (read it
+ * before changing the index: it describes the index then); the reason per node is built when
+ * someone asks (explainRejections, explain), not on every attempt of a pod that fits nowhere.
  */
 export type ScheduleResult = { ok: true; node: SchedNode; message: string } | { ok: false; message: string };
 
@@ -29,7 +30,15 @@ export function schedule(index: ClusterIndex, pod: SchedPod, policy: PolicyName)
     };
     return { ok: true, node, message: impl.describe(chosen, index.countFeasible(pod)) };
   }
-  return { ok: false, message: summarizeNoFit(index, pod) };
+  // Counted when first read, which the scheduler does at once; a launch whose first pick failed
+  // (it retries through the queue) or a caller that only asks whether the pod fits never pays for it.
+  let message: string | undefined;
+  return {
+    ok: false,
+    get message() {
+      return (message ??= summarizeNoFit(index, pod));
+    },
+  };
 }
 
 /** The FailedScheduling summary of a pod no node takes, from the index's counts (no reason per node). */
