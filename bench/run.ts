@@ -11,6 +11,9 @@ function section(title: string, first = false): void {
 
 section("scheduler decisions (pure core)", true);
 console.log(formatCoreBench(await runCoreBench()));
+section("pending pods: the idle cost of 10,000 that fit nowhere at 5,000 nodes");
+const { formatPendingBench, runPendingBench } = await import("./pending-bench.js");
+console.log(formatPendingBench(await runPendingBench()));
 section("control plane through the API");
 await runApiBench();
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");

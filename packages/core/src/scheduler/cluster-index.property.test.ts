@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { POLICY_NAMES, type Labels, type NodeStatus, type PolicyName, type SchedNode, type SchedPod } from "../types.js";
 import { ClusterIndex } from "./cluster-index.js";
 import { explain } from "./explain.js";
+import { fitsNode } from "./filter.js";
+import { explainRejections, summarizeNoFit, summarizeRejections } from "./schedule.js";
 
 /** mulberry32: a tiny seeded PRNG so every run checks the same clusters. */
 function prng(seed: number): () => number {
@@ -16,7 +18,8 @@ function prng(seed: number): () => number {
 }
 
 const STATUSES: NodeStatus[] = ["Ready", "Ready", "Ready", "Ready", "Suspect", "Cordoned", "Failed"];
-const SELECTORS: Labels[] = [{}, {}, {}, { disk: "ssd" }, { zone: "a" }, { disk: "hdd", zone: "b" }];
+// rack=r1 is rare (1 node in 20): the index then looks only at the nodes carrying it.
+const SELECTORS: Labels[] = [{}, {}, {}, { disk: "ssd" }, { zone: "a" }, { disk: "hdd", zone: "b" }, { rack: "r1" }, { rack: "r1", disk: "ssd" }];
 
 function gen(rand: () => number) {
   const int = (n: number) => Math.floor(rand() * n);
@@ -28,6 +31,7 @@ function gen(rand: () => number) {
     const labels: Labels = {};
     if (rand() < 0.6) labels.disk = of(["ssd", "hdd"]);
     if (rand() < 0.6) labels.zone = of(["a", "b"]);
+    if (rand() < 0.05) labels.rack = "r1";
     return {
       id,
       name: `node-${id}`,
@@ -107,8 +111,9 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           const count = ix.countFeasible(pod);
           const wantCount = explain(nodes, pod, policy).filter((f) => f.feasible).length;
           // One expect per check would dominate the run time; collect and compare once.
-          if (fast !== want || explained !== want || count !== wantCount) {
-            mismatches.push(`cluster ${c} pod ${p} ${policy}: want ${want}, index ${fast}, explain ${explained}, count ${count}/${wantCount}`);
+          const cheapCount = nodes.filter((x) => fitsNode(x, pod)).length;
+          if (fast !== want || explained !== want || count !== wantCount || cheapCount !== wantCount) {
+            mismatches.push(`cluster ${c} pod ${p} ${policy}: want ${want}, index ${fast}, explain ${explained}, count ${count}/${cheapCount}/${wantCount}`);
           }
           checked++;
         }
@@ -138,7 +143,13 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           model.set(id, node);
         } else if (r < 0.3) {
           const id = g.of(ids);
-          const node = { ...model.get(id)!, status: g.of(STATUSES), order: rand() < 0.2 ? g.int(nextId * 10) : model.get(id)!.order };
+          const node = {
+            ...model.get(id)!,
+            status: g.of(STATUSES),
+            order: rand() < 0.2 ? g.int(nextId * 10) : model.get(id)!.order,
+            // Relabelled now and then: the label index must follow.
+            labels: rand() < 0.3 ? g.node(id, 0).labels : model.get(id)!.labels,
+          };
           ix.upsert(node);
           model.set(id, node);
         } else if (r < 0.35) {
@@ -163,6 +174,11 @@ describe.each(CONFIGS)("ClusterIndex.pick agrees with a filter-and-sort referenc
           const picked = ix.pick(pod, policy);
           const want = reference([...model.values()], pod, policy);
           if (picked?.id !== want) mismatches.push(`seq ${s} op ${op} ${policy}: want ${want}, index ${picked?.id}`);
+          // The counted summary (ranks in the free list, not-Ready set) agrees with one built from every node's reasons.
+          const nodes = [...model.values()];
+          const counted = summarizeNoFit(ix, pod);
+          const listed = summarizeRejections(nodes.length, explainRejections(nodes, pod));
+          if (!picked && counted !== listed) mismatches.push(`seq ${s} op ${op}: counted "${counted}", listed "${listed}"`);
           if (picked) {
             ix.assume(picked.id, pod.request);
             const x = model.get(picked.id)!;

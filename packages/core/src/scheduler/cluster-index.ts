@@ -1,4 +1,4 @@
-import type { Labels, PolicyName, Resources, SchedNode, SchedPod } from "../types.js";
+import type { Labels, NodeStatus, PolicyName, Resources, SchedNode, SchedPod } from "../types.js";
 import { freeCpu, freeMemory, matchesSelector } from "./filter.js";
 import { compareRegistration, type CapacityView } from "./policies/policy.js";
 import { policyFor } from "./policies/index.js";
@@ -30,9 +30,38 @@ function copyNode(node: SchedNode): SchedNode {
   };
 }
 
+/** Label keys and values never hold NUL, so "key\0value" names one pair unambiguously. */
+function labelKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
 function hasKeys(labels: Labels): boolean {
   for (const key in labels) if (Object.hasOwn(labels, key)) return true;
   return false;
+}
+
+/** A selector's rarest label is "few" when at most 1 node in this many carries it. */
+const FEW_SELECTED_SHARE = 8;
+const NONE: readonly Entry[] = [];
+
+function compareAscending(a: Entry, b: Entry): number {
+  return a.freeCpu - b.freeCpu || a.freeMem - b.freeMem || compareRegistration(a.node, b.node);
+}
+
+function compareCpuDescending(a: Entry, b: Entry): number {
+  return b.freeCpu - a.freeCpu || a.freeMem - b.freeMem || compareRegistration(a.node, b.node);
+}
+
+/** The first node in `order` among the entries that passes every filter for the pod. */
+function bestOf(entries: Iterable<Entry>, pod: SchedPod, order: (a: Entry, b: Entry) => number): SchedNode | undefined {
+  const { cpuMilli, memoryMiB } = pod.request;
+  let best: Entry | undefined;
+  for (const e of entries) {
+    if (e.node.status !== "Ready" || e.freeCpu < cpuMilli || e.freeMem < memoryMiB) continue;
+    if (!matchesSelector(e.node.labels, pod.nodeSelector)) continue;
+    if (!best || order(e, best) < 0) best = e;
+  }
+  return best?.node;
 }
 
 /** Registration slots per segment-tree leaf, scanned linearly (a power of two). */
@@ -46,6 +75,20 @@ const BUCKET = 1 << BUCKET_BITS;
 const RICH_RATIO = 4;
 
 const always = (): boolean => true;
+
+/** How many nodes fail each filter for a pod; a node that fails several filters is counted under each. */
+export interface RejectionCounts {
+  /** Nodes of any status. */
+  total: number;
+  /** Nodes that are not Ready, by status. */
+  byStatus: Map<NodeStatus, number>;
+  /** Nodes with less free CPU than requested. */
+  cpu: number;
+  /** Nodes with less free memory than requested. */
+  memory: number;
+  /** Nodes whose labels miss the pod's nodeSelector. */
+  selector: number;
+}
 
 /** Tuning knobs; the defaults suit clusters from a handful to tens of thousands of nodes. */
 export interface ClusterIndexOptions {
@@ -70,6 +113,10 @@ export class ClusterIndex implements CapacityView {
   private readonly slots: Entry[] = [];
   /** Ready nodes by (freeCpu, freeMem, registration): serves best-fit, worst-fit and counting. */
   private readonly free: FreeList<Entry>;
+  /** Nodes that are not Ready: few in a healthy cluster, so counting their rejections walks them. */
+  private readonly notReady = new Set<Entry>();
+  /** Nodes by label ("key\0value"): counting a selector's matches walks only the nodes with its rarest label. */
+  private readonly byLabel = new Map<string, Set<Entry>>();
   /** Free CPU / memory per registration slot (-Infinity = not Ready or empty). */
   private slotCpu = new Float64Array(BUCKET);
   private slotMem = new Float64Array(BUCKET);
@@ -116,11 +163,13 @@ export class ClusterIndex implements CapacityView {
     if (!existing) {
       const entry: Entry = { node: copy, freeCpu: freeCpu(copy), freeMem: freeMemory(copy), slot: -1 };
       this.entries.set(copy.id, entry);
+      this.indexLabels(entry, 1);
       this.insertSlot(entry);
       this.place(entry);
       return;
     }
     this.unplace(existing);
+    this.indexLabels(existing, -1);
     if (compareRegistration(existing.node, copy) !== 0) {
       this.removeSlot(existing);
       existing.node = copy;
@@ -128,6 +177,7 @@ export class ClusterIndex implements CapacityView {
     } else {
       existing.node = copy;
     }
+    this.indexLabels(existing, 1);
     this.place(existing);
   }
 
@@ -136,6 +186,7 @@ export class ClusterIndex implements CapacityView {
     const entry = this.entries.get(nodeId);
     if (!entry) return;
     this.entries.delete(nodeId);
+    this.indexLabels(entry, -1);
     this.unplace(entry);
     this.removeSlot(entry);
   }
@@ -152,6 +203,40 @@ export class ClusterIndex implements CapacityView {
     return this.free.countFit(cpuMilli, memoryMiB, hasKeys(selector) ? (e) => matchesSelector(e.node.labels, selector) : null);
   }
 
+  /**
+   * The "0/N nodes are available" counts for the pod without a reason per node: Ready nodes short of
+   * CPU or memory are ranks in the free list, so only not-Ready nodes (and, with a nodeSelector, every
+   * node's labels) are walked.
+   */
+  rejectionCounts(pod: SchedPod): RejectionCounts {
+    const { cpuMilli, memoryMiB } = pod.request;
+    const byStatus = new Map<NodeStatus, number>();
+    let cpu = this.free.countCpuBelow(cpuMilli);
+    let memory = this.free.countMemBelow(memoryMiB);
+    for (const e of this.notReady) {
+      byStatus.set(e.node.status, (byStatus.get(e.node.status) ?? 0) + 1);
+      if (e.freeCpu < cpuMilli) cpu++;
+      if (e.freeMem < memoryMiB) memory++;
+    }
+    const selector = this.entries.size - this.countSelectorMatches(pod.nodeSelector);
+    return { total: this.entries.size, byStatus, cpu, memory, selector };
+  }
+
+  /** How many nodes (of any status) carry every label of the selector. */
+  countSelectorMatches(selector: Labels): number {
+    let rarest: Set<Entry> | undefined;
+    for (const key in selector) {
+      if (!Object.hasOwn(selector, key)) continue;
+      const set = this.byLabel.get(labelKey(key, selector[key]!));
+      if (!set) return 0;
+      if (!rarest || set.size < rarest.size) rarest = set;
+    }
+    if (!rarest) return this.entries.size;
+    let n = 0;
+    for (const e of rarest) if (matchesSelector(e.node.labels, selector)) n++;
+    return n;
+  }
+
   /** Reserves the request on the node (allocated += request); false if the node is unknown. */
   assume(nodeId: string, request: Resources): boolean {
     return this.adjust(nodeId, request.cpuMilli, request.memoryMiB);
@@ -164,18 +249,24 @@ export class ClusterIndex implements CapacityView {
 
   /** First fitting Ready node in (freeCpu, freeMem, registration) ascending order. */
   firstByFreeAscending(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, compareAscending);
     const { cpuMilli, memoryMiB } = pod.request;
     return this.free.findAscending(cpuMilli, memoryMiB, this.selectorFilter(pod.nodeSelector))?.node;
   }
 
   /** First fitting Ready node in freeCpu-descending, freeMem-ascending, registration order. */
   firstByFreeCpuDescending(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, compareCpuDescending);
     const { cpuMilli, memoryMiB } = pod.request;
     return this.free.findCpuDescending(cpuMilli, memoryMiB, this.selectorFilter(pod.nodeSelector))?.node;
   }
 
   /** First fitting Ready node in registration order. */
   firstByRegistration(pod: SchedPod): SchedNode | undefined {
+    const few = this.fewSelected(pod.nodeSelector);
+    if (few) return bestOf(few, pod, registrationTieBreak);
     const { cpuMilli, memoryMiB } = pod.request;
     if (this.treeStale) this.rebuildTree();
     const match = hasKeys(pod.nodeSelector);
@@ -185,6 +276,37 @@ export class ClusterIndex implements CapacityView {
       if (!match || matchesSelector(node.labels, pod.nodeSelector)) return node;
     }
     return undefined;
+  }
+
+  /**
+   * The nodes carrying the selector's rarest label when they are few (a selector no node matches has
+   * none): then looking at each beats walking the capacity order past every node that lacks the label.
+   */
+  private fewSelected(selector: Labels): Iterable<Entry> | undefined {
+    let rarest: Set<Entry> | undefined;
+    for (const key in selector) {
+      if (!Object.hasOwn(selector, key)) continue;
+      const set = this.byLabel.get(labelKey(key, selector[key]!));
+      if (!set) return NONE;
+      if (!rarest || set.size < rarest.size) rarest = set;
+    }
+    return rarest && rarest.size * FEW_SELECTED_SHARE <= this.entries.size ? rarest : undefined;
+  }
+
+  private indexLabels(entry: Entry, sign: 1 | -1): void {
+    const labels = entry.node.labels;
+    for (const key in labels) {
+      if (!Object.hasOwn(labels, key)) continue;
+      const k = labelKey(key, labels[key]!);
+      let set = this.byLabel.get(k);
+      if (sign > 0) {
+        if (!set) this.byLabel.set(k, (set = new Set()));
+        set.add(entry);
+      } else if (set) {
+        set.delete(entry);
+        if (set.size === 0) this.byLabel.delete(k);
+      }
+    }
   }
 
   private selectorFilter(selector: Labels): (e: Entry) => boolean {
@@ -216,6 +338,7 @@ export class ClusterIndex implements CapacityView {
   /** Takes the entry out of the free list while its keys are about to change. */
   private unplace(entry: Entry): void {
     if (entry.node.status === "Ready") this.free.remove(entry);
+    else this.notReady.delete(entry);
   }
 
   /** Recomputes the entry's keys and puts it back into every Ready structure. */
@@ -224,6 +347,7 @@ export class ClusterIndex implements CapacityView {
     entry.freeMem = freeMemory(entry.node);
     const ready = entry.node.status === "Ready";
     if (ready) this.free.insert(entry);
+    else this.notReady.add(entry);
     if (!this.treeStale) this.setLeaf(entry.slot, ready ? entry.freeCpu : -Infinity, ready ? entry.freeMem : -Infinity);
   }
 

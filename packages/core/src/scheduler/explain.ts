@@ -18,20 +18,6 @@ export interface NodeFit {
   chosen: boolean;
 }
 
-/** The feasible nodes as candidates, in registration order. */
-export function feasibleCandidates(nodes: readonly SchedNode[], pod: SchedPod): Candidate[] {
-  const out: Candidate[] = [];
-  for (const node of [...nodes].sort(compareRegistration)) {
-    if (filterNode(node, pod).length > 0) continue;
-    out.push({
-      node,
-      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
-      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
-    });
-  }
-  return out;
-}
-
 /** The policy's best candidate by a plain scan: the reference the fast index must agree with. */
 export function bestCandidate(candidates: readonly Candidate[], policy: PolicyName): Candidate | undefined {
   const { compare } = policyFor(policy);
@@ -43,22 +29,18 @@ export function bestCandidate(candidates: readonly Candidate[], policy: PolicyNa
 /** Every node's verdict for the pod in registration order, marking the one the policy picks. */
 export function explain(nodes: readonly SchedNode[], pod: SchedPod, policy: PolicyName): NodeFit[] {
   const ordered = [...nodes].sort(compareRegistration);
+  // Candidates are gathered while filtering: a describe at thousands of nodes filters each node once.
+  const candidates: Candidate[] = [];
   const fits = ordered.map((node): NodeFit => {
     const reasons = filterNode(node, pod);
     if (reasons.length > 0) return { nodeId: node.id, nodeName: node.name, feasible: false, reasons, chosen: false };
-    return {
-      nodeId: node.id,
-      nodeName: node.name,
-      feasible: true,
-      reasons,
-      freeCpuAfter: freeCpu(node) - pod.request.cpuMilli,
-      freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB,
-      chosen: false,
-    };
+    const candidate = { node, freeCpuAfter: freeCpu(node) - pod.request.cpuMilli, freeMemoryAfter: freeMemory(node) - pod.request.memoryMiB };
+    candidates.push(candidate);
+    return { nodeId: node.id, nodeName: node.name, feasible: true, reasons, freeCpuAfter: candidate.freeCpuAfter, freeMemoryAfter: candidate.freeMemoryAfter, chosen: false };
   });
-  const best = bestCandidate(feasibleCandidates(ordered, pod), policy);
+  const best = bestCandidate(candidates, policy);
   if (best) {
-    const fit = fits.find((f) => f.nodeId === best.node.id);
+    const fit = fits[ordered.indexOf(best.node)];
     if (fit) fit.chosen = true;
   }
   return fits;

@@ -1,9 +1,10 @@
 import { NODE_STATUSES, type Labels, type NodeStatus, type SchedNode, type SchedPod } from "../types.js";
 import { formatCpu, formatMemory } from "./format.js";
 
-const KIND_CPU = "Insufficient cpu";
-const KIND_MEMORY = "Insufficient memory";
-const KIND_SELECTOR = "node selector mismatch";
+/** The summary kinds of the capacity and selector filters, as counted in "0/N nodes are available". */
+export const KIND_CPU = "Insufficient cpu";
+export const KIND_MEMORY = "Insufficient memory";
+export const KIND_SELECTOR = "node selector mismatch";
 const KINDS = [KIND_CPU, KIND_MEMORY, KIND_SELECTOR] as const;
 
 /** CPU (millicores) not yet reserved on the node; negative if it is overcommitted. */
@@ -29,50 +30,45 @@ export function matchesSelector(labels: Labels, selector: Labels): boolean {
 /** The summary kind of each status rejection, built once so summaries can key maps by shared strings. */
 const STATUS_KIND = Object.fromEntries(NODE_STATUSES.map((s) => [s, `node is ${s}`])) as Record<NodeStatus, string>;
 
-/**
- * Appends the reason for every failed filter, in a fixed order, and (when kinds is given)
- * each distinct kind once, as counted in "0/N nodes are available" summaries.
- */
-export function collectRejections(node: SchedNode, pod: SchedPod, reasons: string[], kinds?: string[]): void {
-  if (node.status !== "Ready") {
-    // The fallback covers a status string from storage that this version does not know.
-    const kind = STATUS_KIND[node.status] ?? `node is ${String(node.status)}`;
-    reasons.push(kind);
-    kinds?.push(kind);
-  }
+/** The summary kind of a node status that is not Ready: "node is Failed". */
+export function statusKind(status: NodeStatus): string {
+  // The fallback covers a status string from storage that this version does not know.
+  return STATUS_KIND[status] ?? `node is ${String(status)}`;
+}
+
+/** Whether the pod passes every filter on the node, without building a reason (the cheap form of filterNode). */
+export function fitsNode(node: SchedNode, pod: SchedPod): boolean {
+  return (
+    node.status === "Ready" &&
+    freeCpu(node) >= pod.request.cpuMilli &&
+    freeMemory(node) >= pod.request.memoryMiB &&
+    matchesSelector(node.labels, pod.nodeSelector)
+  );
+}
+
+/** Why the pod cannot run on the node: every failed filter, in a fixed order; [] = feasible. */
+export function filterNode(node: SchedNode, pod: SchedPod): string[] {
+  const reasons: string[] = [];
+  if (node.status !== "Ready") reasons.push(statusKind(node.status));
   const cpu = freeCpu(node);
   if (cpu < pod.request.cpuMilli) {
     reasons.push(
       `Insufficient cpu: requested ${formatCpu(pod.request.cpuMilli)}, free ${formatCpu(cpu)} of ${formatCpu(node.capacity.cpuMilli)}`,
     );
-    kinds?.push(KIND_CPU);
   }
   const mem = freeMemory(node);
   if (mem < pod.request.memoryMiB) {
     reasons.push(
       `Insufficient memory: requested ${formatMemory(pod.request.memoryMiB)}, free ${formatMemory(mem)} of ${formatMemory(node.capacity.memoryMiB)}`,
     );
-    kinds?.push(KIND_MEMORY);
   }
-  let selectorFailed = false;
   for (const [key, want] of Object.entries(pod.nodeSelector)) {
     if (!Object.hasOwn(node.labels, key)) {
       reasons.push(`node selector mismatch: wants ${key}=${want}, node has no label ${key}`);
     } else if (node.labels[key] !== want) {
       reasons.push(`node selector mismatch: wants ${key}=${want}, node has ${key}=${node.labels[key]}`);
-    } else {
-      continue;
     }
-    // A node with two selector mismatches is still one node that failed the selector.
-    if (!selectorFailed) kinds?.push(KIND_SELECTOR);
-    selectorFailed = true;
   }
-}
-
-/** Why the pod cannot run on the node: every failed filter, in a fixed order; [] = feasible. */
-export function filterNode(node: SchedNode, pod: SchedPod): string[] {
-  const reasons: string[] = [];
-  collectRejections(node, pod, reasons);
   return reasons;
 }
 

@@ -71,10 +71,12 @@ export class FreeList<T extends FreeItem> {
     if (block.length > 2 * this.load) {
       const tail = block.splice(this.load);
       this.blocks.splice(lo + 1, 0, tail);
-      this.maxMem.splice(lo + 1, 0, maxMemOf(tail));
-      this.maxMem[lo] = maxMemOf(block);
-      this.mems[lo] = sortedMems(block);
-      this.mems.splice(lo + 1, 0, sortedMems(tail));
+      const headMems = sortedMems(block);
+      const tailMems = sortedMems(tail);
+      this.mems[lo] = headMems;
+      this.mems.splice(lo + 1, 0, tailMems);
+      this.maxMem[lo] = headMems[headMems.length - 1]!;
+      this.maxMem.splice(lo + 1, 0, tailMems[tailMems.length - 1]!);
     }
   }
 
@@ -101,7 +103,8 @@ export class FreeList<T extends FreeItem> {
       this.maxMem.splice(b, 1);
       this.mems.splice(b, 1);
     } else if (item.freeMem === this.maxMem[b]) {
-      this.maxMem[b] = maxMemOf(block);
+      // The block's memory column is sorted: its last value is the new largest.
+      this.maxMem[b] = mems[mems.length - 1]!;
     }
     return true;
   }
@@ -123,40 +126,41 @@ export class FreeList<T extends FreeItem> {
 
   /**
    * The first item with freeCpu >= cpu and freeMem >= mem that passes accept, in the order
-   * freeCpu descending, then list order: groups of equal freeCpu from the top down, each
-   * walked from its first item with enough memory.
+   * freeCpu descending, then list order. The answer's freeCpu is the largest among fitting items,
+   * and the list is sorted by freeCpu, so the last fitting item (found walking back, skipping
+   * blocks short of memory) names its group; the group is then walked from its first item with
+   * enough memory. Trying each group from the top instead cost two binary searches per group,
+   * thousands of them when the CPU-rich nodes lacked memory.
    */
   findCpuDescending(cpu: number, mem: number, accept: (item: T) => boolean): T | undefined {
     const blocks = this.blocks;
-    let end = blocks.length * this.stride; // exclusive
-    for (;;) {
-      let b = Math.floor(end / this.stride);
-      let i = end % this.stride;
-      if (i === 0) {
-        if (b === 0) return undefined;
-        b--;
-        i = blocks[b]!.length;
-      }
-      const top = blocks[b]![i - 1]!.freeCpu;
-      if (top < cpu) return undefined;
-      if (this.maxMem[b]! < mem) {
-        // Nothing before `end` in this block has the memory, whatever its group.
-        end = b * this.stride;
-        continue;
-      }
-      const groupStart = this.seek(top, -Infinity);
-      for (let p = this.seek(top, mem); p < end; ) {
-        const pb = Math.floor(p / this.stride);
-        const block = blocks[pb]!;
-        const stop = pb === Math.floor(end / this.stride) ? end % this.stride : block.length;
-        if (this.maxMem[pb]! >= mem) {
-          // Items of the group from the lower bound on all have enough memory.
-          for (let j = p % this.stride; j < stop; j++) if (accept(block[j]!)) return block[j];
+    let top: number | undefined;
+    for (let b = blocks.length - 1; b >= 0 && top === undefined; b--) {
+      const block = blocks[b]!;
+      // Everything at or before this block's last item has no more CPU than it.
+      if (block[block.length - 1]!.freeCpu < cpu) return undefined;
+      if (this.maxMem[b]! < mem) continue;
+      for (let i = block.length - 1; i >= 0; i--) {
+        const item = block[i]!;
+        if (item.freeCpu < cpu) return undefined;
+        if (item.freeMem >= mem && accept(item)) {
+          top = item.freeCpu;
+          break;
         }
-        p = (pb + 1) * this.stride;
       }
-      end = groupStart;
     }
+    if (top === undefined) return undefined;
+    // Items of the group from the lower bound on all have enough memory; one of them passes accept.
+    const start = this.seek(top, mem);
+    for (let b = Math.floor(start / this.stride); b < blocks.length; b++) {
+      const block = blocks[b]!;
+      for (let i = b * this.stride < start ? start % this.stride : 0; i < block.length; i++) {
+        const item = block[i]!;
+        if (item.freeCpu !== top) return undefined;
+        if (accept(item)) return item;
+      }
+    }
+    return undefined;
   }
 
   /** How many items have freeCpu >= cpu and freeMem >= mem and pass accept (null = all). */
@@ -178,6 +182,22 @@ export class FreeList<T extends FreeItem> {
         if (item.freeMem >= mem && (accept === null || accept(item))) n++;
       }
     }
+    return n;
+  }
+
+  /** How many items have freeCpu < cpu: the rank of the first item with enough CPU. */
+  countCpuBelow(cpu: number): number {
+    const start = this.seek(cpu, -Infinity);
+    const b = Math.floor(start / this.stride);
+    let n = start % this.stride;
+    for (let i = 0; i < b; i++) n += this.blocks[i]!.length;
+    return n;
+  }
+
+  /** How many items have freeMem < mem (a binary search in each block's sorted memory column). */
+  countMemBelow(mem: number): number {
+    let n = 0;
+    for (const mems of this.mems) n += lowerBoundNum(mems, mem);
     return n;
   }
 
@@ -227,8 +247,11 @@ function lessThan(item: FreeItem, cpu: number, mem: number): boolean {
 
 /** First index in an ascending list whose value is >= x. */
 function lowerBoundNum(list: readonly number[], x: number): number {
-  let lo = 0;
   let hi = list.length;
+  // Most blocks lie wholly on one side of a request: counting them needs no search.
+  if (hi === 0 || list[0]! >= x) return 0;
+  if (list[hi - 1]! < x) return hi;
+  let lo = 0;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (list[mid]! < x) lo = mid + 1;
@@ -241,11 +264,6 @@ function sortedMems(items: readonly FreeItem[]): number[] {
   return items.map((x) => x.freeMem).sort((a, b) => a - b);
 }
 
-function maxMemOf(items: readonly FreeItem[]): number {
-  let m = -Infinity;
-  for (const item of items) if (item.freeMem > m) m = item.freeMem;
-  return m;
-}
 
 // Hand-written shifts: splice allocates a result array on every call, which dominated updates.
 function insertAt<T>(list: T[], index: number, item: T): void {

@@ -4,3 +4,4 @@ export * from "./policies/index.js";
 export * from "./cluster-index.js";
 export * from "./explain.js";
 export * from "./schedule.js";
+export * from "./scheduling-queue.js";

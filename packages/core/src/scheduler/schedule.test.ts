@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Labels, NodeStatus, PolicyName, SchedNode, SchedPod } from "../types.js";
 import { ClusterIndex } from "./cluster-index.js";
-import { schedule, summarizeRejections } from "./schedule.js";
+import { explainRejections, schedule, summarizeRejections } from "./schedule.js";
 
 function n(id: string, order: number, cpu: [number, number], mem: [number, number], status: NodeStatus = "Ready", labels: Labels = {}): SchedNode {
   return {
@@ -92,6 +92,23 @@ describe("schedule: failures", () => {
       message: "0/3 nodes are available: 2 nodes are Failed, 1 node is Suspect.",
       reasons: { a: ["node is Failed"], b: ["node is Failed"], c: ["node is Suspect"] },
     },
+    // a Suspect node short of CPU and memory counts under its status and both resources; b (Ready) is short of memory
+    // only (3000m >= 2000m, 100Mi < 512Mi); both miss zone=z1 (a has z2, b none)
+    {
+      name: "not Ready nodes also count their shortfalls",
+      nodes: [n("a", 1, [4000, 3000], [1024, 1000], "Suspect", { zone: "z2" }), n("b", 2, [4000, 1000], [1024, 924])],
+      pod: pod(2000, 512, { zone: "z1" }),
+      message: "0/2 nodes are available: 2 Insufficient memory, 2 node selector mismatch, 1 Insufficient cpu, 1 node is Suspect.",
+      reasons: {
+        a: [
+          "node is Suspect",
+          "Insufficient cpu: requested 2000m, free 1000m of 4000m",
+          "Insufficient memory: requested 512Mi, free 24Mi of 1024Mi",
+          "node selector mismatch: wants zone=z1, node has zone=z2",
+        ],
+        b: ["Insufficient memory: requested 512Mi, free 100Mi of 1024Mi", "node selector mismatch: wants zone=z1, node has no label zone"],
+      },
+    },
     // no nodes registered
     { name: "empty cluster", nodes: [], pod: pod(1, 1), message: "0/0 nodes are available: no nodes in the cluster.", reasons: {} },
   ];
@@ -101,10 +118,11 @@ describe("schedule: failures", () => {
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.message).toBe(message);
-      // The exported summarizer, fed the same rejections, says the same thing.
-      expect(summarizeRejections(nodes.length, result.rejections)).toBe(message);
-      expect(Object.fromEntries(result.rejections.map((r) => [r.nodeId, r.reasons]))).toEqual(reasons);
-      expect(result.rejections.map((r) => r.nodeName)).toEqual(Object.keys(reasons).map((id) => `node-${id}`));
+      // The long form, built only on demand, lists every reason and summarizes to the same counted message.
+      const rejections = explainRejections(nodes, pod);
+      expect(summarizeRejections(nodes.length, rejections)).toBe(message);
+      expect(Object.fromEntries(rejections.map((r) => [r.nodeId, r.reasons]))).toEqual(reasons);
+      expect(rejections.map((r) => r.nodeName)).toEqual(Object.keys(reasons).map((id) => `node-${id}`));
     }
   });
 });

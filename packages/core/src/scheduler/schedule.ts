@@ -1,6 +1,6 @@
 import type { PolicyName, SchedNode, SchedPod } from "../types.js";
 import type { ClusterIndex } from "./cluster-index.js";
-import { collectRejections, freeCpu, freeMemory, reasonKind } from "./filter.js";
+import { filterNode, freeCpu, freeMemory, KIND_CPU, KIND_MEMORY, KIND_SELECTOR, reasonKind, statusKind } from "./filter.js";
 import { policyFor } from "./policies/index.js";
 
 /** A node that cannot take the pod, with every reason. */
@@ -10,12 +10,15 @@ export interface NodeRejection {
   reasons: string[];
 }
 
-/** The outcome of one scheduling attempt, with messages ready for a Scheduled/FailedScheduling event. */
-export type ScheduleResult =
-  | { ok: true; node: SchedNode; message: string }
-  | { ok: false; message: string; rejections: NodeRejection[] };
+/**
+ * The outcome of one scheduling attempt, with messages ready for a Scheduled/FailedScheduling event.
+ * A failure carries only the counted summary, counted when its message is first read (read it
+ * before changing the index: it describes the index then); the reason per node is built when
+ * someone asks (explainRejections, explain), not on every attempt of a pod that fits nowhere.
+ */
+export type ScheduleResult = { ok: true; node: SchedNode; message: string } | { ok: false; message: string };
 
-/** Picks a node for the pod and explains the choice or, failing that, every rejection; changes nothing. */
+/** Picks a node for the pod and explains the choice or, failing that, counts the rejections; changes nothing. */
 export function schedule(index: ClusterIndex, pod: SchedPod, policy: PolicyName): ScheduleResult {
   const impl = policyFor(policy);
   const node = index.pick(pod, policy);
@@ -27,18 +30,37 @@ export function schedule(index: ClusterIndex, pod: SchedPod, policy: PolicyName)
     };
     return { ok: true, node, message: impl.describe(chosen, index.countFeasible(pod)) };
   }
-  const nodes = index.nodes();
-  const rejections: NodeRejection[] = [];
+  // Counted when first read, which the scheduler does at once; a launch whose first pick failed
+  // (it retries through the queue) or a caller that only asks whether the pod fits never pays for it.
+  let message: string | undefined;
+  return {
+    ok: false,
+    get message() {
+      return (message ??= summarizeNoFit(index, pod));
+    },
+  };
+}
+
+/** The FailedScheduling summary of a pod no node takes, from the index's counts (no reason per node). */
+export function summarizeNoFit(index: ClusterIndex, pod: SchedPod): string {
+  const r = index.rejectionCounts(pod);
   const counts = new Map<string, number>();
+  for (const [status, n] of r.byStatus) counts.set(statusKind(status), n);
+  if (r.cpu > 0) counts.set(KIND_CPU, r.cpu);
+  if (r.memory > 0) counts.set(KIND_MEMORY, r.memory);
+  if (r.selector > 0) counts.set(KIND_SELECTOR, r.selector);
+  // Every node is rejected: a feasible one would have been picked.
+  return formatSummary(r.total, r.total, counts);
+}
+
+/** Every node that cannot take the pod, with every reason, in the given order: the long form of a FailedScheduling summary. */
+export function explainRejections(nodes: readonly SchedNode[], pod: SchedPod): NodeRejection[] {
+  const out: NodeRejection[] = [];
   for (const n of nodes) {
-    const reasons: string[] = [];
-    const kinds: string[] = [];
-    collectRejections(n, pod, reasons, kinds);
-    if (reasons.length === 0) continue;
-    rejections.push({ nodeId: n.id, nodeName: n.name, reasons });
-    for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const reasons = filterNode(n, pod);
+    if (reasons.length > 0) out.push({ nodeId: n.id, nodeName: n.name, reasons });
   }
-  return { ok: false, message: formatSummary(nodes.length, rejections.length, counts), rejections };
+  return out;
 }
 
 /** Kube-style summary: "0/3 nodes are available: 2 Insufficient cpu, 1 node is Failed." */
