@@ -1,5 +1,5 @@
 /** `npm run bench`: every benchmark, figures printed and written to .reports/bench.json (benchmarks are not tests). */
-import { beginSection, recorded, writeReport } from "./report.js";
+import { beginSection, record, recorded, writeReport } from "./report.js";
 import { formatCoreBench, runCoreBench } from "./core-bench.js";
 import { runApiBench } from "./api-bench.js";
 
@@ -10,10 +10,17 @@ function section(title: string, first = false): void {
 }
 
 section("scheduler decisions (pure core)", true);
-console.log(formatCoreBench(await runCoreBench()));
+const coreRows = await runCoreBench();
+console.log(formatCoreBench(coreRows));
+for (const r of coreRows) {
+  const aim = /^>=\s*[\d,]+/.exec(r.aim)?.[0].replace(/,/g, "");
+  record(`${r.policy} ${r.mode} at ${r.nodes} nodes`, Math.round(r.decisionsPerSec), "decisions/s", aim ? { aim } : {});
+}
 section("pending pods: the idle cost of 10,000 that fit nowhere at 5,000 nodes");
 const { formatPendingBench, runPendingBench } = await import("./pending-bench.js");
-console.log(formatPendingBench(await runPendingBench()));
+const pending = await runPendingBench();
+console.log(formatPendingBench(pending));
+record("10,000 pending pods at 5,000 nodes, idle", Math.round(pending.idleCoreShare * 10000) / 100, "% of a core", { aim: "< 10" });
 section("control plane through the API");
 await runApiBench();
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
