@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addNodeInput, byName, nodeStatusSchema, runtimeSchema } from "./schemas.js";
+import { addNodeInput, byName, joinNodesInput, nodeStatusSchema, runtimeSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -11,6 +11,8 @@ export const nodesRouter = router({
     .query(({ ctx, input }) => ctx.cp.queries.listNodes(input?.status)),
   get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.queries.describeNode(input.name)),
   add: adminProcedure.input(addNodeInput).mutation(({ ctx, input }) => ctx.cp.nodes.add(input)),
+  /** Nodes whose agents run elsewhere (a hollow fleet): records and credentials, no agents started. */
+  join: adminProcedure.input(joinNodesInput).mutation(async ({ ctx, input }) => ({ nodes: await ctx.cp.nodes.join(input.nodes) })),
   remove: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.nodes.remove(input.name)),
   fail: adminProcedure
     .input(byName.extend({ mode: z.enum(["kill", "pause"], { error: "must be kill or pause" }).optional() }))
