@@ -10,3 +10,4 @@ export * from "./usage/index.js";
 export * from "./alerts/index.js";
 export * from "./autoscale/index.js";
 export * from "./netpol/index.js";
+export * from "./disruption.js";
