@@ -11,3 +11,4 @@ export * from "./alerts/index.js";
 export * from "./autoscale/index.js";
 export * from "./netpol/index.js";
 export * from "./disruption.js";
+export * from "./paging.js";
