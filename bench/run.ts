@@ -6,6 +6,9 @@ console.log("== scheduler decisions (pure core) ==");
 console.log(formatCoreBench(await runCoreBench()));
 console.log("\n== control plane through the API ==");
 await runApiBench();
+console.log("\n== hollow node fleet over HTTP (kube9 hollow) ==");
+const { runFleetBench } = await import("./fleet-bench.js");
+await runFleetBench(console.log);
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
 const docker = await dockerAnswers();
 if (docker) {

@@ -222,9 +222,13 @@ export class AgentGateway {
 
   /** An agent shutting down: its pods move at once. */
   async leave(nodeId: string, reason: string): Promise<{ ok: true }> {
-    const node = this.deps.cache.node(nodeId) ?? (await this.deps.cache.reloadNode(nodeId));
-    if (!node || isTerminalNodeStatus(node.status) || node.status === "Failed") return { ok: true };
-    await this.deps.status.fail(node, "NodeLeft", `agent left: ${reason}`);
+    // The status change is compare-and-set: when the lifecycle controller moved the node meanwhile
+    // (Ready -> Suspect), the leave is applied again to the node as it is now.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const node = this.deps.cache.node(nodeId) ?? (await this.deps.cache.reloadNode(nodeId));
+      if (!node || isTerminalNodeStatus(node.status) || node.status === "Failed") return { ok: true };
+      await this.deps.status.fail(node, "NodeLeft", `agent left: ${reason}`);
+    }
     return { ok: true };
   }
 

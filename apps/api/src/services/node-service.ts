@@ -44,7 +44,7 @@ export interface JoinedNode {
 }
 
 /** Joins run this many at once: enough to keep the database busy without starving other requests. */
-const JOIN_PARALLELISM = 8;
+const JOIN_PARALLELISM = 16;
 
 export interface NodeServiceDeps extends ServiceContext {
   leases: LeaseBuffer;
@@ -108,18 +108,21 @@ export class NodeService {
    */
   async join(inputs: JoinNodeInput[]): Promise<JoinedNode[]> {
     const out: JoinedNode[] = new Array(inputs.length);
+    // The NodeAdded events are written in batches meanwhile; a join waits for its rows, not for each event.
+    const told: Promise<void>[] = [];
     let next = 0;
     const worker = async () => {
       while (next < inputs.length) {
         const i = next++;
-        out[i] = await this.joinOne(inputs[i]!);
+        out[i] = await this.joinOne(inputs[i]!, told);
       }
     };
     await Promise.all(Array.from({ length: Math.min(JOIN_PARALLELISM, inputs.length) }, worker));
+    await Promise.all(told);
     return out;
   }
 
-  private async joinOne(input: JoinNodeInput): Promise<JoinedNode> {
+  private async joinOne(input: JoinNodeInput, told: Promise<void>[]): Promise<JoinedNode> {
     const { db, cache, agents, events, now } = this.deps;
     const existing = await cache.findNode(input.name);
     if (existing) {
@@ -146,7 +149,7 @@ export class NodeService {
     }
     cache.putNode(node, true);
     const token = await agents.issueCredential(node);
-    await events.node("Normal", "NodeAdded", cache.node(node.id) ?? node, `node joined: ${input.cpu} CPU, ${memoryMiB} MiB, agent external`);
+    told.push(events.node("Normal", "NodeAdded", cache.node(node.id) ?? node, `node joined: ${input.cpu} CPU, ${memoryMiB} MiB, agent external`));
     return { name: node.name, nodeId: node.id, token, created: true };
   }
 

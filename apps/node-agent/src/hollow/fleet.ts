@@ -22,7 +22,7 @@ export interface HollowFleetOptions {
   batch?: boolean;
   /** Beats per batch (at most 1000). */
   batchSize?: number;
-  /** Kept-alive connections to the API (and requests in flight at most). */
+  /** Kept-alive connections to the API (and requests in flight at most; registrations use up to 64). */
   connections?: number;
   /** Progress lines (joining, registering). */
   log?: (line: string) => void;
@@ -50,6 +50,8 @@ interface FleetNode {
   sim: HollowNode;
   /** When its next beat is due (epoch ms); Infinity while one is in flight or before registration. */
   due: number;
+  /** When the beat in flight was due: the next one is due an interval after it, not after the answer. */
+  dueWas: number;
   gone: boolean;
 }
 
@@ -58,7 +60,9 @@ type BeatAnswer = RouterOutputs["agent"]["heartbeat"];
 /** The scheduler's resolution: beats due within a tick go out together. */
 const TICK_MS = 20;
 /** Names joined per nodes.join call (the API takes up to 1,000). */
-const JOIN_CHUNK = 500;
+const JOIN_CHUNK = 100;
+/** Registrations and leaves in flight at once (one request per node). */
+const PER_NODE_PARALLELISM = 64;
 /** Codes after which a node must stop: it was removed, or someone else holds its credential now. */
 const GONE_CODES = new Set(["NOT_FOUND", "PRECONDITION_FAILED", "UNAUTHORIZED", "FORBIDDEN"]);
 
@@ -88,7 +92,8 @@ export class HollowFleet {
       throw new Error(`--batch-size must be a whole number from 1 to 1000, got ${this.batchSize}`);
     }
     this.connections = opts.connections ?? 32;
-    this.http = new AgentHttp(opts.url, this.connections);
+    // Registration and leave are one request per node: they get more connections than the beats need.
+    this.http = new AgentHttp(opts.url, Math.max(this.connections, PER_NODE_PARALLELISM));
   }
 
   /** Joins the nodes, registers each with its own credential, and starts beating; resolves once all registered. */
@@ -110,11 +115,11 @@ export class HollowFleet {
         },
         this.opts.adminToken,
       );
-      for (const n of nodes) this.nodes.push({ name: n.name, nodeId: n.nodeId, token: n.token, sim: new HollowNode(usage), due: Infinity, gone: false });
+      for (const n of nodes) this.nodes.push({ name: n.name, nodeId: n.nodeId, token: n.token, sim: new HollowNode(usage), due: Infinity, dueWas: 0, gone: false });
       log(`joined ${this.nodes.length}/${this.opts.nodes} nodes`);
     }
     this.timer = setInterval(() => this.tick(), TICK_MS);
-    await this.eachLimited(this.nodes, (n) => this.register(n));
+    await this.eachLimited(this.nodes, PER_NODE_PARALLELISM, (n) => this.register(n));
     log(`registered ${this.registered}/${this.opts.nodes} nodes`);
   }
 
@@ -147,7 +152,7 @@ export class HollowFleet {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
     const leaving = this.nodes.filter((n) => !n.gone);
-    await this.eachLimited(leaving, (n) =>
+    await this.eachLimited(leaving, PER_NODE_PARALLELISM, (n) =>
       this.http.mutate("agent.leave", { nodeId: n.nodeId, reason: "hollow fleet stopped" }, n.token).then(
         () => undefined,
         () => undefined,
@@ -197,6 +202,7 @@ export class HollowFleet {
   }
 
   private async beatOne(n: FleetNode): Promise<void> {
+    n.dueWas = n.due;
     n.due = Infinity;
     const { report, sent } = n.sim.report(Date.now());
     const t0 = performance.now();
@@ -213,6 +219,7 @@ export class HollowFleet {
     const now = Date.now();
     const sentBy = new Map<string, ReturnType<HollowNode["report"]>["sent"]>();
     const beats = batch.map((n) => {
+      n.dueWas = n.due;
       n.due = Infinity;
       const { report, sent } = n.sim.report(now);
       sentBy.set(n.nodeId, sent);
@@ -249,8 +256,9 @@ export class HollowFleet {
   private answered(n: FleetNode, sent: ReturnType<HollowNode["report"]>["sent"], answer: BeatAnswer): void {
     this.beatsOk++;
     const changed = n.sim.accepted(sent, answer, Date.now());
-    // Confirm a changed pod set at once, as a real agent does.
-    n.due = Date.now() + (changed ? 0 : n.sim.intervalMs);
+    // Confirm a changed pod set at once, as a real agent does; otherwise keep the beat's rhythm.
+    const now = Date.now();
+    n.due = changed ? now : Math.max(now, n.dueWas + n.sim.intervalMs);
   }
 
   private refused(n: FleetNode, code: string): void {
@@ -263,12 +271,12 @@ export class HollowFleet {
     n.due = Date.now() + n.sim.intervalMs;
   }
 
-  /** Runs fn over items with at most `connections` at once. */
-  private async eachLimited<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  /** Runs fn over items with at most `limit` at once. */
+  private async eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < items.length) await fn(items[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(this.connections, items.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   }
 }
