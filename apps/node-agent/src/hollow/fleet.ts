@@ -22,7 +22,7 @@ export interface HollowFleetOptions {
   batch?: boolean;
   /** Beats per batch (at most 1000). */
   batchSize?: number;
-  /** Kept-alive connections to the API (and requests in flight at most; registrations use up to 64). */
+  /** Kept-alive connections to the API (and requests in flight at most; registrations use up to 512). */
   connections?: number;
   /** Progress lines (joining, registering). */
   log?: (line: string) => void;
@@ -61,8 +61,8 @@ type BeatAnswer = RouterOutputs["agent"]["heartbeat"];
 const TICK_MS = 20;
 /** Names joined per nodes.join call (the API takes up to 1,000). */
 const JOIN_CHUNK = 100;
-/** Registrations and leaves in flight at once (one request per node). */
-const PER_NODE_PARALLELISM = 64;
+/** Registrations and leaves in flight at once (one request per node): each mostly waits for its event to be written, so many may wait together. */
+const PER_NODE_PARALLELISM = 512;
 /** Codes after which a node must stop: it was removed, or someone else holds its credential now. */
 const GONE_CODES = new Set(["NOT_FOUND", "PRECONDITION_FAILED", "UNAUTHORIZED", "FORBIDDEN"]);
 
