@@ -41,6 +41,10 @@ export class AgentHttp {
   /** Calls a mutation with the given bearer token; throws AgentCallError when the API refuses or cannot be reached. */
   mutate<P extends Procedures>(procedure: P, input: InputOf<P>, token: string, timeoutMs = 30_000): Promise<OutputOf<P>> {
     const body = JSON.stringify(input);
+    return this.send<OutputOf<P>>(procedure, body, token, timeoutMs, true);
+  }
+
+  private send<T>(procedure: string, body: string, token: string, timeoutMs: number, mayRetry: boolean): Promise<T> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -64,12 +68,19 @@ export class AgentHttp {
               return reject(new AgentCallError("NETWORK", `HTTP ${res.statusCode}: not a tRPC answer`));
             }
             if (parsed.error) return reject(new AgentCallError(parsed.error.data?.code ?? "INTERNAL_SERVER_ERROR", parsed.error.message ?? "refused"));
-            resolve(parsed.result?.data as OutputOf<P>);
+            resolve(parsed.result?.data as T);
           });
         },
       );
       req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on("error", (err) => reject(new AgentCallError("NETWORK", err.message)));
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        // The server closed a kept-alive connection just as we reused it: nothing was processed, send again once.
+        if (mayRetry && req.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
+          this.send<T>(procedure, body, token, timeoutMs, false).then(resolve, reject);
+          return;
+        }
+        reject(new AgentCallError("NETWORK", err.message));
+      });
       req.end(body);
     });
   }
