@@ -27,6 +27,7 @@ export interface FleetFigures {
   beatsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Beats refused or failed during the window. */
   refused: number;
   apiCpuShare: number;
   apiRssMiB: number;
@@ -59,39 +60,42 @@ export async function fleetRun(pgUrl: string, nodes: number, windowSeconds: numb
         // KUBE9_BENCH_VERBOSE=1: the fleet's progress (joined, registered) with the time since start.
         ...(process.env.KUBE9_BENCH_VERBOSE ? { log: (line: string) => console.error(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${line}`) } : {}),
       });
-      await fleet.start();
-      await until(async () => (await countNodes(c, ["Ready"])) === nodes, READY_TIMEOUT_S * 1000, 250);
-      const readySeconds = (performance.now() - t0) / 1000;
-      // Let the first-beat spread settle, then measure a clean window.
-      await new Promise((r) => setTimeout(r, 3000));
-      fleet.window();
-      const cpu0 = cpuSeconds(apiPid);
-      const w0 = performance.now();
-      let seen = 0;
-      const end = Date.now() + windowSeconds * 1000;
-      while (Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 2000));
-        seen = Math.max(seen, await countNodes(c, ["Suspect", "Failed"]));
+      try {
+        await fleet.start();
+        await until(async () => (await countNodes(c, ["Ready"])) === nodes, READY_TIMEOUT_S * 1000, 250);
+        const readySeconds = (performance.now() - t0) / 1000;
+        // Let the first-beat spread settle, then measure a clean window.
+        await new Promise((r) => setTimeout(r, 3000));
+        const failed0 = fleet.window().beatsFailed;
+        const cpu0 = cpuSeconds(apiPid);
+        const w0 = performance.now();
+        let seen = 0;
+        const end = Date.now() + windowSeconds * 1000;
+        while (Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 2000));
+          seen = Math.max(seen, await countNodes(c, ["Suspect", "Failed"]));
+        }
+        const seconds = (performance.now() - w0) / 1000;
+        const stats = fleet.window();
+        const figures: FleetFigures = {
+          nodes,
+          batched,
+          readySeconds,
+          windowSeconds: seconds,
+          beatsPerSec: stats.windowBeats / seconds,
+          p50Ms: stats.p50Ms,
+          p99Ms: stats.p99Ms,
+          refused: stats.beatsFailed - failed0,
+          apiCpuShare: (cpuSeconds(apiPid) - cpu0) / seconds,
+          apiRssMiB: rssMiB(apiPid),
+          fleetRssMiB: rssMiB(process.pid),
+          fleetKiBPerNode: ((rssMiB(process.pid) - rssBefore) * 1024) / nodes,
+          suspectOrFailedSeen: seen,
+        };
+        return figures;
+      } finally {
+        await fleet.stop();
       }
-      const seconds = (performance.now() - w0) / 1000;
-      const stats = fleet.window();
-      const figures: FleetFigures = {
-        nodes,
-        batched,
-        readySeconds,
-        windowSeconds: seconds,
-        beatsPerSec: stats.windowBeats / seconds,
-        p50Ms: stats.p50Ms,
-        p99Ms: stats.p99Ms,
-        refused: stats.beatsFailed,
-        apiCpuShare: (cpuSeconds(apiPid) - cpu0) / seconds,
-        apiRssMiB: rssMiB(apiPid),
-        fleetRssMiB: rssMiB(process.pid),
-        fleetKiBPerNode: ((rssMiB(process.pid) - rssBefore) * 1024) / nodes,
-        suspectOrFailedSeen: seen,
-      };
-      await fleet.stop();
-      return figures;
     });
   } finally {
     await db.drop();
