@@ -39,7 +39,7 @@ export async function freshDatabase(baseUrl: string): Promise<{ url: string; dro
 /** Runs `kube9 up` as its own process (as users run it), so the load generator does not share its CPU time. */
 export async function withControlPlane<T>(
   databaseUrl: string | undefined,
-  fn: (c: Kube9Client, apiPid: number) => Promise<T>,
+  fn: (c: Kube9Client, apiPid: number, conn: { url: string; token: string }) => Promise<T>,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<T> {
   const home = mkdtempSync(join(tmpdir(), "kube9-bench-"));
@@ -58,7 +58,7 @@ export async function withControlPlane<T>(
   try {
     const c = createKube9Client({ url: `http://127.0.0.1:${port}`, token });
     await until(async () => (await c.health.check.query().catch(() => undefined))?.ok, 120_000, 100);
-    return await fn(c, api.pid!);
+    return await fn(c, api.pid!, { url: `http://127.0.0.1:${port}`, token });
   } finally {
     api.kill("SIGTERM");
     await exited;

@@ -8,11 +8,20 @@ export type Caller =
   | { kind: "node"; nodeId: string }
   | { kind: "anonymous"; why: "missing" | "invalid" };
 
+/** Verified credentials remembered at most; past this the memory starts afresh (a fleet of 10,000 fits). */
+const MAX_REMEMBERED = 50_000;
+
 /**
  * Maps bearer tokens to callers. Only hashes are kept: the admin token's, and each node's credential
  * hash in its (cached) node row; a node credential carries its node id, so no scan is needed.
+ *
+ * A token once verified is remembered with the hash it had, so the next request skips hashing; it
+ * still counts only while the node's current hash is that one, so a fresh credential (restart,
+ * recovery) or a deleted node ends it at once, as without the memory.
  */
 export class Authenticator {
+  private readonly verified = new Map<string, string>();
+
   constructor(
     private readonly adminTokenHash: string,
     private readonly cache: ClusterCache,
@@ -22,14 +31,26 @@ export class Authenticator {
   /** Maps a bearer token to a caller. */
   async identify(token: string | undefined): Promise<Caller> {
     if (!token) return { kind: "anonymous", why: "missing" };
-    const hash = hashToken(token);
-    if (hash === this.adminTokenHash) return { kind: "admin" };
     const nodeId = nodeIdOfToken(token);
-    if (!nodeId) return { kind: "anonymous", why: "invalid" };
-    if (this.cache.node(nodeId)?.credentialHash === hash) return { kind: "node", nodeId };
+    if (nodeId) return (await this.verifyNode(nodeId, token)) ? { kind: "node", nodeId } : { kind: "anonymous", why: "invalid" };
+    return hashToken(token) === this.adminTokenHash ? { kind: "admin" } : { kind: "anonymous", why: "invalid" };
+  }
+
+  /** Whether the token is that node's current credential. */
+  async verifyNode(nodeId: string, token: string): Promise<boolean> {
+    if (nodeIdOfToken(token) !== nodeId) return false;
+    const known = this.verified.get(token);
+    if (known !== undefined && this.cache.node(nodeId)?.credentialHash === known) return true;
+    const hash = known ?? hashToken(token);
+    let ok = this.cache.node(nodeId)?.credentialHash === hash;
     // Issued by another API process, or this process has not seen the node yet: the database decides.
-    const row = await this.db.nodes.get(nodeId);
-    if (row && row.credentialHash === hash) return { kind: "node", nodeId };
-    return { kind: "anonymous", why: "invalid" };
+    if (!ok) ok = (await this.db.nodes.get(nodeId))?.credentialHash === hash;
+    if (ok) {
+      if (this.verified.size >= MAX_REMEMBERED) this.verified.clear();
+      this.verified.set(token, hash);
+    } else if (known !== undefined) {
+      this.verified.delete(token);
+    }
+    return ok;
   }
 }

@@ -40,6 +40,7 @@ import { NamespaceController } from "./controllers/namespace-controller.js";
 import { NetpolSyncController } from "./controllers/netpol-sync.js";
 import { NetpolDataplane } from "./netpol/dataplane.js";
 import { NetService } from "./services/net-service.js";
+import { EventLoopLag } from "./event-loop-lag.js";
 
 export { VERSION } from "./services/queries.js";
 
@@ -54,6 +55,8 @@ export interface ControlPlaneOptions {
   now?: () => number;
   /** Counters and histograms for /metrics (optional). */
   metrics?: ControlPlaneMetrics;
+  /** The API's own event-loop lag (default: measured with perf_hooks while started); tests may play a stall. */
+  eventLoopLag?: { recentMs(windowMs: number): number };
 }
 
 /** Change notifications for watchers (SSE subscriptions use them). */
@@ -102,6 +105,7 @@ export class ControlPlane {
   private readonly controllers: Array<{ controller: Controller; runs: Runs }>;
   private started = false;
   private stopped = false;
+  private readonly lag = new EventLoopLag();
 
   constructor(private readonly opts: ControlPlaneOptions) {
     const { db, log, metrics } = opts;
@@ -138,7 +142,17 @@ export class ControlPlane {
       kickScheduler: () => scheduler.kick(),
     });
     const stopping = () => this.stopped;
-    this.lifecycle = new NodeLifecycleController({ cache, events, status, now, log, stopping });
+    const lag = opts.eventLoopLag ?? this.lag;
+    this.lifecycle = new NodeLifecycleController({
+      cache,
+      events,
+      status,
+      now,
+      log,
+      stopping,
+      recentLagMs: (windowMs) => lag.recentMs(windowMs),
+      databaseStallMs: () => leases.databaseStallMs(),
+    });
     this.recovery = new NodeRecoveryController({ cache, events, status, agents: this.runtimes, now, log });
     const usageStore = this.usageStore;
     // A sample older than three heartbeats is not current use any more.
@@ -191,6 +205,7 @@ export class ControlPlane {
   async start(): Promise<void> {
     if (!this.cache.loaded) await this.init();
     this.started = true;
+    this.lag.start();
     this.runControllers("always", "start");
     this.election.start();
     if (this.election.isLeader) this.runControllers("while-leading", "start");
@@ -207,12 +222,13 @@ export class ControlPlane {
     await this.notifier.stop();
     await this.events.flush();
     await this.election.resign();
+    this.lag.stop();
   }
 
   /** Usage gauges of nodes and pods, the alerts now and the autoscaler's figures, in Prometheus text (appended to /metrics). */
   metricsText(): string {
     const samples = this.alerting.samples().filter((s) => s.metric.startsWith("kube9_node_") || s.metric.startsWith("kube9_pod_"));
-    return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts()) + this.autoscaler.metricsText();
+    return renderSamples(samples, metricHelp) + renderAlerts(this.alerting.alerts()) + this.autoscaler.metricsText() + this.lifecycle.metricsText();
   }
 
   /** Sets how the autoscaler picks the group to grow. */

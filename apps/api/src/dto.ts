@@ -11,7 +11,7 @@ import type {
   PodStatus,
   PolicyName,
   Resources,
-  RuntimeKind,
+  NodeRuntimeKind,
 } from "@kube9/core";
 
 /** A node as the API shows it (the field names of docs/architecture.md and the README). Times are ISO strings. */
@@ -26,7 +26,7 @@ export interface NodeDTO {
   podIds: string[];
   lastHeartbeatAt: string | null;
   labels: Labels;
-  runtime: RuntimeKind;
+  runtime: NodeRuntimeKind;
   containerId: string | null;
   recoveryAttempts: number;
   usage: Resources | null;

@@ -1,8 +1,17 @@
 /**
  * Domain errors: what went wrong in the control plane's own terms. The router layer maps each kind
- * to a tRPC code in one place (trpc.ts); nothing below the routers knows tRPC or HTTP.
+ * to a tRPC code in one place (ERROR_CODE_OF, used by trpc.ts); nothing below the routers knows tRPC or HTTP.
  */
 export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable";
+
+/** The API's error code for each kind: what trpc.ts answers, and what a batched heartbeat's refused beat carries. */
+export const ERROR_CODE_OF = {
+  "not-found": "NOT_FOUND",
+  conflict: "CONFLICT",
+  precondition: "PRECONDITION_FAILED",
+  invalid: "BAD_REQUEST",
+  unavailable: "SERVICE_UNAVAILABLE",
+} as const satisfies Record<DomainErrorKind, string>;
 
 /** An error the user caused or can fix, with a message meant for them. */
 export class DomainError extends Error {

@@ -1,4 +1,5 @@
 import type { Resources } from "@kube9/core";
+import { performance } from "node:perf_hooks";
 import type { Database } from "@kube9/db";
 
 /**
@@ -8,6 +9,8 @@ import type { Database } from "@kube9/db";
 export class LeaseBuffer {
   private readonly last = new Map<string, number>();
   private readonly dirty = new Map<string, { at: number; usage: Resources | null }>();
+  /** When the flush in flight (or failing since) began, monotonic ms; null when the last one went through. */
+  private pendingSince: number | null = null;
 
   constructor(private readonly db: Database) {}
 
@@ -28,13 +31,23 @@ export class LeaseBuffer {
     this.dirty.delete(nodeId);
   }
 
+  /**
+   * How long the database has kept a lease write waiting (in flight, or failing since), in ms; 0 when
+   * the last write went through. Real time: the node lifecycle controller reads it as "the database stalls".
+   */
+  databaseStallMs(): number {
+    return this.pendingSince === null ? 0 : performance.now() - this.pendingSince;
+  }
+
   /** Writes buffered beats; on failure they are kept for the next flush (newer beats win). */
   async flush(): Promise<void> {
     if (this.dirty.size === 0) return;
     const batch = [...this.dirty].map(([nodeId, l]) => ({ nodeId, at: l.at, usage: l.usage }));
     this.dirty.clear();
+    this.pendingSince ??= performance.now();
     try {
       await this.db.leases.flush(batch);
+      this.pendingSince = null;
     } catch (err) {
       for (const b of batch) if (!this.dirty.has(b.nodeId)) this.dirty.set(b.nodeId, b);
       throw err;

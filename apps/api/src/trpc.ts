@@ -2,7 +2,7 @@ import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError } from "zod";
 import type { Caller } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
-import { DomainError, type DomainErrorKind } from "./errors.js";
+import { DomainError, ERROR_CODE_OF, type DomainErrorKind } from "./errors.js";
 
 export type { Caller } from "./auth.js";
 
@@ -18,13 +18,7 @@ export async function createContext(cp: ControlPlane, authorization: string | un
 }
 
 /** The one place where domain errors become API errors. */
-const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = {
-  "not-found": "NOT_FOUND",
-  conflict: "CONFLICT",
-  precondition: "PRECONDITION_FAILED",
-  invalid: "BAD_REQUEST",
-  unavailable: "SERVICE_UNAVAILABLE",
-};
+const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = ERROR_CODE_OF;
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = input;
@@ -121,4 +115,19 @@ export const agentProcedure = base.use(async ({ ctx, next, getRawInput }) => {
     throw new TRPCError({ code: "FORBIDDEN", message: "this node credential belongs to another node" });
   }
   return next({ ctx: { ...ctx, nodeId: ctx.caller.nodeId } });
+});
+
+/**
+ * Fleets of agents (one process speaking for many nodes): the caller must hold some node's credential
+ * before its body is read, and each node's part of the input carries that node's own credential,
+ * which the handler verifies; the caller's credential grants nothing for the other nodes.
+ */
+export const fleetProcedure = base.use(({ ctx, next }) => {
+  if (ctx.caller.kind === "admin") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "agent procedures need a node credential, not the admin token" });
+  }
+  if (ctx.caller.kind !== "node") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
+  }
+  return next({ ctx });
 });

@@ -123,7 +123,9 @@ export async function openTestDatabase(url?: string): Promise<{ db: Database; cl
  * A control plane on a real database with a scripted runtime and a hand-driven clock. With `db`,
  * the database is emptied (unless `keep`: a restart over the same data) and reused (fast); otherwise a new one is opened and closed with the harness.
  */
-export async function createHarness(opts: { url?: string; db?: Database; start?: boolean; keep?: boolean } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { url?: string; db?: Database; start?: boolean; keep?: boolean; eventLoopLag?: { recentMs(windowMs: number): number } } = {},
+): Promise<Harness> {
   let own: { db: Database; close(): Promise<void> } | null = null;
   let db: Database;
   if (opts.db) {
@@ -143,6 +145,7 @@ export async function createHarness(opts: { url?: string; db?: Database; start?:
     log: createLogger({ level: "error" }),
     apiUrl: () => "http://127.0.0.1:1",
     now: () => clock.now,
+    ...(opts.eventLoopLag ? { eventLoopLag: opts.eventLoopLag } : {}),
   });
   await cp.init();
   if (opts.start) await cp.start();

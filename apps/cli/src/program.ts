@@ -6,6 +6,7 @@ import { registerAutoscalerCommands } from "./commands/autoscaler.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerEventsCommand } from "./commands/events.js";
 import { registerGetCommands } from "./commands/get.js";
+import { registerHollowCommand } from "./commands/hollow.js";
 import { registerLogsExecCommands } from "./commands/logs-exec.js";
 import { registerNamespaceCommands } from "./commands/namespace.js";
 import { registerNetCommands } from "./commands/net.js";
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
     ].join("\n"),
   );
   registerUpCommand(program);
+  registerHollowCommand(program);
   registerNodeCommands(program);
   registerPodCommands(program);
   registerClusterCommands(program);

@@ -19,3 +19,5 @@ export { startKubeletServer } from "./kubelet/server.js";
 export type { KubeletServer, KubeletServerOptions } from "./kubelet/server.js";
 export { CGROUPS_MODES } from "./env.js";
 export type { CgroupsMode } from "./env.js";
+export { HollowFleet } from "./hollow/fleet.js";
+export type { FleetStats, HollowFleetOptions } from "./hollow/fleet.js";

@@ -81,6 +81,9 @@ export {
 // Prometheus durations (alert rules' `for:`, node groups' timings) and the autoscaler's expanders, for flags and tables.
 export { EXPANDERS, formatPromDuration, parsePromDuration, type Expander } from "@kube9/core";
 
+// Hollow nodes: the simulated kubelet a `kube9 hollow` fleet runs per node, and how it makes up use.
+export { DEFAULT_HOLLOW_USAGE, HollowNode, parseHollowUsage, type HollowUsageOptions } from "@kube9/core";
+
 // Trace replay, so `kube9 simulate` runs the scheduler locally without the API.
 export {
   parseTraceNodes,

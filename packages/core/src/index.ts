@@ -10,3 +10,5 @@ export * from "./usage/index.js";
 export * from "./alerts/index.js";
 export * from "./autoscale/index.js";
 export * from "./netpol/index.js";
+export * from "./disruption.js";
+export * from "./paging.js";

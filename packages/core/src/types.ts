@@ -21,6 +21,13 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 export const RUNTIME_KINDS = ["docker", "process", "hollow"] as const;
 export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
+/**
+ * What a node record says runs its agent: a runtime of the API, or `external` — an agent the API
+ * neither starts nor stops (`kube9 hollow` fleets), which registered the node with the admin token.
+ */
+export const NODE_RUNTIME_KINDS = [...RUNTIME_KINDS, "external"] as const;
+export type NodeRuntimeKind = (typeof NODE_RUNTIME_KINDS)[number];
+
 export const POLICY_NAMES = ["first-fit", "best-fit", "worst-fit"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 

@@ -14,7 +14,7 @@ import type {
   PodStatus,
   PolicyName,
   Resources,
-  RuntimeKind,
+  NodeRuntimeKind,
 } from "@kube9/core";
 
 // Plain records: the only shapes that leave this package. Times are epoch milliseconds.
@@ -25,7 +25,7 @@ export interface NodeRecord {
   seq: number;
   name: string;
   role: NodeRole;
-  runtime: RuntimeKind;
+  runtime: NodeRuntimeKind;
   status: NodeStatus;
   statusReason: string | null;
   statusChangedAt: number;
@@ -103,7 +103,7 @@ export interface ClusterRecord {
 export interface CreateNodeInput {
   name: string;
   role: NodeRole;
-  runtime: RuntimeKind;
+  runtime: NodeRuntimeKind;
   capacity: Resources;
   labels: Labels;
   credentialHash: string;

@@ -1,4 +1,13 @@
-import { evaluateNodeHealth, isTerminalNodeStatus } from "@kube9/core";
+import {
+  decideDisruption,
+  evaluateNodeHealth,
+  isTerminalNodeStatus,
+  refillEvictions,
+  type DisruptionDecision,
+  type EvictionBucket,
+  type HealthInput,
+  type NodeStatus,
+} from "@kube9/core";
 import type { AgentExit } from "../runtime/runtime.js";
 import type { NodeStatusService } from "../services/node-status.js";
 import { LoopController, type ControllerContext } from "./controller.js";
@@ -6,10 +15,17 @@ import { LoopController, type ControllerContext } from "./controller.js";
 /** How often every node's heartbeat age is judged. */
 const TICK_MS = 250;
 
+/** Statuses whose silence the heartbeat rules judge (and whose Failed means an eviction). */
+const JUDGED: ReadonlySet<NodeStatus> = new Set(["Ready", "Cordoned", "Suspect"]);
+
 export interface NodeLifecycleDeps extends ControllerContext {
   status: NodeStatusService;
   /** True while the process shuts down: agents ending then are not failures. */
   stopping: () => boolean;
+  /** The API's worst event-loop lag over the last `windowMs` (ms). */
+  recentLagMs: (windowMs: number) => number;
+  /** How long the database has kept a write waiting (ms; 0 when it answers). */
+  databaseStallMs: () => number;
 }
 
 /**
@@ -17,8 +33,19 @@ export interface NodeLifecycleDeps extends ControllerContext {
  * age against the health rules (packages/core) four times a second, fails a node at once when its
  * agent exits unexpectedly, and evicts a failed node's pods so they are placed elsewhere (the
  * node lifecycle controller's eviction in Kubernetes).
+ *
+ * When many nodes are late at once it suspects the control plane first (core's decideDisruption):
+ * while the API's own loop or its database stalled, nobody is marked for silence; in a partial or
+ * full disruption evictions are rate-limited or held. Holding and resuming are Cluster events, and
+ * after a control-plane stall every node's silence counts from the moment the API recovered.
  */
 export class NodeLifecycleController extends LoopController {
+  private decision: DisruptionDecision | null = null;
+  private bucket: EvictionBucket = { tokens: 1, at: 0 };
+  /** Silence is not counted before this (the end of the last control-plane stall). */
+  private judgeFrom = 0;
+  private held = 0;
+
   constructor(private readonly deps: NodeLifecycleDeps) {
     super("node-lifecycle", TICK_MS, deps.log);
   }
@@ -31,20 +58,97 @@ export class NodeLifecycleController extends LoopController {
     await this.deps.status.fail(node, "NodeFailed", exit.description);
   }
 
+  /** Figures for /metrics: the API's lag, the disruption mode, and how many nodes' failures are held back. */
+  metricsText(): string {
+    const mode = this.decision?.mode ?? "normal";
+    return [
+      "# HELP kube9_apiserver_event_loop_lag_seconds The API's worst event-loop delay over the last quarter second.",
+      "# TYPE kube9_apiserver_event_loop_lag_seconds gauge",
+      `kube9_apiserver_event_loop_lag_seconds ${this.deps.recentLagMs(TICK_MS) / 1000}`,
+      "# HELP kube9_node_evictions_held Nodes late enough to be Failed (and evicted) whose failure the disruption rules hold back now.",
+      "# TYPE kube9_node_evictions_held gauge",
+      `kube9_node_evictions_held ${this.held}`,
+      "# HELP kube9_node_disruption The node lifecycle controller's disruption mode (1 for the current one).",
+      "# TYPE kube9_node_disruption gauge",
+      ...(["normal", "partial", "full", "control-plane"] as const).map((m) => `kube9_node_disruption{mode="${m}"} ${m === mode ? 1 : 0}`),
+      "",
+    ].join("\n");
+  }
+
   protected async pass(): Promise<void> {
-    const { cache, status, events, now: clock } = this.deps;
+    const { cache, status, now: clock } = this.deps;
     const now = clock();
     const health = cache.settings.health;
+    const judged = cache.nodes().filter((n) => JUDGED.has(n.status));
+    let late = 0;
+    for (const node of judged) {
+      const input = this.healthInput(status.healthInput(node));
+      if (now - (input.lastHeartbeatAt ?? input.statusChangedAt) > health.suspectAfterMs) late++;
+    }
+    const decision = decideDisruption(
+      { judged: judged.length, late, recentLagMs: this.deps.recentLagMs(health.failedAfterMs), databaseStallMs: this.deps.databaseStallMs() },
+      health,
+    );
+    // May move judgeFrom (a control-plane stall just ended): the nodes are judged after it.
+    await this.announce(decision, now);
+    this.bucket = refillEvictions(this.bucket, now, decision.evictionsPerSecond);
+    let held = 0;
     for (const node of cache.nodes()) {
       if (this.deps.stopping()) return;
-      const tr = evaluateNodeHealth(status.healthInput(node), now, health);
+      const tr = evaluateNodeHealth(this.healthInput(status.healthInput(node)), now, health);
       if (!tr) continue;
+      const forSilence = JUDGED.has(node.status);
+      if (forSilence && !decision.suspectAllowed) continue;
+      if (tr.status === "Failed" && forSilence && this.bucket.tokens < 1) {
+        held++;
+        // Held back from Failed, a late node is still shown as Suspect (it takes no new pods).
+        if (node.status !== "Suspect") await this.suspect(node.id, node.status, `${tr.message}; failure held back: ${decision.message}`, now);
+        continue;
+      }
       if (tr.status === "Failed") {
+        if (forSilence) this.bucket = { ...this.bucket, tokens: this.bucket.tokens - 1 };
         await status.fail(node, tr.reason, tr.message);
         continue;
       }
-      const updated = await status.transition(node.id, tr.status, { from: [node.status], reason: tr.message, now });
-      if (updated) await events.node(tr.type, tr.reason, updated, tr.message);
+      await this.suspect(node.id, node.status, tr.message, now, tr.status, tr.type, tr.reason);
     }
+    this.held = held;
+  }
+
+  private async suspect(
+    id: string,
+    from: NodeStatus,
+    message: string,
+    now: number,
+    to: NodeStatus = "Suspect",
+    type: "Normal" | "Warning" = "Warning",
+    reason = "NodeSuspect",
+  ): Promise<void> {
+    const updated = await this.deps.status.transition(id, to, { from: [from], reason: message, now });
+    if (updated) await this.deps.events.node(type, reason, updated, message);
+  }
+
+  /** After a control-plane stall, silence counts from its end: the nodes could not be heard meanwhile. */
+  private healthInput(input: HealthInput): HealthInput {
+    if (this.judgeFrom === 0) return input;
+    return {
+      ...input,
+      lastHeartbeatAt: input.lastHeartbeatAt === null ? null : Math.max(input.lastHeartbeatAt, this.judgeFrom),
+      statusChangedAt: Math.max(input.statusChangedAt, this.judgeFrom),
+    };
+  }
+
+  /** Cluster events when evictions are held back (and why) and when they resume. */
+  private async announce(decision: DisruptionDecision, now: number): Promise<void> {
+    const before = this.decision?.mode ?? "normal";
+    this.decision = decision;
+    if (before === decision.mode) return;
+    if (before === "control-plane") this.judgeFrom = now;
+    if (decision.mode === "normal") {
+      await this.deps.events.cluster("NodeEvictionsResumed", `node failures and evictions resume (was ${before}): ${decision.message}`);
+      return;
+    }
+    this.deps.log.warn("node evictions held back", { mode: decision.mode, why: decision.message });
+    await this.deps.events.cluster("NodeEvictionsHeld", decision.message, "Warning");
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { heartbeatInput, kubeletEndpoint, nodeIdSchema } from "./schemas.js";
-import { agentProcedure, router } from "../trpc.js";
+import { heartbeatBatchInput, heartbeatInput, kubeletEndpoint, nodeIdSchema } from "./schemas.js";
+import { agentProcedure, fleetProcedure, router } from "../trpc.js";
 
 // The node id comes from the caller's credential (ctx.nodeId); an id in the input is only checked against it.
 export const agentRouter = router({
@@ -8,6 +8,10 @@ export const agentRouter = router({
     .input(z.object({ nodeId: nodeIdSchema.optional(), agentVersion: z.string().max(64).optional(), kubelet: kubeletEndpoint.optional() }))
     .mutation(({ ctx, input }) => ctx.cp.agents.register(ctx.nodeId, input.kubelet)),
   heartbeat: agentProcedure.input(heartbeatInput).mutation(({ ctx, input }) => ctx.cp.agents.heartbeat(ctx.nodeId, input)),
+  /** Many nodes' beats at once (a hollow fleet); every beat's own credential is checked, each beat answered alone. */
+  heartbeatBatch: fleetProcedure
+    .input(heartbeatBatchInput)
+    .mutation(async ({ ctx, input }) => ({ results: await ctx.cp.agents.heartbeatBatch(input.beats, (id, token) => ctx.cp.auth.verifyNode(id, token)) })),
   leave: agentProcedure
     .input(z.object({ nodeId: nodeIdSchema.optional(), reason: z.string().max(200).optional() }))
     .mutation(({ ctx, input }) => ctx.cp.agents.leave(ctx.nodeId, input.reason ?? "agent stopped")),

@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { addNodeInput, byName, nodeStatusSchema, runtimeSchema } from "./schemas.js";
+
+/** A kubectl label selector (`tier=web,zone in (a,b)`); parsed by core, which names what is wrong. */
+const selectorSchema = z.string().max(1024);
+import { addNodeInput, byName, joinNodesInput, nodeStatusSchema, runtimeSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
@@ -7,10 +10,25 @@ import type { NodeDTO } from "../dto.js";
 
 export const nodesRouter = router({
   list: adminProcedure
-    .input(z.object({ status: z.array(nodeStatusSchema).optional() }).optional())
-    .query(({ ctx, input }) => ctx.cp.queries.listNodes(input?.status)),
+    .input(z.object({ status: z.array(nodeStatusSchema).optional(), selector: selectorSchema.optional() }).optional())
+    .query(({ ctx, input }) => ctx.cp.queries.listNodes(input?.status, input?.selector)),
+  /** Nodes a page at a time (registration order), for clusters of thousands: limit + continue, as Kubernetes lists. */
+  page: adminProcedure
+    .input(
+      z
+        .object({
+          limit: z.number().int().min(1).max(5000),
+          continue: z.string().min(1).max(64).optional(),
+          status: z.array(nodeStatusSchema).optional(),
+          selector: selectorSchema.optional(),
+        })
+        .strict(),
+    )
+    .query(({ ctx, input }) => ctx.cp.queries.pageNodes(input)),
   get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.queries.describeNode(input.name)),
   add: adminProcedure.input(addNodeInput).mutation(({ ctx, input }) => ctx.cp.nodes.add(input)),
+  /** Nodes whose agents run elsewhere (a hollow fleet): records and credentials, no agents started. */
+  join: adminProcedure.input(joinNodesInput).mutation(async ({ ctx, input }) => ({ nodes: await ctx.cp.nodes.join(input.nodes) })),
   remove: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.nodes.remove(input.name)),
   fail: adminProcedure
     .input(byName.extend({ mode: z.enum(["kill", "pause"], { error: "must be kill or pause" }).optional() }))

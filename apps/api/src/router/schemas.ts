@@ -69,6 +69,20 @@ export const addNodeInput = z.object({
   runtime: runtimeSchema.optional(),
 });
 
+/** Nodes whose agents run outside the API (`kube9 hollow`): at most 1,000 per call. */
+export const joinNodesInput = z
+  .object({
+    nodes: z
+      .array(
+        z
+          .object({ name: nameSchema, cpu: cpuSchema, memoryMiB: memorySchema.optional(), role: roleSchema.optional(), labels: labelsSchema.optional() })
+          .strict(),
+      )
+      .min(1, "must name at least one node")
+      .max(1000, "at most 1000 nodes per call"),
+  })
+  .strict();
+
 const argv = z.array(z.string().max(4096)).max(256);
 
 /** A namespace name (a DNS label, as Kubernetes requires); pods without one are in "default". */
@@ -280,3 +294,16 @@ export const promDurationSchema = z
       return z.NEVER;
     }
   });
+
+/**
+ * Many nodes' heartbeats in one request (a hollow fleet's): each beat names its node and carries that
+ * node's own credential, which is verified like a bearer token. Unknown fields are refused.
+ */
+export const heartbeatBatchInput = z
+  .object({
+    beats: z
+      .array(z.object({ nodeId: nodeIdSchema, token: z.string().min(1).max(256), report: heartbeatInput.omit({ nodeId: true }).strict() }).strict())
+      .min(1, "must carry at least one beat")
+      .max(1000, "at most 1000 beats per call"),
+  })
+  .strict();

@@ -1,6 +1,6 @@
 // Over 350 lines on purpose: one runtime whose container start/stop, adoption at start-up and
 // Docker event watching all work on the same map of tracked containers; split, they would share it.
-import { isTerminalNodeStatus, type NodeStatus, type RuntimeKind } from "@kube9/core";
+import { isTerminalNodeStatus, type NodeStatus, type NodeRuntimeKind } from "@kube9/core";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import Docker from "dockerode";
@@ -34,7 +34,7 @@ interface Tracked {
 export interface AdoptableNode {
   id: string;
   name: string;
-  runtime: RuntimeKind;
+  runtime: NodeRuntimeKind;
   status: NodeStatus;
 }
 

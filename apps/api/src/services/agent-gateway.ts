@@ -1,7 +1,7 @@
 import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type NetpolAssignment, type NetpolReport, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type PodUsageReport, type Resources } from "@kube9/core";
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
-import { DomainError, precondition } from "../errors.js";
+import { DomainError, ERROR_CODE_OF, precondition } from "../errors.js";
 import type { NodeStatusService } from "./node-status.js";
 import type { NodeSideContext } from "./service-context.js";
 import type { UsageStore } from "../usage/usage-store.js";
@@ -36,6 +36,13 @@ export interface HeartbeatAnswer {
   /** Its pods' firewalls, when the node's applied revision is not the current one. */
   netpol?: NetpolAssignment;
 }
+
+/** One beat's outcome in a batch: the answer a single heartbeat would get, or why it was refused. */
+export type BatchedHeartbeatResult =
+  | { nodeId: string; answer: HeartbeatAnswer; error?: undefined }
+  | { nodeId: string; answer?: undefined; error: { code: BatchErrorCode; message: string } };
+
+type BatchErrorCode = "UNAUTHORIZED" | (typeof ERROR_CODE_OF)[keyof typeof ERROR_CODE_OF];
 
 export interface AgentGatewayDeps extends NodeSideContext {
   status: NodeStatusService;
@@ -136,6 +143,27 @@ export class AgentGateway {
     };
   }
 
+  /**
+   * Heartbeats of many nodes (one fleet's request): each beat counts only when `verify` accepts its
+   * node's own credential, and a beat that fails (bad credential, node gone) fails alone.
+   */
+  async heartbeatBatch(
+    beats: Array<{ nodeId: string; token: string; report: HeartbeatReport }>,
+    verify: (nodeId: string, token: string) => Promise<boolean>,
+  ): Promise<BatchedHeartbeatResult[]> {
+    return Promise.all(
+      beats.map(async ({ nodeId, token, report }): Promise<BatchedHeartbeatResult> => {
+        try {
+          if (!(await verify(nodeId, token))) return { nodeId, error: { code: "UNAUTHORIZED", message: "invalid node credential" } };
+          return { nodeId, answer: await this.heartbeat(nodeId, report) };
+        } catch (err) {
+          if (err instanceof DomainError) return { nodeId, error: { code: ERROR_CODE_OF[err.kind], message: err.message } };
+          throw err;
+        }
+      }),
+    );
+  }
+
   /** The node's measurements of its own pods only (a pod moved elsewhere is measured by its new node). */
   private ownPods(nodeId: string, pods: PodUsageReport | undefined): PodUsageReport | undefined {
     if (!pods) return undefined;
@@ -194,9 +222,13 @@ export class AgentGateway {
 
   /** An agent shutting down: its pods move at once. */
   async leave(nodeId: string, reason: string): Promise<{ ok: true }> {
-    const node = this.deps.cache.node(nodeId) ?? (await this.deps.cache.reloadNode(nodeId));
-    if (!node || isTerminalNodeStatus(node.status) || node.status === "Failed") return { ok: true };
-    await this.deps.status.fail(node, "NodeLeft", `agent left: ${reason}`);
+    // The status change is compare-and-set: when the lifecycle controller moved the node meanwhile
+    // (Ready -> Suspect), the leave is applied again to the node as it is now.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const node = this.deps.cache.node(nodeId) ?? (await this.deps.cache.reloadNode(nodeId));
+      if (!node || isTerminalNodeStatus(node.status) || node.status === "Failed") return { ok: true };
+      await this.deps.status.fail(node, "NodeLeft", `agent left: ${reason}`);
+    }
     return { ok: true };
   }
 

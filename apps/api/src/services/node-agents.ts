@@ -1,4 +1,4 @@
-import type { RuntimeKind } from "@kube9/core";
+import type { NodeRuntimeKind, RuntimeKind } from "@kube9/core";
 import type { Database, NodeRecord } from "@kube9/db";
 import type { ClusterCache } from "../cache/cluster-cache.js";
 import { precondition } from "../errors.js";
@@ -35,13 +35,16 @@ export class NodeAgents {
     return this.closed;
   }
 
-  /** The runtime of that kind, if this API has it. */
-  runtime(kind: RuntimeKind): NodeRuntime | undefined {
-    return this.deps.runtimes[kind];
+  /** The runtime of that kind, if this API has it (never for external agents, which no API runs). */
+  runtime(kind: NodeRuntimeKind): NodeRuntime | undefined {
+    return kind === "external" ? undefined : this.deps.runtimes[kind];
   }
 
   /** The runtime of that kind, or a precondition error naming the ones available. */
-  require(kind: RuntimeKind): NodeRuntime {
+  require(kind: NodeRuntimeKind): NodeRuntime {
+    if (kind === "external") {
+      throw precondition("this node's agent runs outside the API (runtime external, e.g. kube9 hollow): start, stop or recover it where it runs");
+    }
     const runtime = this.deps.runtimes[kind];
     if (!runtime) {
       const have = Object.keys(this.deps.runtimes).join(", ");
@@ -52,7 +55,7 @@ export class NodeAgents {
 
   /** Whether this process runs a live agent for the node. */
   has(node: NodeRecord): boolean {
-    return this.deps.runtimes[node.runtime]?.has(node.id) ?? false;
+    return this.runtime(node.runtime)?.has(node.id) ?? false;
   }
 
   /** Calls the listener when any runtime's agent ends without being asked to. */
@@ -64,10 +67,8 @@ export class NodeAgents {
   async start(node: NodeRecord, runtime: NodeRuntime, memoryGiven: boolean): Promise<string> {
     if (this.closed) throw new Error("the control plane is stopping");
     const { db, cache, now } = this.deps;
-    const token = newNodeToken(node.id);
+    const token = await this.issueCredential(node);
     const credentialHash = hashToken(token);
-    await db.nodes.setCredential(node.id, credentialHash, now());
-    cache.putNode({ ...(cache.node(node.id) ?? node), credentialHash }, true);
     const handle = await runtime.start({
       nodeId: node.id,
       name: node.name,
@@ -82,10 +83,20 @@ export class NodeAgents {
     return handle;
   }
 
+  /** Gives a node a fresh credential (the old one stops working); returns the token, whose hash alone is stored. */
+  async issueCredential(node: NodeRecord): Promise<string> {
+    const { db, cache, now } = this.deps;
+    const token = newNodeToken(node.id);
+    const credentialHash = hashToken(token);
+    await db.nodes.setCredential(node.id, credentialHash, now());
+    cache.putNode({ ...(cache.node(node.id) ?? node), credentialHash }, true);
+    return token;
+  }
+
   /** Stops and removes a node's agent (graceful lets it say goodbye). */
   async stop(node: NodeRecord, graceful: boolean): Promise<void> {
     this.paused.delete(node.id);
-    await this.deps.runtimes[node.runtime]?.stop(node.id, graceful);
+    await this.runtime(node.runtime)?.stop(node.id, graceful);
   }
 
   /** Stops a given-up node's agent for good and forgets its container. */

@@ -1,4 +1,4 @@
-import { coresToMilli, NODE_GROUP_LABEL, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
+import { coresToMilli, isTerminalNodeStatus, NODE_GROUP_LABEL, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
 import { ConflictError, type NodeRecord } from "@kube9/db";
 import type { NodeDTO, PodDTO } from "../dto.js";
 import { toPodDTO } from "../dto.js";
@@ -24,6 +24,27 @@ export interface AddNodeInput {
   /** The node group it belongs to (the autoscaler's nodes); sets the group label, which nobody else may set. */
   group?: string;
 }
+
+/** A node whose agent runs outside the API (a `kube9 hollow` fleet's), as its fleet declares it. */
+export interface JoinNodeInput {
+  name: string;
+  cpu: number;
+  memoryMiB?: number;
+  role?: NodeRole;
+  labels?: Labels;
+}
+
+/** What a fleet needs to run a joined node's agent: its id and its own credential. */
+export interface JoinedNode {
+  name: string;
+  nodeId: string;
+  token: string;
+  /** False when a node of that name (an external one) already existed and got a fresh credential. */
+  created: boolean;
+}
+
+/** Joins run this many at once: enough to keep the database busy without starving other requests. */
+const JOIN_PARALLELISM = 16;
 
 export interface NodeServiceDeps extends ServiceContext {
   leases: LeaseBuffer;
@@ -77,6 +98,59 @@ export class NodeService {
     const added = cache.node(node.id) ?? node;
     await events.node("Normal", "NodeAdded", added, `node added: ${input.cpu} CPU, ${memoryMiB} MiB, runtime ${runtimeKind}`);
     return this.deps.view(added);
+  }
+
+  /**
+   * Records nodes whose agents run elsewhere (runtime `external`) and hands out their credentials. The
+   * API never starts, stops or restarts such agents, and no runtime can report them exited: only
+   * their heartbeats and their leave say how they are. A name that exists as an external node gets a
+   * fresh credential (the fleet restarted); a name of any other node is a conflict.
+   */
+  async join(inputs: JoinNodeInput[]): Promise<JoinedNode[]> {
+    const out: JoinedNode[] = new Array(inputs.length);
+    // The NodeAdded events are written in batches meanwhile; a join waits for its rows, not for each event.
+    const told: Promise<void>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < inputs.length) {
+        const i = next++;
+        out[i] = await this.joinOne(inputs[i]!, told);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(JOIN_PARALLELISM, inputs.length) }, worker));
+    await Promise.all(told);
+    return out;
+  }
+
+  private async joinOne(input: JoinNodeInput, told: Promise<void>[]): Promise<JoinedNode> {
+    const { db, cache, agents, events, now } = this.deps;
+    const existing = await cache.findNode(input.name);
+    if (existing) {
+      if (existing.runtime !== "external") throw conflict("node", input.name);
+      if (isTerminalNodeStatus(existing.status)) throw precondition(`node "${input.name}" is ${existing.status}; remove it before joining it again`);
+      return { name: existing.name, nodeId: existing.id, token: await agents.issueCredential(existing), created: false };
+    }
+    if (input.labels && NODE_GROUP_LABEL in input.labels) throw invalid(`labels: ${NODE_GROUP_LABEL} is set by node groups only`);
+    const memoryMiB = input.memoryMiB ?? Math.round(input.cpu * DEFAULT_MIB_PER_CORE);
+    let node: NodeRecord;
+    try {
+      node = await db.nodes.create({
+        name: input.name,
+        role: input.role ?? "worker",
+        runtime: "external",
+        capacity: { cpuMilli: coresToMilli(input.cpu), memoryMiB },
+        labels: input.labels ?? {},
+        credentialHash: "",
+        now: now(),
+      });
+    } catch (err) {
+      if (err instanceof ConflictError) throw conflict("node", input.name);
+      throw err;
+    }
+    cache.putNode(node, true);
+    const token = await agents.issueCredential(node);
+    told.push(events.node("Normal", "NodeAdded", cache.node(node.id) ?? node, `node joined: ${input.cpu} CPU, ${memoryMiB} MiB, agent external`));
+    return { name: node.name, nodeId: node.id, token, created: true };
   }
 
   /** Whether a runtime can start agents now and whether it must prepare first (the CLI shows progress then). */

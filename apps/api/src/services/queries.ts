@@ -1,8 +1,8 @@
-import { explain, isTerminalNodeStatus, type NodeStatus, type PodStatus, type PolicyName, type SchedNode } from "@kube9/core";
+import { decodeContinue, explain, isTerminalNodeStatus, pageAfter, parseSelectorString, selectorMatches, type LabelSelector, type NodeStatus, type Page, type PodStatus, type PolicyName, type SchedNode } from "@kube9/core";
 import type { Database, NodeRecord, PodRecord } from "@kube9/db";
 import type { ClusterCache } from "../cache/cluster-cache.js";
 import { toEventDTO, toPodDTO, type EventDTO, type NodeDTO, type NodeFitDTO, type PodDTO } from "../dto.js";
-import { notFound } from "../errors.js";
+import { invalid, notFound } from "../errors.js";
 
 export const VERSION = "0.1.0";
 
@@ -23,10 +23,34 @@ export class Queries {
   }
 
   /** Nodes in registration order, optionally filtered by status. */
-  listNodes(status?: NodeStatus[]): NodeDTO[] {
-    return this.liveNodes()
-      .filter((n) => !status || status.includes(n.status))
-      .map(this.deps.view);
+  listNodes(status?: NodeStatus[], selector?: string): NodeDTO[] {
+    return this.matchingNodes(status, selector).map(this.deps.view);
+  }
+
+  /**
+   * One page of nodes in registration order, filtered by status and a kubectl label selector; the
+   * continue token of the previous page names where this one starts (Kubernetes' limit/continue).
+   */
+  pageNodes(opts: { limit: number; continue?: string; status?: NodeStatus[]; selector?: string }): Page<NodeDTO> {
+    let after: number | null = null;
+    if (opts.continue !== undefined) {
+      const d = decodeContinue(opts.continue);
+      if (!d.ok) throw invalid(d.error);
+      after = d.key;
+    }
+    const nodes = this.matchingNodes(opts.status, opts.selector).sort((a, b) => a.seq - b.seq);
+    const page = pageAfter(nodes, (n) => n.seq, after, opts.limit);
+    return { ...page, items: page.items.map(this.deps.view) };
+  }
+
+  private matchingNodes(status: NodeStatus[] | undefined, selectorText: string | undefined): NodeRecord[] {
+    let selector: LabelSelector | undefined;
+    if (selectorText !== undefined) {
+      const parsed = parseSelectorString(selectorText);
+      if (!parsed.ok) throw invalid(`selector: ${parsed.error}`);
+      selector = parsed.selector;
+    }
+    return this.liveNodes().filter((n) => (!status || status.includes(n.status)) && (!selector || selectorMatches(selector, n.labels)));
   }
 
   /** One node with its pods and recent events. */

@@ -11,7 +11,22 @@ import { parseOutput, type OutputFormat } from "../parse.js";
 import { noResources, nsInput, readScope, withScope, type Scope, type ScopeFlags } from "../scope.js";
 import { listWatchPrinter, watchUntilInterrupted } from "../watch.js";
 import { describeNodeGroups, getNodeGroups } from "./nodegroup.js";
-import { parseResourceArgs, resourceOf, type Resource, type ResourceKind } from "./resources.js";
+import { fetchNodes, moreNote, onlyForNodes, pagingFlagsGiven, parseNodeListFlags, type NodeListFlags, type NodeQuery } from "../node-pages.js";
+import type { NodeDTO } from "../types.js";
+import { NODE_RESOURCE, parseResourceArgs, resourceOf, type Resource, type ResourceKind } from "./resources.js";
+
+/** `get nodes` fetching a page at a time, filtered, cut at --limit (the note goes to stderr). */
+function pagedNodes(q: NodeQuery): Resource<NodeDTO> {
+  return {
+    ...NODE_RESOURCE,
+    list: async (client) => {
+      const { items, more } = await fetchNodes(client, q);
+      const note = moreNote(items.length, more);
+      if (note) process.stderr.write(`${note}\n`);
+      return items;
+    },
+  };
+}
 
 const TYPES = "pods (po), nodes (no), namespaces (ns), networkpolicies (netpol) or nodegroups (ng); or <type>/<name>";
 
@@ -24,19 +39,31 @@ export function registerGetCommands(program: Command): void {
       .argument("[name]", "only this object")
       .description("list pods, nodes, namespaces, network policies or node groups with kubectl's columns, or print them as Kubernetes objects")
       .option("-o, --output <format>", "wide|json|yaml (json/yaml print Kubernetes v1 objects; a List without a name)")
-      .option("-w, --watch", "after the list, print a row for every change until Ctrl-C (pods, nodes)"),
+      .option("-w, --watch", "after the list, print a row for every change until Ctrl-C (pods, nodes)")
+      .option("-l, --selector <selector>", "nodes: only those whose labels match (tier=web,zone in (a,b),!gpu)")
+      .option("--status <statuses>", "nodes: only those in these statuses (comma-separated)")
+      .option("--limit <n>", "nodes: print at most n (and say how many more match)")
+      .option("--chunk-size <n>", "nodes: fetch n per request (0: all in one; default 500)"),
     { all: true },
   )
     .addHelpText("after", "\nExamples:\n  kube9 get pods -o wide\n  kube9 get pods -A\n  kube9 get pod web -n x -o json | jq .status.phase\n  kube9 get netpol -n x")
-    .action(async (type: string, rawName: string | undefined, opts: ScopeFlags & { output?: string; watch?: boolean }, cmd: Command) => {
+    .action(async (type: string, rawName: string | undefined, opts: ScopeFlags & NodeListFlags & { output?: string; watch?: boolean }, cmd: Command) => {
       const { kind, name } = parseResourceArgs(type, rawName);
       const output = parseOutput(opts.output);
+      onlyForNodes(kind, opts);
+      if (opts.status !== undefined && kind !== "node") throw new CliError(`--status applies to nodes only here (got ${kind}s)`);
+      const nodeQuery = kind === "node" ? parseNodeListFlags(opts) : undefined;
+      if (nodeQuery && (pagingFlagsGiven(opts) || nodeQuery.status) && (opts.watch || name !== undefined)) {
+        throw new CliError("-l/--selector, --status, --limit and --chunk-size list nodes: not with a name or -w");
+      }
       const scope = readScope(opts);
       if (name !== undefined && scope.all) throw new CliError("a resource cannot be retrieved by name across all namespaces (drop -A, or use -n)");
       // Groups change by the autoscaler's passes, not by events a watch could follow.
       if (kind === "nodegroup" && opts.watch) throw new CliError("node groups cannot be watched; follow them with: kube9 autoscaler status -w");
       await withClient(cmd, ({ client }) =>
-        kind === "nodegroup" ? getNodeGroups(client, name, output) : getObjects(client, resourceOf(kind), name, output, opts.watch, scope),
+        kind === "nodegroup"
+          ? getNodeGroups(client, name, output)
+          : getObjects(client, nodeQuery && name === undefined && !opts.watch ? pagedNodes(nodeQuery) : resourceOf(kind), name, output, opts.watch, scope),
       );
     });
 

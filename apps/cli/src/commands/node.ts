@@ -14,6 +14,8 @@ import {
   parseRole,
   parseSeconds,
 } from "../parse.js";
+import { CliError } from "../errors.js";
+import { fetchNodes, moreNote, parseNodeListFlags, type NodeListFlags } from "../node-pages.js";
 import { startSpinner } from "../spinner.js";
 import type { NodeDTO } from "../types.js";
 import { waitForStatus } from "../wait.js";
@@ -81,16 +83,25 @@ export function registerNodeCommands(program: Command): void {
     .alias("ls")
     .description("list nodes")
     .option("--status <statuses>", "only nodes in these statuses (comma-separated)")
+    .option("-l, --selector <selector>", "only nodes whose labels match, kubectl style: tier=web,zone in (a,b),!gpu")
+    .option("--limit <n>", "print at most n nodes (and say how many more match)")
+    .option("--chunk-size <n>", "fetch nodes n per request (0: all in one)", "500")
     .option("-o, --output <format>", OUTPUT_HELP)
     .option("-w, --watch", "after the list, print a row for every change until Ctrl-C")
-    .action(async (opts: { status?: string; output?: string; watch?: boolean }, cmd: Command) => {
+    .action(async (opts: NodeListFlags & { output?: string; watch?: boolean }, cmd: Command) => {
       const output = parseOutput(opts.output);
-      const status = opts.status !== undefined ? parseNodeStatuses(opts.status) : undefined;
+      const q = parseNodeListFlags(opts);
+      if (opts.watch && (q.selector !== undefined || q.limit !== undefined)) throw new CliError("-w cannot be combined with -l/--selector or --limit");
       await withClient(cmd, ({ client }) =>
         printList(output, opts.watch, NODE_LIST, {
-          list: () => client.nodes.list.query(status ? { status } : {}),
+          list: async () => {
+            const { items, more } = await fetchNodes(client, q);
+            const note = moreNote(items.length, more);
+            if (note) process.stderr.write(`${note}\n`);
+            return items;
+          },
           watch: (h) => client.nodes.watch.subscribe(undefined, h),
-          keep: (n) => !status || status.includes(n.status),
+          keep: (n) => !q.status || q.status.includes(n.status),
         }),
       );
     });

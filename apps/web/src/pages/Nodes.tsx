@@ -5,19 +5,48 @@ import { FormActions, objectInput, RuntimeSelect, SizeFields, TextField, useObje
 import { Bar, Empty, PageHeadWithForm, StatusBadge, useAction } from "../ui";
 import { NodePods } from "./node-pods";
 
+/** Cards drawn at once: a fleet of 10,000 hollow nodes is shown a page at a time. */
+const PAGE_SIZE = 48;
+
 export function NodesPage() {
   const nodes = useNodes();
+  const [filter, setFilter] = useState("");
+  const [page, setPage] = useState(0);
+  const wanted = filter.trim().toLowerCase();
+  // Matches the name, the status or a label (key=value), so "Suspect" or "tier=web" narrow a big fleet.
+  const shown = wanted
+    ? nodes.filter((n) => n.name.toLowerCase().includes(wanted) || n.status.toLowerCase() === wanted || Object.entries(n.labels).some(([k, v]) => `${k}=${v}`.toLowerCase().includes(wanted)))
+    : nodes;
+  const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+  const current = Math.min(page, pages - 1);
+  const from = current * PAGE_SIZE;
   return (
     <div className="page">
       <PageHeadWithForm title="Nodes" openLabel="+ Add node" testid="toggle-add-node" form={(close) => <AddNodeForm onDone={close} />} />
       {nodes.length === 0 ? (
         <Empty>No nodes yet. Add one to start placing pods.</Empty>
       ) : (
-        <div className="node-grid">
-          {nodes.map((n) => (
-            <NodeCard key={n.id} node={n} />
-          ))}
-        </div>
+        <>
+          {nodes.length > PAGE_SIZE && (
+            <div className="row" data-testid="node-pager">
+              <input placeholder="filter: name, status or label" value={filter} onChange={(e) => (setFilter(e.target.value), setPage(0))} data-testid="node-filter" />
+              <button className="secondary small-btn" disabled={current === 0} onClick={() => setPage(current - 1)}>
+                ‹ prev
+              </button>
+              <span>
+                {shown.length === 0 ? 0 : from + 1}–{Math.min(from + PAGE_SIZE, shown.length)} of {shown.length}
+              </span>
+              <button className="secondary small-btn" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
+                next ›
+              </button>
+            </div>
+          )}
+          <div className="node-grid">
+            {shown.slice(from, from + PAGE_SIZE).map((n) => (
+              <NodeCard key={n.id} node={n} />
+            ))}
+          </div>
+        </>
       )}
     </div>
   );

@@ -8,3 +8,4 @@ export * from "./probes.js";
 export * from "./pod-status.js";
 export * from "./protocol.js";
 export * from "./hollow.js";
+export * from "./hollow-node.js";
