@@ -180,6 +180,10 @@ export interface NodeRepository {
   create(input: CreateNodeInput): Promise<NodeRecord>;
   get(id: string): Promise<NodeRecord | null>;
   getByName(name: string): Promise<NodeRecord | null>;
+  /** Nodes (Removed ones too) whose row was written after `sinceMs` (updated_at: every write stamps it), in registration order. */
+  listChangedSince(sinceMs: number): Promise<NodeRecord[]>;
+  /** Every node that is not Removed, with its lease: small rows, what a resync reads every second instead of whole node rows. */
+  leases(): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
   list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */
@@ -230,6 +234,13 @@ export interface EventRepository {
   list(opts?: ListEventsOptions): Promise<EventRecord[]>;
   /** Keeps only the newest `keep` events. */
   prune(keep: number): Promise<void>;
+}
+
+/** A node that exists (not Removed) with its lease: its last flushed heartbeat (null before one) and the use it reported. */
+export interface LeaseRecord {
+  nodeId: string;
+  renewedAt: number | null;
+  usage: Resources | null;
 }
 
 /** Heartbeat leases (table node_lease): one row per node, upserted in batches. */

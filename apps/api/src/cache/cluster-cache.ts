@@ -24,6 +24,9 @@ export function podRef(namespace: string, name: string): string {
 }
 
 const SETTINGS_KEY = "cluster";
+/** How far back a changed-rows resync looks before its last read: rows are stamped with their writer's clock when
+ * the statement starts, and a transaction still open at the last read commits later with an older stamp. */
+const RESYNC_MARGIN_MS = 5000;
 
 /**
  * The one in-memory copy of the cluster (an informer, in Kubernetes terms): the cluster settings,
@@ -46,6 +49,8 @@ export class ClusterCache {
   private index = new ClusterIndex();
   /** Reservations the scheduler made in the index but has not committed yet, per node. */
   private readonly assumed = new Map<string, Resources>();
+  /** When the last node resync began reading (0: never; the first one reads everything). */
+  private nodesReadAt = 0;
   /** A counter of local writes: a resync skips objects written after it began reading. */
   private writeSeq = 0;
   private readonly writtenAt = new Map<string, number>();
@@ -307,12 +312,25 @@ export class ClusterCache {
    * Resync of settings and nodes: picks up what other API processes changed. A node whose allocation
    * changed behind our back had pods bound or freed elsewhere, so its pods are re-read too. Listeners
    * hear only of real changes (heartbeat times and usage move on every beat and are not news).
+   *
+   * `full` re-reads every node row (and forgets nodes whose row is gone); otherwise only the rows written
+   * since the last read (with a margin for writes whose transaction was still open then) and every node's
+   * lease, which is all that moves on a quiet cluster: at 10,000 nodes that is the difference between
+   * parsing 10,000 rows with their JSON every second and a few small ones.
    */
-  async resyncNodes(): Promise<void> {
+  async resyncNodes(full = true): Promise<void> {
     const mark = this.writeSeq;
-    const [settings, rows, namespaces, policies] = await Promise.all([
-      this.db.cluster.get(), this.db.nodes.list(), this.db.namespaces.list(), this.db.networkPolicies.list(),
+    const startedAt = Date.now();
+    const since = this.nodesReadAt - RESYNC_MARGIN_MS;
+    const [settings, rows, leases, namespaces, policies] = await Promise.all([
+      this.db.cluster.get(),
+      full || this.nodesReadAt === 0 ? this.db.nodes.list() : this.db.nodes.listChangedSince(since),
+      full || this.nodesReadAt === 0 ? Promise.resolve(undefined) : this.db.nodes.leases(),
+      this.db.namespaces.list(),
+      this.db.networkPolicies.list(),
     ]);
+    const complete = full || this.nodesReadAt === 0;
+    this.nodesReadAt = startedAt;
     if (!this.writtenSince(SETTINGS_KEY, mark) && settingsKey(settings) !== settingsKey(this.settingsRecord)) {
       this.settingsRecord = settings;
       this.changes.emit("settings", settings);
@@ -323,6 +341,11 @@ export class ClusterCache {
     for (const row of rows) {
       seen.add(row.id);
       if (this.writtenSince(row.id, mark)) continue;
+      // A full list leaves Removed nodes out; a changed-rows read returns them, and they go the same way.
+      if (row.status === "Removed" && !complete) {
+        this.dropNode(row.id);
+        continue;
+      }
       const known = this.nodeTable.get(row.id);
       if (known && nodeKey(known) === nodeKey(row)) {
         // Only the heartbeat time or usage moved: keep the record fresh, nothing to index or announce.
@@ -334,8 +357,15 @@ export class ClusterCache {
       this.index.upsert(this.sched(row));
       this.changes.emit("node", row);
     }
+    // Every node that still exists is in the full list, or in the lease read of a changed-rows pass.
+    const existing = complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
     for (const id of this.nodeTable.ids()) {
-      if (!seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
+      if (!existing.has(id) && !seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
+    }
+    for (const lease of leases ?? []) {
+      const known = this.nodeTable.get(lease.nodeId);
+      if (!known || seen.has(lease.nodeId) || lease.renewedAt === null || (known.lastHeartbeatAt ?? 0) >= lease.renewedAt) continue;
+      this.nodeTable.set({ ...known, lastHeartbeatAt: lease.renewedAt, ...(lease.usage ? { usage: lease.usage } : {}) });
     }
     for (const id of moved) await this.resyncPodsOf(id);
   }

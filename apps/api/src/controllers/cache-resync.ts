@@ -5,9 +5,12 @@ import { LoopController } from "./controller.js";
 const NODES_EVERY_MS = 1000;
 /** Pods change through this process's own writes; a full re-read only catches other processes' changes. */
 const PODS_EVERY = 5;
+/** Between full node reads, only changed rows and the leases of the nodes that exist are read. */
+const FULL_NODES_EVERY = 10;
 
 /**
- * Cache resync: re-reads settings and nodes every second and every pod every five seconds, so the
+ * Cache resync: re-reads settings and the nodes that changed (and every lease) every second, every node
+ * every ten seconds and every pod every five seconds, so the
  * cache (and the watchers it feeds) see what other API processes changed. Runs in every process.
  */
 export class CacheResync extends LoopController {
@@ -21,7 +24,7 @@ export class CacheResync extends LoopController {
   }
 
   protected async pass(): Promise<void> {
-    await this.cache.resyncNodes();
+    await this.cache.resyncNodes(this.passes % FULL_NODES_EVERY === 0);
     if (++this.passes % PODS_EVERY === 0) await this.cache.resyncPods();
   }
 }

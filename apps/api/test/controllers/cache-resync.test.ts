@@ -50,6 +50,26 @@ describe("cluster cache and the cache-resync controller", () => {
     expect(await here.admin.nodes.list()).toEqual([]);
   });
 
+  it("between full reads a resync reads only changed rows and the nodes' leases: changes, beats and removals arrive all the same", async () => {
+    await readyNode(there, "n", 2);
+    await readyNode(there, "m", 2);
+    await here.cp.cache.resyncNodes(); // full: both arrive
+    const rows = vi.spyOn(shared.db.nodes, "list");
+    // Another process changes n's row and flushes a beat of m: the next changed-rows read sees both, without listing every node.
+    await shared.db.nodes.transition(cached("n")!.id, "Cordoned", { now: here.clock.now + 1, reason: "cordoned elsewhere" });
+    const beatAt = here.clock.now + 1234;
+    await shared.db.leases.flush([{ nodeId: cached("m")!.id, at: beatAt, usage: { cpuMilli: 7, memoryMiB: 8 } }]);
+    await here.cp.cache.resyncNodes(false);
+    expect(rows).not.toHaveBeenCalled();
+    expect(cached("n")?.status).toBe("Cordoned");
+    expect(cached("m")).toMatchObject({ lastHeartbeatAt: beatAt, usage: { cpuMilli: 7, memoryMiB: 8 } });
+    // A node removed by the other process (its row deleted) is gone here after the next pass too.
+    await there.admin.nodes.remove({ name: "n" });
+    await here.cp.cache.resyncNodes(false);
+    expect(cached("n")).toBeUndefined();
+    expect(cached("m")).toBeDefined();
+  });
+
   it("pods arrive with resyncPods; a node whose allocation moved has its pods re-read by resyncNodes", async () => {
     await readyNode(there, "n", 2);
     await here.cp.cache.resyncNodes();

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { KubeletEndpoint, NodeStatus } from "@kube9/core";
 import { ConflictError, PG_FOREIGN_KEY_VIOLATION, rethrowConflict, sqlState } from "../errors.js";
-import { NODE_FROM, RecordTable, TS, isUuid, jsonOrNull, nodeColumns, toNodeRecord } from "../sql.js";
+import { NODE_FROM, RecordTable, TS, isUuid, jsonOrNull, ms, nodeColumns, toNodeRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
-import type { CreateNodeInput, NodeRecord, NodeRepository, TransitionNodeOptions } from "../types.js";
+import type { CreateNodeInput, LeaseRecord, NodeRecord, NodeRepository, TransitionNodeOptions } from "../types.js";
 
 const NODE_SELECT = `select ${nodeColumns(true)} from ${NODE_FROM}`;
 
@@ -31,6 +31,21 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     } catch (err) {
       rethrowConflict(err, "node", input.name);
     }
+  }
+
+  async leases(): Promise<LeaseRecord[]> {
+    const rows = await this.sql.rows(
+      `select n.id, ${ms("l.renewed_at")} as renewed_at, l.usage from node n left join node_lease l on l.node_id = n.id where n.status <> 'Removed'`,
+    );
+    return rows.map((r) => ({
+      nodeId: String(r.id),
+      renewedAt: r.renewed_at === null || r.renewed_at === undefined ? null : Number(r.renewed_at),
+      usage: (typeof r.usage === "string" ? JSON.parse(r.usage) : (r.usage ?? null)) as LeaseRecord["usage"],
+    }));
+  }
+
+  async listChangedSince(sinceMs: number): Promise<NodeRecord[]> {
+    return this.all(`${NODE_SELECT} where n.updated_at > ${TS} order by n.seq`, [sinceMs]);
   }
 
   async list(opts: { includeRemoved?: boolean } = {}): Promise<NodeRecord[]> {
