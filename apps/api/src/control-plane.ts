@@ -103,6 +103,11 @@ export class ControlPlane {
   private started = false;
   private stopped = false;
 
+  /** The API's log (procedures that answer for many items log what a failed call would). */
+  get log(): Logger {
+    return this.opts.log;
+  }
+
   constructor(private readonly opts: ControlPlaneOptions) {
     const { db, log, metrics } = opts;
     const now = opts.now ?? Date.now;
