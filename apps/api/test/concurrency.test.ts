@@ -58,48 +58,36 @@ describe.runIf(pgUrl)("concurrent launches on PostgreSQL", () => {
       expect((await h.admin.nodes.list()).map((n) => n.allocated.cpuMilli).sort()).toEqual(nodes.map((n) => n.allocated.cpuMilli).sort());
     }
   });
-});
 
-describe.runIf(pgUrl)("two control planes launching and launching many onto the same small nodes (PostgreSQL)", () => {
-  let a: Harness;
-  let b: Harness;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const fresh = await freshPostgres(pgUrl!);
-    drop = fresh.drop;
-    a = await createHarness({ url: fresh.url });
-    b = await createHarness({ url: fresh.url });
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await drop?.();
-  });
-
-  it("never overcommits: every node's allocation is within capacity and equals its bound pods' requests", async () => {
-    // 12 cores and 12 GiB on four nodes; 120 pods ask about 100 cores: most must wait.
+  it("launches and launchMany from both onto the same small nodes never overcommit: allocation within capacity, equal to the bound pods' requests", async () => {
+    // 12 cores and 12 GiB on four nodes of their own (the selector keeps the pods off the first case's); 120 pods ask about 100 cores: most must wait.
     const sizes = [2, 3, 3, 4];
     for (const [i, cpu] of sizes.entries()) {
-      await a.admin.nodes.add({ name: `s${i}`, cpu, memoryMiB: cpu * 1024 });
+      await a.admin.nodes.add({ name: `s${i}`, cpu, memoryMiB: cpu * 1024, labels: { set: "small" } });
       const agent = await a.agent(`s${i}`);
       await agent.agent.register({ nodeId: agent.nodeId });
     }
     await b.cp.init();
     const algorithms = ["first-fit", "best-fit", "worst-fit"] as const;
-    const item = (p: string, i: number) => ({ name: `${p}${i}`, cpu: [0.5, 1, 1.5][i % 3]!, memoryMiB: [256, 512, 1024][(i + 1) % 3]!, algorithm: algorithms[i % 3] });
+    const item = (p: string, i: number) => ({
+      name: `${p}${i}`,
+      cpu: [0.5, 1, 1.5][i % 3]!,
+      memoryMiB: [256, 512, 1024][(i + 1) % 3]!,
+      algorithm: algorithms[i % 3],
+      nodeSelector: { set: "small" },
+    });
     const many = (h: Harness, p: string) => h.admin.pods.launchMany({ items: Array.from({ length: 40 }, (_, i) => item(p, i)) });
     const singles = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).admin.pods.launch(item("one", i)));
     const [fromA, fromB, ...one] = await Promise.all([many(a, "a"), many(b, "b"), ...singles]);
     const answers = [...fromA.results, ...fromB.results, ...one.map((launched) => ({ ok: true as const, ...launched }))];
     expect(answers.every((r) => r.ok)).toBe(true);
-    const pods = await a.db.pods.list();
+    const pods = (await a.db.pods.list()).filter((p) => p.nodeSelector.set === "small");
     expect(pods).toHaveLength(120);
     // What the callers were told matches the database.
-    const told = new Map(answers.map((r) => (r.ok ? [r.pod.name, r.scheduled] : ["", false])));
+    const told = new Map(answers.flatMap((r) => (r.ok ? [[r.pod.name, r.scheduled] as const] : [])));
     for (const p of pods) expect(told.get(p.name), p.name).toBe(p.status === "Scheduled");
     let bound = 0;
-    const nodes = await a.db.nodes.list();
+    const nodes = (await a.db.nodes.list()).filter((n) => n.labels.set === "small");
     for (const n of nodes) {
       const mine = pods.filter((p) => p.nodeId === n.id);
       bound += mine.length;
