@@ -82,6 +82,12 @@ export interface LaunchCost {
   /** Per call: one pod for pods.launch, one batch for pods.launchMany. */
   latencyMs: { p50: number; p99: number };
   heartbeatsPerSec: number;
+  /** Cores the API spends with the same nodes and no launches (heartbeats, resyncs, controllers), measured before the runs. */
+  apiIdleCores: number;
+  /** The API's CPU per pod beyond that: what launching itself costs. */
+  apiLaunchCpuMsPerPod: number;
+  /** PostgreSQL's CPU per pod beyond what it spends with no launches (null: not measured). */
+  pgLaunchCpuMsPerPod: number | null;
   /** Busy cores of the whole machine during the run, and how many of them were none of the above (other work on the machine). */
   machineCores: number;
   otherCores: number;
@@ -124,6 +130,8 @@ export async function launchThroughput(
     return await withControlPlane(db.url, async (c, apiPid, url) => {
       const beats = async () => Number(/^kube9_heartbeats_received_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
       /** Runs `calls` and measures them; `sizes[i]` is how many pods call i launches. */
+      let idleCores = 0;
+      let pgIdleCores = 0;
       const measure = async (procedure: LaunchFigures["procedure"], shape: string, sizes: number[], inFlight: number, call: (i: number) => Promise<number>) => {
         const total = sizes.reduce((a, b) => a + b, 0);
         // pg_stat_database lags a little: let the counters settle around the run.
@@ -158,6 +166,9 @@ export async function launchThroughput(
           commitsPerPod: committed / total,
           latencyMs: { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! },
           heartbeatsPerSec: heartbeats / seconds,
+          apiIdleCores: idleCores,
+          apiLaunchCpuMsPerPod: ms(Math.max(0, api - idleCores * seconds)),
+          pgLaunchCpuMsPerPod: pgCpu === null ? null : ms(Math.max(0, pgCpu - pgIdleCores * seconds)),
           machineCores: machine / seconds,
           otherCores: Math.max(0, machine - api - (pgCpu ?? 0) - client) / seconds,
         };
@@ -165,9 +176,15 @@ export async function launchThroughput(
       };
       await pool(nodes, 16, (i) => c.nodes.add.mutate({ name: `h${i}`, cpu: 32, memoryMiB: 262144, runtime: "hollow" }));
       await until(async () => (await c.nodes.list.query({ status: ["Ready"] })).length === nodes || undefined, 120_000, 250);
-      // Warm-up (statements prepared, code optimized), then the measured runs.
+      // Warm-up (statements prepared, code optimized), then what the API spends with no launches, then the measured runs.
       await pool(100, concurrency, (i) => c.pods.launch.mutate({ name: `warm-${i}`, cpu: 0.5 }));
       await c.pods.launchMany.mutate({ items: Array.from({ length: 100 }, (_, i) => ({ name: `warm-many-${i}`, cpu: 0.5 })) });
+      await new Promise((r) => setTimeout(r, 2000));
+      const idle0 = { cpu: cpuSeconds(apiPid), pg: cpuSecondsOf(server.pids()), t: performance.now() };
+      await new Promise((r) => setTimeout(r, 5000));
+      const idleSeconds = (performance.now() - idle0.t) / 1000;
+      idleCores = (cpuSeconds(apiPid) - idle0.cpu) / idleSeconds;
+      pgIdleCores = (cpuSecondsOf(server.pids()) - idle0.pg) / idleSeconds;
       const launch = await measure("pods.launch", `${concurrency} calls in flight`, Array(pods).fill(1), concurrency, async (i) => {
         const r = await c.pods.launch.mutate({ name: `p-${i}`, cpu: 1 + (i % 4), memoryMiB: 1024 });
         return r.scheduled ? 1 : 0;
@@ -189,10 +206,14 @@ export async function launchThroughput(
 export function formatLaunchFigures(nodes: number, f: LaunchFigures): string {
   const c = f.cost;
   const met = f.podsPerSec >= LAUNCH_AIM_PER_SEC ? "met" : "NOT met";
-  const pgPart = c.pgCpuMsPerPod === null ? "PostgreSQL not measured (external server)" : `PostgreSQL ${c.pgCpuMsPerPod.toFixed(2)} ms`;
+  const pgPart =
+    c.pgCpuMsPerPod === null || c.pgLaunchCpuMsPerPod === null
+      ? "PostgreSQL not measured (external server)"
+      : `PostgreSQL ${c.pgCpuMsPerPod.toFixed(2)} ms (${c.pgLaunchCpuMsPerPod.toFixed(2)} ms more than with no launches)`;
   return [
     `pods through ${f.procedure} (PostgreSQL, ${nodes} hollow nodes heartbeating, ${f.shape}): ${f.pods} in ${f.seconds.toFixed(2)} s = ${f.podsPerSec.toFixed(0)} pods/s (aim >= ${LAUNCH_AIM_PER_SEC}/s: ${met}; ${f.placed} placed)`,
-    `  where the time goes, per pod: API ${c.apiCpuMsPerPod.toFixed(2)} ms CPU (with ${c.heartbeatsPerSec.toFixed(0)} heartbeats/s), ${pgPart}, bench client ${c.clientCpuMsPerPod.toFixed(2)} ms; ` +
+    `  where the time goes, per pod: API ${c.apiCpuMsPerPod.toFixed(2)} ms CPU = ${c.apiLaunchCpuMsPerPod.toFixed(2)} ms launching + the rest of ` +
+      `${c.apiIdleCores.toFixed(2)} cores it spends anyway (${c.heartbeatsPerSec.toFixed(0)} heartbeats/s, resyncs, controllers), ${pgPart}, bench client ${c.clientCpuMsPerPod.toFixed(2)} ms; ` +
       `${c.commitsPerPod.toFixed(3)} commits/pod; call latency p50 ${c.latencyMs.p50.toFixed(0)} ms, p99 ${c.latencyMs.p99.toFixed(0)} ms; machine ${c.machineCores.toFixed(2)} cores busy (${c.otherCores.toFixed(2)} of them other work)`,
   ].join("\n");
 }
