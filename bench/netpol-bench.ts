@@ -14,6 +14,7 @@ import { createInterface } from "node:readline";
 import { scenarioPodManifest, type Kube9Client } from "@kube9/client";
 import { withControlPlane } from "./api-bench.js";
 import { median, until } from "./lib.js";
+import { record } from "./report.js";
 
 const NAMESPACES = ["x", "y", "z"];
 const PODS = ["a", "b", "c"];
@@ -127,12 +128,16 @@ export async function runNetpolBench(log: (s: string) => void = console.log): Pr
       denyTimes.push(await changeToEffect(c, pods, true));
       allowTimes.push(await changeToEffect(c, pods, false));
     }
+    record("policy change to effect (block)", median(denyTimes), "ms", { aim: "< 1000", note: "median of 5" });
+    record("policy change to effect (allow)", median(allowTimes), "ms", { aim: "< 1000", note: "median of 5" });
     log(`policy change -> effect on a new connection (aim < 1000 ms): deny ${median(denyTimes)} ms, allow ${median(allowTimes)} ms (median of 5; runs ${denyTimes.join("/")} and ${allowTimes.join("/")})`);
 
     const open = await c.net.probe.mutate({ namespaces: NAMESPACES, ports: [80, 81], timeoutMs: 1000 });
+    record("9x9 probe, no policy, 2 ports", open.durationMs, "ms", { note: `${open.connections} connections` });
     log(`full 9x9 probe, no policy, ports 80+81: ${open.durationMs} ms for ${open.connections} connections`);
     for (const ns of NAMESPACES) await c.networkPolicies.applyManifest.mutate({ manifest: policy("deny-all", ns, { podSelector: {}, policyTypes: ["Ingress"] }) });
     const denied = await c.net.probe.mutate({ namespaces: NAMESPACES, ports: [80], timeoutMs: 1000 });
+    record("9x9 probe, default deny", denied.durationMs, "ms", { note: "72 connections time out at 1 s" });
     log(`full 9x9 probe, default deny in x, y, z (72 connections time out at 1 s): ${denied.durationMs} ms (of which ${denied.waitedMs} ms waiting for the policies to be in force)`);
     for (const ns of NAMESPACES) await c.networkPolicies.delete.mutate({ namespace: ns, name: "deny-all" });
     // A probe returns once every node has the current policies in force.
@@ -152,6 +157,8 @@ export async function runNetpolBench(log: (s: string) => void = console.log): Pr
     await c.networkPolicies.applyManifest.mutate({ manifest: policy("p999-allow-b", "x", { podSelector: { matchLabels: { pod: "a" } }, ingress: [{ from: [{ podSelector: { matchLabels: { pod: "b" } } }] }] }) });
     await c.net.probe.mutate({ namespaces: ["x"], ports: [80], timeoutMs: 1000 });
     const hundred = await connectCost(pods, 1000);
+    record("connection setup, no policy", none.median, "ms", { note: `median of 1000; p99 ${none.p99.toFixed(3)} ms` });
+    record("connection setup, 100 policies", hundred.median, "ms", { note: `median of 1000; p99 ${hundred.p99.toFixed(3)} ms` });
     const failed = none.failed + hundred.failed > 0 ? ` (${none.failed} and ${hundred.failed} connections failed)` : "";
     log(`connection setup x/b -> x/a, 1000 connections: no policy median ${none.median.toFixed(3)} ms p99 ${none.p99.toFixed(3)} ms; 100 policies selecting x/a median ${hundred.median.toFixed(3)} ms p99 ${hundred.p99.toFixed(3)} ms${failed}`);
   });

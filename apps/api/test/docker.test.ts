@@ -291,12 +291,13 @@ describe.runIf(dockerAvailable)("docker runtime (real engine)", () => {
           expect(info.HostConfig.Memory).toBe(mem);
           expect(info.HostConfig.NetworkMode).toBe("host");
           // Nothing mounted but the host's /run/netns (pod network namespaces, as root), never a Docker socket;
-          // no capabilities but the two that make those namespaces.
+          // no capabilities but the two that make those namespaces (and their policy rules) and the one that lets a
+          // pod serve port 80 in its own namespace.
           expect(info.Mounts.map((m) => [m.Source, m.Destination, m.Propagation])).toEqual(
             process.getuid?.() === 0 ? [["/run/netns", "/run/netns", "rshared"]] : [],
           );
           expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
-          expect([...(info.HostConfig.CapAdd ?? [])].sort()).toEqual(process.getuid?.() === 0 ? ["NET_ADMIN", "SYS_ADMIN"] : []);
+          expect([...(info.HostConfig.CapAdd ?? [])].sort()).toEqual(process.getuid?.() === 0 ? ["NET_ADMIN", "NET_BIND_SERVICE", "SYS_ADMIN"] : []);
           expect(info.HostConfig.ReadonlyRootfs).toBe(true);
           const env = info.Config.Env ?? [];
           expect(env).toContain(`KUBE9_URL=${p.running!.url}`);

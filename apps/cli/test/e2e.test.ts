@@ -906,7 +906,7 @@ describe("kube9 CLI end to end: kubectl habits", () => {
         await main.kube9(["delete", "namespace", ns, "--ignore-not-found"]);
       }
     });
-  });
+  }, 120_000);
 
   it("delete pod waits until the pod is gone", async () => {
     await withNodes(main, [["k1", 2]], async (c) => {

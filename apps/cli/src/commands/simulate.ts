@@ -9,10 +9,13 @@ import {
   type PolicyName,
   type ReplayMode,
   type ReplayResult,
+  type TracePod,
 } from "@kube9/client";
 import type { Command } from "commander";
 import { print } from "../context.js";
-import { CliError } from "../errors.js";
+import { CliError, ReportedError } from "../errors.js";
+import { withClient } from "../context.js";
+import { replayThroughApi, type ApiReplayResult } from "./simulate-api.js";
 import { parseChoice } from "../parse.js";
 import { renderTable } from "../output/table.js";
 
@@ -26,6 +29,8 @@ interface SimulateOptions {
   policy: string;
   mode: string;
   nodeLimit?: string;
+  podLimit?: string;
+  throughApi?: boolean;
   output: string;
 }
 
@@ -67,11 +72,30 @@ function readTrace<T>(path: string, flag: string, parse: (text: string) => T): T
   }
 }
 
-function parseNodeLimit(raw: string | undefined): number | undefined {
+function parseLimit(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
   const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--node-limit must be a whole number >= 1 (got "${raw}")`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`${flag} must be a whole number >= 1 (got "${raw}")`);
   return n;
+}
+
+/** The first `limit` pods in arrival order (creation time, then name), as the replay takes them. */
+function firstPods(pods: TracePod[], limit: number | undefined): TracePod[] {
+  if (limit === undefined) return pods;
+  const sorted = [...pods].sort((a, b) => a.creationTime - b.creationTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return sorted.slice(0, limit);
+}
+
+/** The trace and the choices of a `simulate` run, read and checked. */
+function readRun(opts: SimulateOptions) {
+  const policyChoice = parseChoice(opts.policy, POLICY_CHOICES, "--policy");
+  const mode = parseChoice(opts.mode, MODES, "--mode");
+  const nodeLimit = parseLimit(opts.nodeLimit, "--node-limit");
+  const allNodes = readTrace(opts.nodes, "--nodes", parseTraceNodes);
+  const nodes = nodeLimit === undefined ? allNodes : allNodes.slice(0, nodeLimit);
+  const pods = firstPods(readTrace(opts.pods, "--pods", parseTracePods), parseLimit(opts.podLimit, "--pod-limit"));
+  const policies: PolicyName[] = policyChoice === "all" ? [...POLICY_NAMES] : [policyChoice];
+  return { mode, nodes, pods, policies };
 }
 
 function figures(r: ReplayResult): SimulateFigures {
@@ -101,18 +125,13 @@ export function renderSimulation(report: SimulateReport): string {
 
 /** Replays the trace once per policy, timing each run from outside the pure core. */
 export function simulate(opts: SimulateOptions): SimulateReport {
-  const policyChoice = parseChoice(opts.policy, POLICY_CHOICES, "--policy");
-  const mode = parseChoice(opts.mode, MODES, "--mode");
-  const nodeLimit = parseNodeLimit(opts.nodeLimit);
-  const nodes = readTrace(opts.nodes, "--nodes", parseTraceNodes);
-  const pods = readTrace(opts.pods, "--pods", parseTracePods);
-  const policies: PolicyName[] = policyChoice === "all" ? [...POLICY_NAMES] : [policyChoice];
+  const { mode, nodes, pods, policies } = readRun(opts);
   const results: SimulateFigures[] = [];
   const runTimeMs: Record<string, number> = {};
   let nodeCount = 0;
   for (const policy of policies) {
     const start = performance.now();
-    const r = replayTrace(nodes, pods, { policy, mode, ...(nodeLimit !== undefined ? { nodeLimit } : {}) });
+    const r = replayTrace(nodes, pods, { policy, mode });
     runTimeMs[policy] = Math.round((performance.now() - start) * 10) / 10;
     nodeCount = r.nodes;
     results.push(figures(r));
@@ -120,20 +139,45 @@ export function simulate(opts: SimulateOptions): SimulateReport {
   return { nodes: nodeCount, pods: pods.length, mode, results, runTimeMs };
 }
 
-/** Registers `kube9 simulate`: replays a cluster trace through the scheduler locally (no API needed). */
+/** The API replay as a table: per policy, what the API placed and how many pods it placed as the core did. */
+export function renderApiReplay(nodes: number, pods: number, mode: ReplayMode, results: readonly ApiReplayResult[]): string {
+  const rows: string[][] = [
+    ["PLACED", ...results.map((r) => String(r.placed))],
+    ["UNSCHEDULABLE", ...results.map((r) => String(r.unschedulable))],
+    ["SAME AS CORE", ...results.map((r) => `${r.agree}/${pods}`)],
+    ["RUN TIME", ...results.map((r) => `${(r.runTimeMs / 1000).toFixed(1)} s`)],
+  ];
+  const diffs = results.flatMap((r) => r.differences.map((d) => `  ${r.policy}: pod ${d.pod}: API ${d.api ?? "unschedulable"}, core ${d.core ?? "unschedulable"}`));
+  const title = `replayed ${pods} pods on ${nodes} hollow nodes through the API, ${mode} mode`;
+  return [`${title}\n`, renderTable(["", ...results.map((r) => r.policy.toUpperCase())], rows), ...(diffs.length ? ["", "differences:", ...diffs] : [])].join("\n");
+}
+
+/** Registers `kube9 simulate`: replays a cluster trace through the scheduler locally (no API needed), or through the API. */
 export function registerSimulateCommand(program: Command): void {
   program
     .command("simulate")
-    .description("replay a cluster trace (nodes.csv, pods.csv) through the scheduler locally and compare policies")
+    .description("replay a cluster trace (nodes.csv, pods.csv) through the scheduler locally and compare policies; --through-api replays it through the running API")
     .requiredOption("--nodes <file>", "nodes CSV (sn,cpu_milli,memory_mib,...)")
     .requiredOption("--pods <file>", "pods CSV (name,cpu_milli,memory_mib,...,creation_time,deletion_time,...)")
     .option("--policy <name>", POLICY_CHOICES.join("|"), "all")
     .option("--mode <mode>", "fill: pods never leave; timed: pods leave at deletion_time", "fill")
     .option("--node-limit <n>", "use only the first N nodes of the file")
+    .option("--pod-limit <n>", "use only the first N pods (in arrival order)")
+    .option("--through-api", "replay through the running API (hollow nodes, its database and scheduler) and compare every placement with the core replay; exit 1 on any difference")
     .option("-o, --output <format>", FORMATS.join("|"), "table")
-    .action((opts: SimulateOptions) => {
+    .action(async (opts: SimulateOptions, cmd: Command) => {
       const format = parseChoice(opts.output, FORMATS, "-o/--output");
-      const report = simulate(opts);
-      print(format === "json" ? JSON.stringify(report, null, 2) : renderSimulation(report));
+      if (!opts.throughApi) {
+        const report = simulate(opts);
+        print(format === "json" ? JSON.stringify(report, null, 2) : renderSimulation(report));
+        return;
+      }
+      const { mode, nodes, pods, policies } = readRun(opts);
+      const tag = `replay-${Date.now().toString(36)}`;
+      const results = await withClient(cmd, ({ client }) =>
+        replayThroughApi(client, nodes, pods, { policies, mode, tag, onProgress: (line) => process.stderr.write(`${line}\n`) }),
+      );
+      print(format === "json" ? JSON.stringify({ nodes: nodes.length, pods: pods.length, mode, throughApi: results }, null, 2) : renderApiReplay(nodes.length, pods.length, mode, results));
+      if (results.some((r) => r.agree !== pods.length)) throw new ReportedError(1);
     });
 }
