@@ -16,6 +16,7 @@ import { spawn } from "node:child_process";
 import { createKube9Client, type Kube9Client } from "@kube9/client";
 import pg from "pg";
 import { benchPostgres, cpuSeconds, cpuSecondsOf, freePort, machineBusySeconds, median, pool, ROOT, until } from "./lib.js";
+import { record } from "./report.js";
 
 /** A new, empty database on the bench server; drop() removes it. */
 export async function freshDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
@@ -267,8 +268,14 @@ export async function runApiBench(log: (s: string) => void = console.log): Promi
   const pgServer = await benchPostgres();
   try {
     const t = await launchThroughput(pgServer);
-    log(formatLaunchFigures(t.nodes, t.launch));
-    log(formatLaunchFigures(t.nodes, t.many));
+    for (const f of [t.launch, t.many]) {
+      const c = f.cost;
+      record(`pods/s through ${f.procedure}`, f.podsPerSec, "pods/s", {
+        aim: `>= ${LAUNCH_AIM_PER_SEC}`,
+        note: `PostgreSQL, ${t.nodes} hollow nodes heartbeating, ${f.shape}; API ${c.apiLaunchCpuMsPerPod.toFixed(2)} ms CPU per pod launching; machine ${c.machineCores.toFixed(2)} cores busy, ${c.otherCores.toFixed(2)} of them other work`,
+      });
+      log(formatLaunchFigures(t.nodes, f));
+    }
   } finally {
     pgServer.stop();
   }
