@@ -83,6 +83,8 @@ export interface LaunchCost {
   /** Per call: one pod for pods.launch, one batch for pods.launchMany. */
   latencyMs: { p50: number; p99: number };
   heartbeatsPerSec: number;
+  /** The API's event-loop delay during the run (what a heartbeat arriving then waits before it is read). */
+  eventLoopLagMs: { p99: number; max: number };
   /** Cores the API spends with the same nodes and no launches (heartbeats, resyncs, controllers), measured before the runs. */
   apiIdleCores: number;
   /** The API's CPU per pod beyond that: what launching itself costs. */
@@ -129,7 +131,15 @@ export async function launchThroughput(
   };
   try {
     return await withControlPlane(db.url, async (c, apiPid, url) => {
-      const beats = async () => Number(/^kube9_heartbeats_received_total (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
+      // A scrape also restarts the API's event-loop delay histogram, so the one after a run covers that run.
+      const scrape = async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, "m").exec(text)?.[1] ?? NaN);
+        return {
+          beats: value("kube9_heartbeats_received_total"),
+          lagMs: { p99: 1000 * value("kube9_process_nodejs_eventloop_lag_p99_seconds"), max: 1000 * value("kube9_process_nodejs_eventloop_lag_max_seconds") },
+        };
+      };
       /** Runs `calls` and measures them; `sizes[i]` is how many pods call i launches. */
       let idleCores = 0;
       let pgIdleCores = 0;
@@ -137,7 +147,7 @@ export async function launchThroughput(
         const total = sizes.reduce((a, b) => a + b, 0);
         // pg_stat_database lags a little: let the counters settle around the run.
         await new Promise((r) => setTimeout(r, 600));
-        const before = { commits: await commits(), beats: await beats(), api: cpuSeconds(apiPid), pg: cpuSecondsOf(server.pids()), client: process.cpuUsage(), machine: machineBusySeconds() };
+        const before = { commits: await commits(), beats: (await scrape()).beats, api: cpuSeconds(apiPid), pg: cpuSecondsOf(server.pids()), client: process.cpuUsage(), machine: machineBusySeconds() };
         const t0 = performance.now();
         const latencies: number[] = [];
         const placed = (
@@ -155,7 +165,8 @@ export async function launchThroughput(
         const clientUsage = process.cpuUsage(before.client);
         const client = (clientUsage.user + clientUsage.system) / 1e6;
         const machine = machineBusySeconds() - before.machine;
-        const heartbeats = (await beats()) - before.beats;
+        const after = await scrape();
+        const heartbeats = after.beats - before.beats;
         await new Promise((r) => setTimeout(r, 600));
         const committed = (await commits()) - before.commits;
         const ms = (cpu: number) => (1000 * cpu) / total;
@@ -167,6 +178,7 @@ export async function launchThroughput(
           commitsPerPod: committed / total,
           latencyMs: { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! },
           heartbeatsPerSec: heartbeats / seconds,
+          eventLoopLagMs: after.lagMs,
           apiIdleCores: idleCores,
           apiLaunchCpuMsPerPod: ms(Math.max(0, api - idleCores * seconds)),
           pgLaunchCpuMsPerPod: pgCpu === null ? null : ms(Math.max(0, pgCpu - pgIdleCores * seconds)),
@@ -215,7 +227,8 @@ export function formatLaunchFigures(nodes: number, f: LaunchFigures): string {
     `pods through ${f.procedure} (PostgreSQL, ${nodes} hollow nodes heartbeating, ${f.shape}): ${f.pods} in ${f.seconds.toFixed(2)} s = ${f.podsPerSec.toFixed(0)} pods/s (aim >= ${LAUNCH_AIM_PER_SEC}/s: ${met}; ${f.placed} placed)`,
     `  where the time goes, per pod: API ${c.apiCpuMsPerPod.toFixed(2)} ms CPU = ${c.apiLaunchCpuMsPerPod.toFixed(2)} ms launching + the rest of ` +
       `${c.apiIdleCores.toFixed(2)} cores it spends anyway (${c.heartbeatsPerSec.toFixed(0)} heartbeats/s, resyncs, controllers), ${pgPart}, bench client ${c.clientCpuMsPerPod.toFixed(2)} ms; ` +
-      `${c.commitsPerPod.toFixed(3)} commits/pod; call latency p50 ${c.latencyMs.p50.toFixed(0)} ms, p99 ${c.latencyMs.p99.toFixed(0)} ms; machine ${c.machineCores.toFixed(2)} cores busy (${c.otherCores.toFixed(2)} of them other work)`,
+      `${c.commitsPerPod.toFixed(3)} commits/pod; call latency p50 ${c.latencyMs.p50.toFixed(0)} ms, p99 ${c.latencyMs.p99.toFixed(0)} ms; ` +
+      `API event-loop delay p99 ${c.eventLoopLagMs.p99.toFixed(0)} ms, max ${c.eventLoopLagMs.max.toFixed(0)} ms; machine ${c.machineCores.toFixed(2)} cores busy (${c.otherCores.toFixed(2)} of them other work)`,
   ].join("\n");
 }
 

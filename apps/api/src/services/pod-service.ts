@@ -38,6 +38,9 @@ type Launched = { pod: PodDTO; scheduled: boolean; message: string };
 /** One item of launchMany: what launch returned, or what it threw. */
 export type LaunchResult = { ok: true; launched: Launched } | { ok: false; error: unknown };
 
+/** launchMany starts this many launches, then lets other work run before the next chunk. */
+const LAUNCH_CHUNK = 100;
+
 /** Node statuses whose agent may still be running a pod's containers (so a delete waits for it to stop them). */
 const NODE_MAY_RUN = new Set(["Ready", "Suspect", "Cordoned", "Recovering"]);
 
@@ -90,15 +93,20 @@ export class PodService {
    * Launches many pods, each as launch would (same defaults, same errors), in order: the picks are made
    * in item order and the inserts share statements. One item's error does not stop the others.
    */
-  launchMany(items: LaunchPodInput[]): Promise<LaunchResult[]> {
-    return Promise.all(
-      items.map((item) =>
+  async launchMany(items: LaunchPodInput[]): Promise<LaunchResult[]> {
+    const results: Array<Promise<LaunchResult>> = [];
+    for (const [i, item] of items.entries()) {
+      // Picks are synchronous: a thousand in a row would hold the event loop (and the heartbeats waiting
+      // on it) for their whole length, so each chunk of picks is followed by a turn for everything else.
+      if (i > 0 && i % LAUNCH_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      results.push(
         this.launch(item).then(
           (launched): LaunchResult => ({ ok: true, launched }),
           (error: unknown): LaunchResult => ({ ok: false, error }),
         ),
-      ),
-    );
+      );
+    }
+    return Promise.all(results);
   }
 
   /** Creates a pod from a Kubernetes Pod manifest; the same manifest again changes nothing (pods are immutable). */
