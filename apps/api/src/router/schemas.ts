@@ -100,6 +100,7 @@ function imageRules(v: z.infer<typeof launchPodFields>, ctx: z.RefinementCtx): v
   }
 }
 
+/** pods.launch: a pod by its request, or by an image (one container) with its limits. */
 export const launchPodInput = launchPodFields.superRefine(imageRules);
 
 /** Most pods one pods.launchMany call takes. */
