@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,13 +20,19 @@ export function freePort(): Promise<number> {
 }
 
 /** A PostgreSQL server for the benchmark: KUBE9_BENCH_PG_URL, or a throwaway one started with scripts/pg.sh. */
-export async function benchPostgres(): Promise<{ url: string; stop(): void }> {
-  if (process.env.KUBE9_BENCH_PG_URL) return { url: process.env.KUBE9_BENCH_PG_URL, stop() {} };
+export async function benchPostgres(): Promise<{ url: string; stop(): void; pids(): number[] }> {
+  // Another's server: its processes are not ours to count.
+  if (process.env.KUBE9_BENCH_PG_URL) return { url: process.env.KUBE9_BENCH_PG_URL, stop() {}, pids: () => [] };
   const dir = mkdtempSync(join(tmpdir(), "kube9-bench-pg-"));
   const port = await freePort();
   execFileSync(join(ROOT, "scripts/pg.sh"), ["start", dir, String(port)], { stdio: ["ignore", "ignore", "inherit"] });
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    /** The server's processes now: the postmaster and its children (one backend per connection). */
+    pids() {
+      const postmaster = Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+      return [postmaster, ...childPids(postmaster)];
+    },
     stop() {
       execFileSync(join(ROOT, "scripts/pg.sh"), ["stop", dir], { stdio: "ignore" });
       rmSync(dir, { recursive: true, force: true });
@@ -80,4 +86,39 @@ export function cpuSeconds(pid: number): number {
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** The children of a process, from /proc (those that exit while we read are skipped). */
+export function childPids(parent: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) out.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of several processes; one that exited counts 0 (read it before it goes). */
+export function cpuSecondsOf(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += cpuSeconds(pid);
+    } catch {
+      // Exited.
+    }
+  }
+  return sum;
+}
+
+/** Busy CPU seconds of the whole machine (all cores, everything but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return (total - f[3]! - f[4]!) / TICKS_PER_SECOND;
 }

@@ -107,6 +107,11 @@ export class ControlPlane {
   private stopped = false;
   private readonly lag = new EventLoopLag();
 
+  /** The API's log (procedures that answer for many items log what a failed call would). */
+  get log(): Logger {
+    return this.opts.log;
+  }
+
   constructor(private readonly opts: ControlPlaneOptions) {
     const { db, log, metrics } = opts;
     const now = opts.now ?? Date.now;

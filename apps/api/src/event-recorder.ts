@@ -1,8 +1,6 @@
 import type { EventType } from "@kube9/core";
 import type { Database, EventObjectKind, EventRecord } from "@kube9/db";
 
-/** Events wait this long for company, so concurrent requests share one insert. */
-const EVENT_BATCH_MS = 5;
 const BATCH_MAX = 500;
 /** Events kept in the table; older ones are pruned now and then. */
 const EVENTS_KEPT = 50_000;
@@ -23,7 +21,7 @@ export interface EventSubject {
  */
 export class EventRecorder {
   private readonly queue: Array<{ e: NewEvent; resolve(): void; reject(err: unknown): void }> = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Immediate | null = null;
   private writing: Promise<void> | null = null;
 
   constructor(
@@ -43,10 +41,12 @@ export class EventRecorder {
   private schedule(): void {
     // While a batch is being written its loop takes what arrives; afterwards the finally below looks again.
     if (this.timer || this.writing) return;
-    this.timer = setTimeout(() => {
+    // Events of this turn go together (a launch batch's binds all record at once); under load the batch
+    // being written gathers the next one, so waiting longer would add latency to every launch, not company.
+    this.timer = setImmediate(() => {
       this.timer = null;
       void this.flush();
-    }, EVENT_BATCH_MS);
+    });
   }
 
   /** An event about a node. */

@@ -153,6 +153,20 @@ const DOCS: Record<string, { summary: string; output: Schema }> = {
     output: obj({ pod: ref("Pod"), policy: str, fits: arr(ref("NodeFit")), events: arr(ref("Event")) }),
   },
   "pods.launch": { summary: "Creates a pod and places it at once; a pod that fits nowhere stays Pending with the reason.", output: obj({ pod: ref("Pod"), scheduled: { type: "boolean" }, message: str }) },
+  "pods.launchMany": {
+    summary: "Launches up to 1,000 pods in one call, each as pods.launch would; results in item order, one item's error (name taken, namespace missing) does not stop the others; a malformed item refuses the whole call.",
+    output: obj({
+      results: arr({
+        anyOf: [
+          obj({ ok: { type: "boolean", const: true }, pod: ref("Pod"), scheduled: { type: "boolean" }, message: str }),
+          obj({ ok: { type: "boolean", const: false }, error: obj({ code: str, message: str }) }),
+        ],
+      }),
+      scheduled: int,
+      pending: int,
+      failed: int,
+    }),
+  },
   "pods.delete": { summary: "Deletes a pod and frees its reservation.", output: ref("Pod") },
   "pods.watch": { summary: "Live pod changes (Server-Sent Events): a snapshot, then each changed pod (deleted pods come as Terminating). Resumable with lastEventId.", output: ref("WatchMessage") },
   "cluster.status": { summary: "Totals: nodes and pods by status, capacity and allocation, settings.", output: ref("ClusterStatus") },

@@ -20,6 +20,14 @@ export async function createContext(cp: ControlPlane, authorization: string | un
 /** The one place where domain errors become API errors. */
 const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = ERROR_CODE_OF;
 
+/** The code and message a caller gets for an error a procedure threw (one item of a batch answers the same). */
+export function errorAnswer(err: unknown): { code: TRPC_ERROR_CODE_KEY; message: string } {
+  if (err instanceof DomainError) return { code: CODE_OF[err.kind], message: err.message };
+  return { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE };
+}
+
+const INTERNAL_MESSAGE = "internal error in the Kube-9 API (details are in its log)";
+
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = input;
   for (const key of path) {
@@ -34,7 +42,8 @@ export function describeZodError(error: ZodError, input: unknown): { message: st
   const seen = new Set<string>();
   const issues: Array<{ field: string; message: string }> = [];
   for (const i of error.issues) {
-    const field = i.path.map(String).join(".") || "input";
+    // items[3].cpu, as a reader would write the path into the request.
+    const field = i.path.map((k, n) => (typeof k === "number" ? `[${k}]` : n === 0 ? String(k) : `.${String(k)}`)).join("") || "input";
     if (seen.has(field)) continue;
     seen.add(field);
     const got = valueAt(input, i.path);
@@ -55,7 +64,7 @@ const t = initTRPC.context<Context>().create({
       return { ...shape, data: { ...shape.data, field: issues[0]?.field ?? null, issues } };
     }
     if (error.code === "INTERNAL_SERVER_ERROR") {
-      return { ...shape, message: "internal error in the Kube-9 API (details are in its log)" };
+      return { ...shape, message: INTERNAL_MESSAGE };
     }
     return shape;
   },
@@ -75,7 +84,7 @@ const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   }
   const cause = result.ok ? undefined : result.error.cause;
   if (!result.ok && cause instanceof DomainError) {
-    return { ...result, error: new TRPCError({ code: CODE_OF[cause.kind], message: cause.message, cause }) };
+    return { ...result, error: new TRPCError({ ...errorAnswer(cause), cause }) };
   }
   return result;
 });

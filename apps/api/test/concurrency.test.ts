@@ -58,4 +58,50 @@ describe.runIf(pgUrl)("concurrent launches on PostgreSQL", () => {
       expect((await h.admin.nodes.list()).map((n) => n.allocated.cpuMilli).sort()).toEqual(nodes.map((n) => n.allocated.cpuMilli).sort());
     }
   });
+
+  it("launches and launchMany from both onto the same small nodes never overcommit: allocation within capacity, equal to the bound pods' requests", async () => {
+    // 12 cores and 12 GiB on four nodes of their own (the selector keeps the pods off the first case's); 120 pods ask about 100 cores: most must wait.
+    const sizes = [2, 3, 3, 4];
+    for (const [i, cpu] of sizes.entries()) {
+      await a.admin.nodes.add({ name: `s${i}`, cpu, memoryMiB: cpu * 1024, labels: { set: "small" } });
+      const agent = await a.agent(`s${i}`);
+      await agent.agent.register({ nodeId: agent.nodeId });
+    }
+    await b.cp.init();
+    const algorithms = ["first-fit", "best-fit", "worst-fit"] as const;
+    const item = (p: string, i: number) => ({
+      name: `${p}${i}`,
+      cpu: [0.5, 1, 1.5][i % 3]!,
+      memoryMiB: [256, 512, 1024][(i + 1) % 3]!,
+      algorithm: algorithms[i % 3],
+      nodeSelector: { set: "small" },
+    });
+    const many = (h: Harness, p: string) => h.admin.pods.launchMany({ items: Array.from({ length: 40 }, (_, i) => item(p, i)) });
+    const singles = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).admin.pods.launch(item("one", i)));
+    const [fromA, fromB, ...one] = await Promise.all([many(a, "a"), many(b, "b"), ...singles]);
+    const answers = [...fromA.results, ...fromB.results, ...one.map((launched) => ({ ok: true as const, ...launched }))];
+    expect(answers.every((r) => r.ok)).toBe(true);
+    const pods = (await a.db.pods.list()).filter((p) => p.nodeSelector.set === "small");
+    expect(pods).toHaveLength(120);
+    // What the callers were told matches the database.
+    const told = new Map(answers.flatMap((r) => (r.ok ? [[r.pod.name, r.scheduled] as const] : [])));
+    for (const p of pods) expect(told.get(p.name), p.name).toBe(p.status === "Scheduled");
+    let bound = 0;
+    const nodes = (await a.db.nodes.list()).filter((n) => n.labels.set === "small");
+    for (const n of nodes) {
+      const mine = pods.filter((p) => p.nodeId === n.id);
+      bound += mine.length;
+      expect(n.allocated.cpuMilli).toBeLessThanOrEqual(n.capacity.cpuMilli);
+      expect(n.allocated.memoryMiB).toBeLessThanOrEqual(n.capacity.memoryMiB);
+      expect(n.allocated.cpuMilli).toBe(mine.reduce((s, p) => s + p.request.cpuMilli, 0));
+      expect(n.allocated.memoryMiB).toBe(mine.reduce((s, p) => s + p.request.memoryMiB, 0));
+      for (const p of mine) expect(p.status).toBe("Scheduled");
+    }
+    // Races lose picks, not room: a launch that lost its node tried again elsewhere, so no waiting pod fits anywhere.
+    for (const p of pods.filter((x) => x.status === "Pending")) {
+      const fits = nodes.filter((n) => n.allocated.cpuMilli + p.request.cpuMilli <= n.capacity.cpuMilli && n.allocated.memoryMiB + p.request.memoryMiB <= n.capacity.memoryMiB);
+      expect(fits.map((n) => n.name), p.name).toEqual([]);
+    }
+    expect(pods.filter((p) => p.status === "Pending")).toHaveLength(120 - bound);
+  });
 });

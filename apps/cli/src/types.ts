@@ -9,6 +9,7 @@ export type PodDetail = RouterOutputs["pods"]["get"];
 export type NodeFitDTO = PodDetail["fits"][number];
 export type ClusterStatus = RouterOutputs["cluster"]["status"];
 export type LaunchResult = RouterOutputs["pods"]["launch"];
+export type LaunchManyResult = RouterOutputs["pods"]["launchMany"];
 export type NodeUsageDTO = RouterOutputs["usage"]["nodes"][number];
 export type PodUsageDTO = RouterOutputs["usage"]["pods"][number];
 export type ContainerUsageDTO = PodUsageDTO["containers"][number];

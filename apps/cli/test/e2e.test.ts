@@ -419,6 +419,25 @@ describe("kube9 CLI end to end (process runtime, embedded database)", () => {
     });
   });
 
+  it("pod launch --count launches many pods in one call and reports each", async () => {
+    await withNodes(main, SIZES, async (c) => {
+      const name = c.pod("many");
+      const r = await main.kube9(["pod", "launch", "--cpu", "0.25", "--name", name, "--count", "3", ...c.selector]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split("\n");
+      expect(lines.slice(0, 3).map((l) => l.match(/^pod\/(\S+) \(\S+\) scheduled on node\//)?.[1])).toEqual([0, 1, 2].map((i) => `${name}-${i}`));
+      expect(lines[3]).toBe("3 pods: 3 scheduled, 0 pending, 0 failed");
+      // A name taken fails that pod alone; the command says so and exits 1.
+      const again = await main.kube9(["pod", "launch", "--cpu", "0.25", "--name", name, "--count", "4", ...c.selector]);
+      expect(again.code).toBe(1);
+      expect(again.stdout).toContain(`error: pod name "${name}-0" already exists`);
+      expect(again.stdout).toMatch(new RegExp(`^pod/${name}-3 \\(\\S+\\) scheduled`, "m"));
+      expect(again.stdout).toContain("4 pods: 1 scheduled, 0 pending, 3 failed");
+      expect(again.stderr).toContain("error: 3 of 4 pods were not launched");
+    });
+  });
+
   it("pod get explains the scheduling decision for every node", async () => {
     await withNodes(main, SIZES, async (c) => {
       const name = c.pod("p-best-fit");

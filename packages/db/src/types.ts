@@ -16,6 +16,7 @@ import type {
   Resources,
   NodeRuntimeKind,
 } from "@kube9/core";
+import type { ConflictError } from "./errors.js";
 
 // Plain records: the only shapes that leave this package. Times are epoch milliseconds.
 
@@ -201,6 +202,12 @@ export interface NodeRepository {
 export interface PodRepository {
   /** New pod, Pending unless `bindTo` reserved room for it. Throws ConflictError (field 'name') on a duplicate name. */
   create(input: CreatePodInput): Promise<PodRecord>;
+  /**
+   * Many new pods in one statement (one commit), in order: each bound like create's `bindTo` while its
+   * node's room lasts (the batch's pods on one node take it in order), else Pending. A taken name is a
+   * ConflictError in its place and changes nothing; a missing namespace throws NotFoundError for the batch.
+   */
+  createMany(inputs: CreatePodInput[]): Promise<Array<PodRecord | ConflictError>>;
   get(id: string): Promise<PodRecord | null>;
   getByName(namespace: string, name: string): Promise<PodRecord | null>;
   /** Creation order. */

@@ -424,6 +424,48 @@ export function storeSuite(backend: Backend): void {
       expect((await db.nodes.get(down.id))!.allocated.cpuMilli).toBe(0);
     });
 
+    it("creates many pods in one statement: each node's room taken in order, taken names refused without reserving", async () => {
+      const a = await node(2, { memoryMiB: 1000 });
+      const down = await node(8, { status: "Failed" });
+      const taken = await pod(100, 10);
+      const item = (name: string, cpuMilli: number, nodeId?: string) => ({
+        name,
+        namespace: "default",
+        request: { cpuMilli, memoryMiB: 100 },
+        labels: { app: name },
+        nodeSelector: {},
+        algorithm: null,
+        now: T0 + 7,
+        bindTo: nodeId === undefined ? undefined : { nodeId, message: `chose ${nodeId}` },
+      });
+      const twin = uniq("twin");
+      const firstName = uniq("first");
+      const out = await db.pods.createMany([
+        item(firstName, 1000, a.id),
+        item(twin, 800, a.id),
+        { ...item(uniq("spec"), 500, a.id), spec: SPEC },
+        item(taken.name, 100, a.id),
+        item(twin, 100, a.id),
+        item(uniq("unbound"), 100),
+        item(uniq("down"), 100, down.id),
+      ]);
+      const [first, second, third, dup, dupInBatch, unbound, onDown] = out;
+      expect(first).toMatchObject({ status: "Scheduled", nodeId: a.id, nodeName: a.name, scheduledAt: T0 + 7, message: `chose ${a.id}`, labels: { app: firstName } });
+      expect(second).toMatchObject({ status: "Scheduled", nodeId: a.id, name: twin });
+      // 1000m + 800m + 500m is over 2000m: the third waits Pending (the scheduler places it), and keeps its spec.
+      expect(third).toMatchObject({ status: "Pending", nodeId: null, scheduledAt: null, message: null, spec: SPEC });
+      expect(dup).toBeInstanceOf(ConflictError);
+      expect(dupInBatch).toBeInstanceOf(ConflictError);
+      expect((dup as ConflictError).message).toBe(`pods "${taken.name}" already exists in namespace "default"`);
+      expect(unbound).toMatchObject({ status: "Pending", nodeId: null });
+      expect(onDown).toMatchObject({ status: "Pending", nodeId: null });
+      // Only the two bound pods hold room; the refused names reserved nothing.
+      expect((await db.nodes.get(a.id))!.allocated).toEqual({ cpuMilli: 1800, memoryMiB: 200 });
+      expect((await db.nodes.get(down.id))!.allocated.cpuMilli).toBe(0);
+      expect((await db.pods.getByName("default", twin))!.request.cpuMilli).toBe(800);
+      expect(await db.pods.createMany([])).toEqual([]);
+    });
+
     it("confirms pods and records the node's report in one call", async () => {
       const nd = await node(4);
       const p1 = await pod(500);
@@ -790,6 +832,34 @@ export function storeSuite(backend: Backend): void {
           ...pods.map((p, i) => second.pods.bind(p.id, nodes[(i + 1) % 4]!.id, T0, "b")),
         ]);
         expect(results.filter((r) => r === "bound").length).toBe(20);
+        await expectConsistent(nodes, 20);
+      } finally {
+        await second.close();
+      }
+    });
+    it("racing batch creates and binds through two handles never overcommit or deadlock", async () => {
+      const second = await backend.open({ poolSize: 16 });
+      try {
+        const nodes = [await node(8), await node(6), await node(4), await node(2)];
+        // Each batch names its nodes in a different order: the statement must lock them in one order.
+        const batch = (h: Database, b: number) =>
+          h.pods.createMany(
+            Array.from({ length: 10 }, (_, i) => ({
+              name: uniq(`batch${b}`),
+              namespace: "default",
+              request: { cpuMilli: 1000, memoryMiB: 100 },
+              labels: {},
+              nodeSelector: {},
+              algorithm: null,
+              now: T0,
+              bindTo: { nodeId: nodes[(i * (b + 1)) % 4]!.id, message: "m" },
+            })),
+          );
+        const made = (await Promise.all(Array.from({ length: 8 }, (_, b) => batch(b % 2 ? second : db, b)))).flat();
+        expect(made.every((p) => !(p instanceof ConflictError))).toBe(true);
+        // Then both processes race to place what waits, every pod onto every node.
+        const waiting = (await db.pods.list({ status: ["Pending"] })).map((p) => p.id);
+        await Promise.all(waiting.flatMap((id, i) => nodes.map((nd, k) => ((i + k) % 2 ? second : db).pods.bind(id, nd.id, T0, "m"))));
         await expectConsistent(nodes, 20);
       } finally {
         await second.close();

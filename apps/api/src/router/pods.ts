@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { applyInput, byNamespacedName, deletePodInput, execInput, launchPodInput, labelsSchema, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
-import { adminProcedure, router } from "../trpc.js";
+import { applyInput, byNamespacedName, deletePodInput, execInput, launchManyInput, launchPodInput, labelsSchema, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
+import { adminProcedure, errorAnswer, router } from "../trpc.js";
+import type { Logger } from "../logger.js";
+import type { LaunchResult } from "../services/pod-service.js";
 import { hubFor } from "../watch-hub.js";
 import { tracked } from "@trpc/server";
 import type { PodDTO } from "../dto.js";
@@ -15,6 +17,10 @@ export const podsRouter = router({
     .query(({ ctx, input }) => ctx.cp.queries.listPods(input ?? {})),
   get: adminProcedure.input(byNamespacedName).query(({ ctx, input }) => ctx.cp.queries.describePod(input.name, input.namespace)),
   launch: adminProcedure.input(launchPodInput).mutation(({ ctx, input }) => ctx.cp.pods.launch(input)),
+  /** Many pods in one call (up to 1,000), each launched as `launch` would; results in item order. */
+  launchMany: adminProcedure
+    .input(launchManyInput)
+    .mutation(async ({ ctx, input }) => launchManyAnswer(await ctx.cp.pods.launchMany(input.items), ctx.cp.log)),
   /** Creates a pod from a Kubernetes Pod manifest (`kube9 apply -f`; "apply" itself is a reserved name in tRPC routers). */
   applyManifest: adminProcedure
     .input(applyInput.extend({ namespace: namespaceSchema.optional() }))
@@ -42,3 +48,20 @@ export const podsRouter = router({
       }
     }),
 });
+
+/** Per-item answers as a single launch would give them, with counts; internal errors are logged like a failed call's. */
+function launchManyAnswer(results: LaunchResult[], log: Logger) {
+  let scheduled = 0;
+  let failed = 0;
+  const items = results.map((r) => {
+    if (r.ok) {
+      if (r.launched.scheduled) scheduled++;
+      return { ok: true as const, ...r.launched };
+    }
+    failed++;
+    const error = errorAnswer(r.error);
+    if (error.code === "INTERNAL_SERVER_ERROR") log.error("procedure pods.launchMany failed for an item", { err: String(r.error), stack: (r.error as Error)?.stack });
+    return { ok: false as const, error };
+  });
+  return { results: items, scheduled, pending: results.length - scheduled - failed, failed };
+}

@@ -88,32 +88,47 @@ const argv = z.array(z.string().max(4096)).max(256);
 /** A namespace name (a DNS label, as Kubernetes requires); pods without one are in "default". */
 export const namespaceSchema = nameSchema;
 
-export const launchPodInput = z
+const launchPodFields = z.object({
+  name: nameSchema.optional(),
+  namespace: namespaceSchema.optional(),
+  cpu: cpuSchema.optional(),
+  memoryMiB: memorySchema.optional(),
+  algorithm: policySchema.optional(),
+  labels: labelsSchema.optional(),
+  nodeSelector: labelsSchema.optional(),
+  image: z.string().min(1, "must not be empty").max(256).optional(),
+  command: argv.optional(),
+  args: argv.optional(),
+  limitCpu: cpuSchema.optional(),
+  limitMemoryMiB: memorySchema.optional(),
+  restartPolicy: z.enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` }).optional(),
+  env: z.record(z.string().min(1).max(256), z.string().max(4096)).optional(),
+});
+
+/** A pod without an image runs nothing: it only holds its request, so it needs one, and container settings need an image. */
+function imageRules(v: z.infer<typeof launchPodFields>, ctx: z.RefinementCtx): void {
+  if (v.image !== undefined) return;
+  if (v.cpu === undefined) ctx.addIssue({ code: "custom", path: ["cpu"], message: "required (or give an image with limits)" });
+  for (const key of ["command", "args", "limitCpu", "limitMemoryMiB", "restartPolicy", "env"] as const) {
+    if (v[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "needs an image" });
+  }
+}
+
+/** pods.launch: a pod by its request, or by an image (one container) with its limits. */
+export const launchPodInput = launchPodFields.superRefine(imageRules);
+
+/** Most pods one pods.launchMany call takes. */
+export const LAUNCH_MANY_MAX = 1000;
+
+/** pods.launchMany: items as pods.launch takes them; unknown keys are refused (a misspelt field would be silently lost). */
+export const launchManyInput = z
   .object({
-    name: nameSchema.optional(),
-    namespace: namespaceSchema.optional(),
-    cpu: cpuSchema.optional(),
-    memoryMiB: memorySchema.optional(),
-    algorithm: policySchema.optional(),
-    labels: labelsSchema.optional(),
-    nodeSelector: labelsSchema.optional(),
-    image: z.string().min(1, "must not be empty").max(256).optional(),
-    command: argv.optional(),
-    args: argv.optional(),
-    limitCpu: cpuSchema.optional(),
-    limitMemoryMiB: memorySchema.optional(),
-    restartPolicy: z.enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(", ")}` }).optional(),
-    env: z.record(z.string().min(1).max(256), z.string().max(4096)).optional(),
+    items: z
+      .array(launchPodFields.strict().superRefine(imageRules))
+      .min(1, "must list at least one pod")
+      .max(LAUNCH_MANY_MAX, `at most ${LAUNCH_MANY_MAX} pods per call`),
   })
-  .superRefine((v, ctx) => {
-    // A pod without an image runs nothing: it only holds its request, so it needs one.
-    if (v.image === undefined) {
-      if (v.cpu === undefined) ctx.addIssue({ code: "custom", path: ["cpu"], message: "required (or give an image with limits)" });
-      for (const key of ["command", "args", "limitCpu", "limitMemoryMiB", "restartPolicy", "env"] as const) {
-        if (v[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "needs an image" });
-      }
-    }
-  });
+  .strict();
 
 /** A Kubernetes Pod manifest (validated by core's parsePodManifest, which names each bad field). */
 export const applyInput = z.object({ manifest: z.unknown() });

@@ -5,6 +5,7 @@ import { toPodDTO, type PodDTO } from "../dto.js";
 import { conflict, DomainError, invalid, notFound } from "../errors.js";
 import { removeOrphanPodNetns } from "../runtime/pod-netns.js";
 import { randomSuffix } from "../tokens.js";
+import { PodCreateBatcher } from "./pod-create-batcher.js";
 import type { ServiceContext } from "./service-context.js";
 
 /** What a user gives to launch a pod (cores as users speak them); with an image it runs one container. */
@@ -34,12 +35,22 @@ export interface PodServiceDeps extends ServiceContext {
 
 type Launched = { pod: PodDTO; scheduled: boolean; message: string };
 
+/** One item of launchMany: what launch returned, or what it threw. */
+export type LaunchResult = { ok: true; launched: Launched } | { ok: false; error: unknown };
+
+/** launchMany starts this many launches, then lets other work run before the next chunk. */
+const LAUNCH_CHUNK = 100;
+
 /** Node statuses whose agent may still be running a pod's containers (so a delete waits for it to stop them). */
 const NODE_MAY_RUN = new Set(["Ready", "Suspect", "Cordoned", "Recovering"]);
 
 /** Pod operations users ask for: launch, apply a manifest (placed at once when something fits), and delete. */
 export class PodService {
-  constructor(private readonly deps: PodServiceDeps) {}
+  private readonly creates: PodCreateBatcher;
+
+  constructor(private readonly deps: PodServiceDeps) {
+    this.creates = new PodCreateBatcher(deps.db.pods);
+  }
 
   /** Creates a pod and tries to place it at once; a pod that fits nowhere stays Pending with the reason. */
   async launch(input: LaunchPodInput): Promise<Launched> {
@@ -76,6 +87,26 @@ export class PodService {
     if (!parsed.ok) throw invalid(parsed.errors.map((e) => e.message).join("; "));
     const { spec } = parsed.pod;
     return this.create({ name, namespace }, input.labels ?? {}, spec.nodeSelector, input.algorithm ?? null, podRequest(spec), spec);
+  }
+
+  /**
+   * Launches many pods, each as launch would (same defaults, same errors), in order: the picks are made
+   * in item order and the inserts share statements. One item's error does not stop the others.
+   */
+  async launchMany(items: LaunchPodInput[]): Promise<LaunchResult[]> {
+    const results: Array<Promise<LaunchResult>> = [];
+    for (const [i, item] of items.entries()) {
+      // Picks are synchronous: a thousand in a row would hold the event loop (and the heartbeats waiting
+      // on it) for their whole length, so each chunk of picks is followed by a turn for everything else.
+      if (i > 0 && i % LAUNCH_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+      results.push(
+        this.launch(item).then(
+          (launched): LaunchResult => ({ ok: true, launched }),
+          (error: unknown): LaunchResult => ({ ok: false, error }),
+        ),
+      );
+    }
+    return Promise.all(results);
   }
 
   /** Creates a pod from a Kubernetes Pod manifest; the same manifest again changes nothing (pods are immutable). */
@@ -120,10 +151,10 @@ export class PodService {
     request: { cpuMilli: number; memoryMiB: number },
     spec: PodSpec | undefined,
   ): Promise<Launched> {
-    const { db, scheduler, now } = this.deps;
+    const { scheduler, now } = this.deps;
     try {
       const placed = await scheduler.launch({ request, nodeSelector, algorithm }, (bindTo) =>
-        db.pods.create({ name, namespace, request, labels, nodeSelector, algorithm, spec, now: now(), bindTo }),
+        this.creates.create({ name, namespace, request, labels, nodeSelector, algorithm, spec, now: now(), bindTo }),
       );
       return { pod: toPodDTO(placed.pod), scheduled: placed.scheduled, message: placed.message };
     } catch (err) {

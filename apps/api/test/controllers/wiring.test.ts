@@ -77,7 +77,7 @@ describe("control-plane wiring (PGlite)", () => {
 
     await h.cp.stop();
     // Every interval cleared and nothing else left that would keep the process from exiting
-    // (an event batch timer lasts 5 ms, hence the short wait).
+    // (an event batch waits for the next turn of the event loop, hence the short wait).
     await waitFor(async () => leftOver(idleResources).length === 0, 1000).catch(() => undefined);
     expect(leftOver(idleResources)).toEqual([]);
     // Nothing acts any more: at t0 + 60 s busy is silent 56.9 s, which a running node-lifecycle

@@ -1,3 +1,4 @@
+import type { Kube9Client } from "@kube9/client";
 import { POLICY_NAMES, RESTART_POLICIES } from "@kube9/client";
 import { CliError } from "../errors.js";
 import { commandAfterDashDash, parseContainerFlags, type ContainerFlags } from "../parse-container.js";
@@ -15,9 +16,11 @@ import {
   parseOutput,
   parsePodStatuses,
   parseSeconds,
+  parseWhole,
+  type OutputFormat,
 } from "../parse.js";
 import { printList, registerNameCommand, type ListView } from "./object-commands.js";
-import type { PodDTO } from "../types.js";
+import type { LaunchManyResult, PodDTO } from "../types.js";
 import { waitForStatus } from "../wait.js";
 import { nsInput, readScope, withScope, type ScopeFlags } from "../scope.js";
 
@@ -39,7 +42,12 @@ interface LaunchOptions extends ContainerFlags, ScopeFlags {
   wait?: boolean;
   timeout: string;
   output?: string;
+  count?: string;
 }
+
+/** Most pods `pod launch --count` makes (sent as pods.launchMany calls of up to 1,000). */
+const MAX_COUNT = 100_000;
+const PER_CALL = 1000;
 
 /** Registers `kube9 pod launch|list|get|delete`. */
 export function registerPodCommands(program: Command): void {
@@ -60,6 +68,7 @@ export function registerPodCommands(program: Command): void {
     .option("--algorithm <name>", `${POLICY_NAMES.join("|")} (default: the cluster's algorithm)`)
     .option("--label <key=value>", "pod label (repeatable)", collect)
     .option("--selector <key=value>", "only nodes with this label (repeatable)", collect)
+    .option("--count <n>", `launch n such pods in batches of ${PER_CALL} (pods.launchMany); with --name they are <name>-0 ... <name>-(n-1)`)
     .option("--wait", "wait until the pod is Running")
     .option("--timeout <seconds>", "how long --wait waits", "60")
     .option("-o, --output <format>", OUTPUT_HELP + " (json/yaml print {pod, scheduled, message})")
@@ -81,6 +90,12 @@ export function registerPodCommands(program: Command): void {
         ...(opts.selector ? { nodeSelector: parseLabels(opts.selector, "--selector") } : {}),
       };
       const timeoutMs = parseSeconds(opts.timeout);
+      if (opts.count !== undefined) {
+        const count = parseWhole(opts.count, "--count", 1, MAX_COUNT);
+        if (opts.wait) throw new CliError("--wait cannot be used with --count");
+        await withClient(cmd, ({ client }) => launchCount(input, count, output, (items) => client.pods.launchMany.mutate({ items })));
+        return;
+      }
       await withClient(cmd, async ({ client }) => {
         const res = await client.pods.launch.mutate(input);
         if (!opts.wait) {
@@ -152,4 +167,35 @@ function waitRunning(pod: PodDTO, timeoutMs: number, get: (name: string) => Prom
     giveUp: (status) => status === "Failed" || status === "Succeeded",
     reason: (p) => p.message,
   });
+}
+
+type LaunchInput = Parameters<Kube9Client["pods"]["launch"]["mutate"]>[0];
+
+/**
+ * `pod launch --count n`: n pods like the one the flags describe, in pods.launchMany calls of up to
+ * 1,000; prints a line per pod (or the answers as json/yaml) and fails when any pod was refused.
+ */
+async function launchCount(
+  input: LaunchInput,
+  count: number,
+  output: OutputFormat,
+  launchMany: (items: LaunchInput[]) => Promise<LaunchManyResult>,
+): Promise<void> {
+  const results: LaunchManyResult["results"] = [];
+  for (let start = 0; start < count; start += PER_CALL) {
+    const items = Array.from({ length: Math.min(PER_CALL, count - start) }, (_, i) =>
+      input.name === undefined ? input : { ...input, name: `${input.name}-${start + i}` },
+    );
+    results.push(...(await launchMany(items)).results);
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  const scheduled = results.filter((r) => r.ok && r.scheduled).length;
+  const answer = { results, scheduled, pending: count - scheduled - failed, failed };
+  print(serialize(output, answer) ?? [...results.map((r) => (r.ok ? launchSummary(r) : `error: ${r.error.message}`)), launchCountSummary(answer)].join("\n"));
+  if (failed > 0) throw new CliError(`${failed} of ${count} pods were not launched`);
+}
+
+/** The last line of `pod launch --count`: how many of each outcome. */
+function launchCountSummary(a: { scheduled: number; pending: number; failed: number }): string {
+  return `${a.scheduled + a.pending + a.failed} pods: ${a.scheduled} scheduled, ${a.pending} pending, ${a.failed} failed`;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConflictError, NotFoundError, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, sqlState } from "../errors.js";
+import { ConflictError, NotFoundError, PG_FOREIGN_KEY_VIOLATION, sqlState } from "../errors.js";
 import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
 import type { Binding, SqlRunner } from "../sql.js";
 import type { Labels, PodStatusReport } from "@kube9/core";
@@ -18,13 +18,13 @@ const RESERVING = "('Scheduled', 'Running', 'Terminating')";
 
 const POD_SELECT = `select ${POD_COLUMNS} from ${POD_FROM}`;
 
-/** A taken name or a missing namespace, in Kubernetes' words; anything else is rethrown. */
-function podConflict(err: unknown, namespace: string, name: string): never {
-  const { code } = sqlState(err);
-  if (code === PG_UNIQUE_VIOLATION) {
-    throw new ConflictError("name", `pods "${name}" already exists in namespace "${namespace}"`, { cause: err });
+/** A missing namespace (the foreign key), in Kubernetes' words; anything else is rethrown. */
+function namespaceGone(err: unknown, inputs: CreatePodInput[]): never {
+  if (sqlState(err).code === PG_FOREIGN_KEY_VIOLATION) {
+    const names = [...new Set(inputs.map((p) => p.namespace))];
+    const which = names.length === 1 ? `namespaces "${names[0]}"` : `one of namespaces ${names.map((n) => `"${n}"`).join(", ")}`;
+    throw new NotFoundError(`${which} not found`, { cause: err });
   }
-  if (code === PG_FOREIGN_KEY_VIOLATION) throw new NotFoundError(`namespaces "${namespace}" not found`, { cause: err });
   throw err;
 }
 
@@ -56,47 +56,74 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
   }
 
   async create(input: CreatePodInput): Promise<PodRecord> {
-    const { request, now, bindTo } = input;
-    const values = [randomUUID(), input.name, input.namespace, request.cpuMilli, request.memoryMiB, JSON.stringify(input.labels),
-      JSON.stringify(input.nodeSelector), input.algorithm, jsonOrNull(input.spec), now, now];
+    const [made] = await this.createMany([input]);
+    if (made instanceof ConflictError) throw made;
+    return made!;
+  }
+
+  async createMany(inputs: CreatePodInput[]): Promise<Array<PodRecord | ConflictError>> {
+    if (inputs.length === 0) return [];
+    const items = inputs.map((p, o) => ({
+      o,
+      id: randomUUID(),
+      n: p.name,
+      ns: p.namespace,
+      node: p.bindTo && isUuid(p.bindTo.nodeId) ? p.bindTo.nodeId : null,
+      msg: p.bindTo?.message ?? null,
+      c: p.request.cpuMilli,
+      m: p.request.memoryMiB,
+      l: p.labels,
+      s: p.nodeSelector,
+      a: p.algorithm,
+      ...(p.spec ? { sp: p.spec } : {}),
+      t: p.now,
+    }));
+    let rows: PodRecord[];
     try {
-      if (bindTo && isUuid(bindTo.nodeId)) {
-        // Reserve on the locked node row (`l`, see bind) and insert the pod in the same
-        // statement: bound when the reservation happened, Pending otherwise, never half of it.
-        return await this.inserted(
-          `with l as (
-             select id, name, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
-             where id = ?::uuid for update
-           ), n as (
-             update node set cpu_allocated = l.cpu_allocated + ?, memory_allocated = l.memory_allocated + ?,
-                             updated_at = ${TS}
-             from l
-             where node.id = l.id and l.status = 'Ready'
-               and l.cpu_allocated + ? <= l.cpu_capacity and l.memory_allocated + ? <= l.memory_capacity
-             returning node.id, l.name
-           ), p as (
-             insert into pod (id, name, namespace, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
-               spec, restarts, created_at, updated_at, scheduled_at, message)
-             select ?::uuid, ?, ?, case when n.id is null then 'Pending' else 'Scheduled' end, n.id, ?, ?, ?::jsonb, ?::jsonb, ?,
-               ?::jsonb, 0, ${TS}, ${TS}, case when n.id is null then null else ${TS} end,
-               case when n.id is null then null else ?::text end
-             from (select 1) as one left join n on true
-             returning *
-           )
-           select ${podColumns("(select name from n)")} from p`,
-          [bindTo.nodeId, request.cpuMilli, request.memoryMiB, now, request.cpuMilli, request.memoryMiB, ...values, now, bindTo.message],
-        );
-      }
-      return await this.inserted(
-        `insert into pod as p (id, name, namespace, status, cpu_request, memory_request, labels, node_selector, algorithm,
-           spec, restarts, created_at, updated_at)
-         values (?::uuid, ?, ?, 'Pending', ?, ?, ?::jsonb, ?::jsonb, ?, ?::jsonb, 0, ${TS}, ${TS})
-         returning ${podColumns("null::text")}`,
-        values,
+      // One statement, so one transaction and one commit for the whole batch. The chosen nodes are
+      // locked in id order (LOCK_NOTE; two batches never wait on each other in a cycle); on each, the
+      // batch's pods in order take room while the running sum fits, the rest are inserted Pending.
+      // A taken name inserts nothing, and only inserted pods are added to the allocation (`n` reads
+      // `p`), so a conflict never leaves a reservation behind.
+      rows = await this.all(
+        `with x as materialized (
+           select * from jsonb_to_recordset(?::jsonb) as x(o int, id uuid, n text, ns text, node uuid, msg text, c int, m int,
+             l jsonb, s jsonb, a text, sp jsonb, t float8)
+         ), l as materialized (
+           select id, name, status, cpu_allocated, memory_allocated, cpu_capacity, memory_capacity from node
+           where id in (select node from x) order by id for update
+         ), fit as materialized (
+           select w.o, w.node from (
+             select x.o, x.node, sum(x.c) over run as c, sum(x.m) over run as m from x where x.node is not null
+             window run as (partition by x.node order by x.o)
+           ) w join l on l.id = w.node
+           where l.status = 'Ready' and l.cpu_allocated + w.c <= l.cpu_capacity and l.memory_allocated + w.m <= l.memory_capacity
+         ), p as (
+           insert into pod (id, name, namespace, status, node_id, cpu_request, memory_request, labels, node_selector, algorithm,
+             spec, restarts, created_at, updated_at, scheduled_at, message)
+           select x.id, x.n, x.ns, case when fit.node is null then 'Pending' else 'Scheduled' end, fit.node, x.c, x.m, x.l, x.s, x.a,
+             x.sp, 0, to_timestamp(x.t / 1000), to_timestamp(x.t / 1000),
+             case when fit.node is null then null else to_timestamp(x.t / 1000) end, case when fit.node is null then null else x.msg end
+           from x left join fit on fit.o = x.o
+           order by x.o
+           on conflict (namespace, name) do nothing
+           returning *
+         ), n as (
+           update node set cpu_allocated = l.cpu_allocated + r.c, memory_allocated = l.memory_allocated + r.m, updated_at = ${TS}
+           from l, (select node_id, sum(cpu_request)::int as c, sum(memory_request)::int as m from p where node_id is not null group by node_id) r
+           where node.id = l.id and l.id = r.node_id
+           returning node.id
+         )
+         select ${podColumns("l.name")} from p left join l on l.id = p.node_id`,
+        [JSON.stringify(items), Math.max(...inputs.map((p) => p.now))],
       );
     } catch (err) {
-      podConflict(err, input.namespace, input.name);
+      namespaceGone(err, inputs);
     }
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return items.map(
+      (it) => byId.get(it.id) ?? new ConflictError("name", `pods "${it.n}" already exists in namespace "${it.ns}"`),
+    );
   }
 
   getByName(namespace: string, name: string): Promise<PodRecord | null> {
