@@ -14,6 +14,7 @@ import type { Kube9Client } from "@kube9/client";
 import { HollowFleet } from "@kube9/node-agent";
 import { freshDatabase, withControlPlane } from "./api-bench.js";
 import { benchPostgres, cpuSeconds, rssMiB, until } from "./lib.js";
+import { record } from "./report.js";
 
 /** How long a fleet may take to be Ready before the size is reported as failed. */
 const READY_TIMEOUT_S = 300;
@@ -126,6 +127,13 @@ export async function runFleetBench(log: (s: string) => void = console.log): Pro
       try {
         const f = await fleetRun(pgServer.url, n, window, batched);
         log(formatFleet(f));
+        const tag = `${n} hollow nodes${batched ? "" : ", one request per beat"}`;
+        record(`${tag}: Ready in`, Math.round(f.readySeconds * 10) / 10, "s", n === 10_000 ? { aim: "< 60" } : {});
+        record(`${tag}: heartbeats`, Math.round(f.beatsPerSec), "/s", { aim: `>= ${Math.round(n * 0.98)}`, note: "every node beats once a second; 2% for jitter" });
+        record(`${tag}: heartbeat p99`, Math.round(f.p99Ms), "ms", { aim: "< 100", note: `p50 ${f.p50Ms.toFixed(1)} ms` });
+        record(`${tag}: API CPU per beat`, Math.round((f.apiCpuShare * 1e6) / Math.max(1, f.beatsPerSec)), "µs");
+        record(`${tag}: API + fleet RSS`, Math.round(f.apiRssMiB + f.fleetRssMiB), "MiB", n === 10_000 ? { aim: "< 1024" } : {});
+        record(`${tag}: nodes seen Suspect or Failed`, f.suspectOrFailedSeen, "nodes", { aim: "<= 0" });
         out.push(f);
       } catch (err) {
         log(`${n} hollow nodes (${batched ? "batched" : "one request per beat"}): not all Ready within ${READY_TIMEOUT_S} s (${(err as Error).message})`);
