@@ -23,7 +23,7 @@ console.log(formatPendingBench(pending));
 record("10,000 pending pods at 5,000 nodes, idle", Math.round(pending.idleCoreShare * 10000) / 100, "% of a core", { aim: "< 10" });
 section("control plane through the API");
 await runApiBench();
-console.log("\n== hollow node fleet over HTTP (kube9 hollow) ==");
+section("hollow node fleet over HTTP (kube9 hollow)");
 const { runFleetBench } = await import("./fleet-bench.js");
 await runFleetBench(console.log);
 const { dockerAnswers, runDockerBench } = await import("./docker-bench.js");
