@@ -39,7 +39,7 @@ export async function freshDatabase(baseUrl: string): Promise<{ url: string; dro
 /** Runs `kube9 up` as its own process (as users run it), so the load generator does not share its CPU time. */
 export async function withControlPlane<T>(
   databaseUrl: string | undefined,
-  fn: (c: Kube9Client, apiPid: number) => Promise<T>,
+  fn: (c: Kube9Client, apiPid: number, url: string) => Promise<T>,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<T> {
   const home = mkdtempSync(join(tmpdir(), "kube9-bench-"));
@@ -56,9 +56,10 @@ export async function withControlPlane<T>(
   });
   const exited = new Promise<void>((r) => api.once("exit", () => r()));
   try {
-    const c = createKube9Client({ url: `http://127.0.0.1:${port}`, token });
+    const url = `http://127.0.0.1:${port}`;
+    const c = createKube9Client({ url, token });
     await until(async () => (await c.health.check.query().catch(() => undefined))?.ok, 120_000, 100);
-    return await fn(c, api.pid!);
+    return await fn(c, api.pid!, url);
   } finally {
     api.kill("SIGTERM");
     await exited;

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -80,4 +80,34 @@ export function cpuSeconds(pid: number): number {
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Pids whose environment has the given VAR=value (the kubelet sets POD_NAME; the runtime sets KUBE9_NODE_NAME). */
+export function pidsWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) out.push(Number(name));
+    } catch {
+      // Gone, or not readable.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds a process has used, summed over its threads from /proc/<pid>/task/<tid>/schedstat: nanosecond
+ * precision, where /proc/<pid>/stat counts 10 ms ticks (too coarse for a process that runs ~1 ms a second).
+ */
+export function preciseCpuSeconds(pid: number): number {
+  let nanos = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanos / 1e9;
 }

@@ -17,6 +17,9 @@ if (docker) {
 console.log("\n== pods that run containers ==");
 const { runPodsBench } = await import("./pods-bench.js");
 await runPodsBench(console.log, docker);
+console.log("\n== real process nodes (idle cost, heartbeats, launches) ==");
+const { runRealNodesBench } = await import("./real-nodes-bench.js");
+await runRealNodesBench(console.log);
 console.log("\n== usage monitoring ==");
 const { runUsageBench } = await import("./usage-bench.js");
 await runUsageBench(console.log);
