@@ -6,26 +6,11 @@
  *
  * Run: npm run build && npx tsx bench/pods-bench.ts
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Kube9Client } from "@kube9/client";
 import { withControlPlane } from "./api-bench.js";
-import { cpuSeconds, median, rssMiB, until } from "./lib.js";
-
-/** Pids whose environment has the given VAR=value (the kubelet sets POD_NAME; the runtime sets KUBE9_NODE_NAME). */
-function pidsWithEnv(entry: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) out.push(Number(name));
-    } catch {
-      // Gone, or not readable.
-    }
-  }
-  return out;
-}
+import { cpuSeconds, median, pidsWithEnv, rssMiB, until } from "./lib.js";
 
 async function readyNode(c: Kube9Client, name: string, cpu: number, runtime: "process" | "docker"): Promise<void> {
   if (runtime === "docker") await c.nodes.prepareRuntime.mutate({ runtime });

@@ -37,6 +37,9 @@ if (docker) {
 section("pods that run containers");
 const { runPodsBench } = await import("./pods-bench.js");
 await runPodsBench(console.log, docker);
+section("real process nodes (idle cost, heartbeats, launches)");
+const { runRealNodesBench } = await import("./real-nodes-bench.js");
+await runRealNodesBench(console.log);
 section("usage monitoring");
 const { runUsageBench } = await import("./usage-bench.js");
 await runUsageBench(console.log);

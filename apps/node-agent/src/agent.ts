@@ -1,11 +1,11 @@
 // A little over 350 lines on purpose: the agent's one loop (register, heartbeat, hand each answer to the
 // kubelet, report back, shut down cleanly) reads best in one place; the kubelet itself lives in kubelet/.
-import { createKube9Client, errorCode, type Kube9Client } from "@kube9/client";
-import { componentsForRole, type ComponentStatus, type NodeRole, type Resources } from "@kube9/client";
-import type { KubeletEndpoint, KubeletSettings } from "@kube9/core";
+import type { ComponentStatus, NodeRole, Resources } from "@kube9/client";
+import { componentsForRole, type KubeletEndpoint, type KubeletSettings } from "@kube9/core";
+import { AgentApiClient } from "./api-client.js";
 import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { callWithTimeout, sleepUnless } from "./calls.js";
-import { describeError } from "./errors.js";
+import { describeError, errorCode } from "./errors.js";
 import { Kubelet, type KubeletOptions, type SyncChanges } from "./kubelet/kubelet.js";
 import { createLogger, type AgentLogger } from "./log.js";
 import { createHeartbeatUsage, type HeartbeatUsage, type UsageSampler } from "./usage.js";
@@ -88,7 +88,7 @@ export class NodeAgent {
 
   private readonly opts: NodeAgentOptions;
   private readonly log: AgentLogger;
-  private readonly client: Kube9Client;
+  private readonly client: AgentApiClient;
   private readonly sampleUsage: (podIds: readonly string[]) => HeartbeatUsage;
   private readonly abort = new AbortController();
   private readonly kubelet: Kubelet;
@@ -109,7 +109,7 @@ export class NodeAgent {
   constructor(opts: NodeAgentOptions) {
     this.opts = opts;
     this.log = opts.log ?? createLogger({ name: opts.name ?? opts.nodeId });
-    this.client = createKube9Client({ url: opts.url, token: opts.token });
+    this.client = new AgentApiClient({ url: opts.url, token: opts.token });
     this.kubelet = new Kubelet({ ...opts.kubelet, nodeId: opts.nodeId, log: this.log });
     const fixed = opts.usage;
     this.sampleUsage = fixed ? () => ({ usage: fixed() }) : createHeartbeatUsage(() => this.kubelet.sampleUsage());
@@ -163,7 +163,7 @@ export class NodeAgent {
       try {
         await this.call(
           this.opts.leaveTimeoutMs ?? DEFAULT_LEAVE_TIMEOUT_MS,
-          (signal) => this.client.agent.leave.mutate(input, { signal }),
+          (signal) => this.client.call("agent.leave", input, signal),
           false,
         );
         left = true;
@@ -214,7 +214,7 @@ export class NodeAgent {
     while (!this.abort.signal.aborted) {
       try {
         const res = await this.call(this.opts.requestTimeoutMs ?? REGISTER_TIMEOUT_MS, (signal) =>
-          this.client.agent.register.mutate(input, { signal }),
+          this.client.call("agent.register", input, signal),
         );
         if (outage) this.log.info(`API reachable again after ${attempt} failed registration attempts`);
         return res;
@@ -244,17 +244,19 @@ export class NodeAgent {
         const podIds = this.kubelet.podIds();
         const podEvents = this.kubelet.takePodEvents();
         const netpol = this.kubelet.netpolReport();
+        const podStatuses = this.kubelet.takeStatusChanges();
+        // Optional parts go only when they say something: every byte is parsed and validated by the API on every beat.
         const input = {
           nodeId: this.opts.nodeId,
           podIds,
           ...this.sampleUsage(podIds),
           components: this.components,
-          podStatuses: this.kubelet.takeStatusChanges(),
+          ...(podStatuses.length > 0 ? { podStatuses } : {}),
           ...(podEvents.length > 0 ? { podEvents } : {}),
           netpol,
         };
         const res = await this.call(this.heartbeatTimeoutMs(), (signal) =>
-          this.client.agent.heartbeat.mutate(input, { signal }),
+          this.client.call("agent.heartbeat", input, signal),
         );
         if (this.abort.signal.aborted) return;
         this.kubelet.ackStatusChanges();
@@ -354,7 +356,10 @@ export class NodeAgent {
     this.exit = exit;
     this.abort.abort();
     // A rejected or failed agent ends too: its containers must not outlive it.
-    void this.stopPods().then(() => this.resolveDone(exit));
+    void this.stopPods().then(() => {
+      this.client.close();
+      this.resolveDone(exit);
+    });
   }
 
   private setInterval(ms: number): void {

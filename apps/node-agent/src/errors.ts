@@ -1,4 +1,4 @@
-import { errorCode } from "@kube9/client";
+import { ApiError } from "./api-client.js";
 
 /** A call the agent gave up on after its time limit. */
 export class RequestTimeoutError extends Error {
@@ -24,4 +24,17 @@ export function describeError(err: unknown): string {
     cur = cur.cause;
   }
   return deepest;
+}
+
+/**
+ * The tRPC code of an error answer (e.g. "NOT_FOUND"), or undefined for network errors. Knows the
+ * agent's own ApiError and, by shape, the general client's TRPCClientError, without loading that client.
+ */
+export function errorCode(err: unknown): string | undefined {
+  if (err instanceof ApiError) return err.code;
+  if (err instanceof Error && err.name === "TRPCClientError") {
+    const code = (err as { data?: { code?: unknown } }).data?.code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
 }
