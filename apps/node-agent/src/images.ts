@@ -39,7 +39,8 @@ function kubernetesArgv(entrypoint: string[], defaultArgs: string[], command: st
   return [...entrypoint, ...(args.length > 0 ? args : defaultArgs)];
 }
 
-function findBusybox(env: ImageEnv): string | { error: string } {
+/** The node's busybox binary, or why there is none. */
+export function findBusybox(env: ImageEnv = process.env): string | { error: string } {
   const configured = env.KUBE9_BUSYBOX?.trim();
   if (configured) {
     return existsSync(configured) ? configured : { error: `busybox is built in but KUBE9_BUSYBOX=${configured} does not exist on this node` };

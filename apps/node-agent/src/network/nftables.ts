@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { NETPOL_PROTOCOLS, type FirewallPeer, type FirewallPortRange, type FirewallRule, type PodFirewall } from "@kube9/core";
 import { DEFAULT_PATH, resolveExecutable } from "../containers/launch.js";
+import { findBusybox } from "../images.js";
 import { findIp, runIp } from "./ip-command.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import type { PodNetwork } from "./pod-network.js";
@@ -130,8 +130,8 @@ async function nftIn(ip: string, nft: string, netns: string, script: string): Pr
 }
 
 /**
- * The enforcer for a node: needs root, `nft`, and pod namespaces; and, tried once in a throwaway namespace, a kernel
- * that takes the rules (nf_tables, conntrack).
+ * The enforcer for a node: needs root, `nft`, and pod namespaces; and, tried once in a namespace of its own, a
+ * kernel that takes the rules (nf_tables, conntrack).
  */
 export async function createPolicyEnforcer(network: PodNetwork): Promise<PolicyEnforcer> {
   if (!network.available) return unavailableEnforcer(`pods have no network namespaces of their own (${network.reason ?? "no pod network"})`);
@@ -140,28 +140,34 @@ export async function createPolicyEnforcer(network: PodNetwork): Promise<PolicyE
   const nft = findNft();
   if (!ip) return unavailableEnforcer("this node has no `ip` command (iproute2)");
   if (!nft) return unavailableEnforcer("this node has no `nft` command (nftables)");
-  const problem = await checkNft(ip, nft);
+  const problem = await checkNft(nft);
   if (problem) return unavailableEnforcer(`nftables does not work in a pod namespace here (${problem})`);
   return new NftEnforcer(ip, nft);
 }
 
-/** Applies a firewall that uses every kind of match the rules may use, in a namespace made for the purpose. */
-async function checkNft(ip: string, nft: string): Promise<string | undefined> {
-  const netns = `k9nft-${randomBytes(4).toString("hex")}`;
-  const added = await runIp(ip, ["netns", "add", netns]);
-  if (!added.ok) return added.error;
-  try {
-    const fw: PodFirewall = {
-      ingress: [{ peers: [{ cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] }, { cidr: "fd00::/64", except: [] }], ports: [{ protocol: "TCP", from: 80, to: 81 }, { protocol: "SCTP", from: 1, to: MAX_PORT }] }],
-      egress: [],
-    };
-    await nftIn(ip, nft, netns, renderFirewall(fw));
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    await runIp(ip, ["netns", "del", netns]);
-  }
+/** `unshare` (util-linux), or busybox's applet (the node image has only busybox): argv before `-n`. */
+function findUnshare(): string[] | undefined {
+  const own = resolveExecutable("unshare", `${process.env.PATH ?? ""}:${DEFAULT_PATH}`);
+  if (own) return [own];
+  const busybox = findBusybox();
+  return typeof busybox === "string" ? [busybox, "unshare"] : undefined;
+}
+
+/**
+ * Applies a firewall that uses every kind of match the rules may use, in a network namespace of its own that
+ * nothing names (`unshare -n`): it ends with the `nft` process, so an agent killed half-way leaves nothing behind,
+ * and the host's own ruleset is never touched.
+ */
+async function checkNft(nft: string): Promise<string | undefined> {
+  const unshare = findUnshare();
+  if (!unshare) return "no unshare command (util-linux or busybox) to try the rules in a namespace of their own";
+  const fw: PodFirewall = {
+    ingress: [{ peers: [{ cidr: "10.0.0.0/8", except: ["10.1.0.0/16"] }, { cidr: "fd00::/64", except: [] }], ports: [{ protocol: "TCP", from: 80, to: 81 }, { protocol: "SCTP", from: 1, to: MAX_PORT }] }],
+    egress: [],
+  };
+  const [cmd, ...pre] = unshare as [string, ...string[]];
+  const result = await runIp(cmd, [...pre, "-n", nft, "-f", "-"], renderFirewall(fw));
+  return result.ok ? undefined : result.error;
 }
 
 class NftEnforcer implements PolicyEnforcer {
