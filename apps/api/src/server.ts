@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseConfigFile, type ControlPlaneRuntime, type Kube9ConfigFile, type RuntimeKind } from "@kube9/core";
 import { openDatabase } from "@kube9/db";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express from "express";
+import { createAgentRoute } from "./agent-route.js";
 import { ControlPlane } from "./control-plane.js";
 import { createLogger, type Logger, type LogLevel } from "./logger.js";
 import { DOCS_HTML } from "./docs-page.js";
@@ -162,9 +164,17 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       });
     }
     const host = opts.host ?? "127.0.0.1";
-    const server = await new Promise<import("node:http").Server>((resolve, reject) => {
-      const s = app.listen(opts.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-      s.once("error", reject);
+    // Agents' calls take the plain node:http route (agent-route.ts); everything else is Express.
+    const agentRoute = createAgentRoute({ cp, maxBodyBytes: MAX_BODY_BYTES, log });
+    const server = createServer((req, res) => {
+      if (!agentRoute(req, res)) app(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
     const port = (server.address() as AddressInfo).port;
     url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;

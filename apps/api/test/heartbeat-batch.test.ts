@@ -63,6 +63,35 @@ describe("batched heartbeats", () => {
     expect((await h.admin.nodes.get({ name: "c" })).node.lastHeartbeatAt).toBeNull();
   });
 
+  it("registerBatch: each node's own credential counts; the accepted ones are Ready in one go, with their events", async () => {
+    const { results } = await a.agent.registerBatch({
+      nodes: [
+        { nodeId: a.nodeId, token: a.token },
+        // c's id with b's credential: refused alone.
+        { nodeId: c.nodeId, token: b.token },
+        { nodeId: b.nodeId, token: b.token },
+      ],
+    });
+    expect(results.map((r) => [r.nodeId, "answer" in r ? r.answer.name : r.error.code])).toEqual([
+      [a.nodeId, "a"],
+      [c.nodeId, "UNAUTHORIZED"],
+      [b.nodeId, "b"],
+    ]);
+    const first = results[0]!;
+    // The answer a single register gets: 1 core = 1000 m, 4 GiB per core by default.
+    expect("answer" in first && first.answer).toMatchObject({ role: "worker", capacity: { cpuMilli: 1000, memoryMiB: 4096 }, heartbeatIntervalMs: 1000 });
+    const status = async (n: string) => (await h.admin.nodes.get({ name: n })).node.status;
+    expect([await status("a"), await status("b"), await status("c")]).toEqual(["Ready", "Ready", "Provisioning"]);
+    await waitFor(async () => {
+      const ready = (await h.admin.events.list({ limit: 100 })).filter((e) => e.reason === "NodeReady").map((e) => e.objectName);
+      return ready.length === 2;
+    });
+    // Registering again changes nothing and records nothing new: they are Ready already.
+    await a.agent.registerBatch({ nodes: [{ nodeId: a.nodeId, token: a.token }] });
+    expect((await h.admin.events.list({ limit: 100 })).filter((e) => e.reason === "NodeReady")).toHaveLength(2);
+    expect(await failure(h.admin.agent.registerBatch({ nodes: [{ nodeId: a.nodeId, token: a.token }] }))).toMatchObject({ code: "FORBIDDEN" });
+  });
+
   it("unknown fields are refused, naming the field", async () => {
     const bad = await failure(a.agent.heartbeatBatch({ beats: [{ nodeId: a.nodeId, token: a.token, report: { ...report, extra: 1 } as never }] }));
     expect(bad.code).toBe("BAD_REQUEST");

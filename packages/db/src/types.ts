@@ -189,6 +189,8 @@ export interface NodeRepository {
   list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */
   transition(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null>;
+  /** Many compare-and-set changes to one status in one statement (each node only from its own `from`); the changed nodes. */
+  transitionMany(changes: Array<{ id: string; from: NodeStatus }>, to: NodeStatus, opts: { reason: string | null; now: number }): Promise<NodeRecord[]>;
   setContainer(id: string, containerId: string | null, now: number): Promise<void>;
   /** Replaces the node's credential hash (a restarted agent gets a fresh credential). */
   setCredential(id: string, credentialHash: string, now: number): Promise<void>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { heartbeatBatchInput, heartbeatInput, kubeletEndpoint, nodeIdSchema } from "./schemas.js";
+import { heartbeatBatchInput, heartbeatInput, kubeletEndpoint, nodeIdSchema, registerBatchInput } from "./schemas.js";
 import { agentProcedure, fleetProcedure, router } from "../trpc.js";
 
 // The node id comes from the caller's credential (ctx.nodeId); an id in the input is only checked against it.
@@ -7,6 +7,10 @@ export const agentRouter = router({
   register: agentProcedure
     .input(z.object({ nodeId: nodeIdSchema.optional(), agentVersion: z.string().max(64).optional(), kubelet: kubeletEndpoint.optional() }))
     .mutation(({ ctx, input }) => ctx.cp.agents.register(ctx.nodeId, input.kubelet)),
+  /** Many nodes' registrations at once (a hollow fleet): each node's own credential is checked, each answered alone. */
+  registerBatch: fleetProcedure
+    .input(registerBatchInput)
+    .mutation(async ({ ctx, input }) => ({ results: await ctx.cp.agents.registerBatch(input.nodes, (id, token) => ctx.cp.auth.verifyNode(id, token)) })),
   heartbeat: agentProcedure.input(heartbeatInput).mutation(({ ctx, input }) => ctx.cp.agents.heartbeat(ctx.nodeId, input)),
   /** Many nodes' beats at once (a hollow fleet); every beat's own credential is checked, each beat answered alone. */
   heartbeatBatch: fleetProcedure

@@ -322,3 +322,13 @@ export const heartbeatBatchInput = z
       .max(1000, "at most 1000 beats per call"),
   })
   .strict();
+
+/** Many nodes' registrations in one call (a hollow fleet); each carries its node's own credential. */
+export const registerBatchInput = z
+  .object({
+    nodes: z
+      .array(z.object({ nodeId: nodeIdSchema, token: z.string().min(1).max(256), kubelet: kubeletEndpoint.optional() }).strict())
+      .min(1, "must carry at least one node")
+      .max(1000, "at most 1000 nodes per call"),
+  })
+  .strict();

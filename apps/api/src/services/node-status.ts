@@ -73,6 +73,30 @@ export class NodeStatusService {
     if (evicted.length > 0) await this.deps.schedule();
   }
 
+  /** markAlive for many nodes at once: one statement per status they come from, then their events. */
+  async markAliveMany(nodes: NodeRecord[], why: string): Promise<void> {
+    const byNext = new Map<NodeStatus, Array<{ id: string; from: NodeStatus }>>();
+    const was = new Map<string, NodeStatus>();
+    for (const node of nodes) {
+      const next = statusOnHeartbeat(node.status);
+      if (next === null || next === node.status) continue;
+      was.set(node.id, node.status);
+      const list = byNext.get(next) ?? [];
+      list.push({ id: node.id, from: node.status });
+      byNext.set(next, list);
+    }
+    if (was.size === 0) return;
+    const told: Promise<void>[] = [];
+    for (const [next, changes] of byNext) {
+      for (const updated of await this.deps.db.nodes.transitionMany(changes, next, { reason: why, now: this.deps.now() })) {
+        this.deps.cache.putNode(updated);
+        told.push(this.deps.events.node("Normal", "NodeReady", updated, `node is Ready (${why}; was ${was.get(updated.id)})`));
+      }
+    }
+    await Promise.all(told);
+    this.deps.kickScheduler();
+  }
+
   /** Moves a node that shows signs of life back to Ready, once. */
   async markAlive(node: NodeRecord, why: string): Promise<void> {
     const next = statusOnHeartbeat(node.status);

@@ -63,6 +63,8 @@ const TICK_MS = 20;
 const JOIN_CHUNK = 100;
 /** Registrations and leaves in flight at once (one request per node): each mostly waits for its event to be written, so many may wait together. */
 const PER_NODE_PARALLELISM = 512;
+/** Batched registrations in flight at once: each is one statement for up to a batch of nodes. */
+const REGISTER_BATCHES_IN_FLIGHT = 4;
 /** Codes after which a node must stop: it was removed, or someone else holds its credential now. */
 const GONE_CODES = new Set(["NOT_FOUND", "PRECONDITION_FAILED", "UNAUTHORIZED", "FORBIDDEN"]);
 
@@ -119,7 +121,12 @@ export class HollowFleet {
       log(`joined ${this.nodes.length}/${this.opts.nodes} nodes`);
     }
     this.timer = setInterval(() => this.tick(), TICK_MS);
-    await this.eachLimited(this.nodes, PER_NODE_PARALLELISM, (n) => this.register(n));
+    if (this.opts.batch === false) await this.eachLimited(this.nodes, PER_NODE_PARALLELISM, (n) => this.register(n));
+    else {
+      const chunks: FleetNode[][] = [];
+      for (let i = 0; i < this.nodes.length; i += this.batchSize) chunks.push(this.nodes.slice(i, i + this.batchSize));
+      await this.eachLimited(chunks, REGISTER_BATCHES_IN_FLIGHT, (chunk) => this.registerBatch(chunk));
+    }
     log(`registered ${this.registered}/${this.opts.nodes} nodes`);
   }
 
@@ -165,17 +172,42 @@ export class HollowFleet {
   private async register(n: FleetNode): Promise<void> {
     while (!this.stopped) {
       try {
-        const reg = await this.http.mutate("agent.register", { nodeId: n.nodeId, agentVersion: "hollow-fleet" }, n.token);
-        n.sim.registered(reg.role, reg.heartbeatIntervalMs);
-        // First beats spread over one interval, so 10,000 nodes do not beat in the same tick forever.
-        n.due = Date.now() + Math.random() * reg.heartbeatIntervalMs;
-        this.registered++;
+        this.registeredAs(n, await this.http.mutate("agent.register", { nodeId: n.nodeId, agentVersion: "hollow-fleet" }, n.token));
         return;
       } catch (err) {
         if (err instanceof AgentCallError && GONE_CODES.has(err.code)) return void (n.gone = true);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  }
+
+  /** Registers a chunk of nodes in one call (agent.registerBatch, each with its own credential); refused ones are retried alone. */
+  private async registerBatch(chunk: FleetNode[]): Promise<void> {
+    let results: RouterOutputs["agent"]["registerBatch"]["results"];
+    try {
+      ({ results } = await this.http.mutate("agent.registerBatch", { nodes: chunk.map((n) => ({ nodeId: n.nodeId, token: n.token })) }, chunk[0]!.token));
+    } catch {
+      // An API without batches, or one that failed this call: each node registers on its own, with retries.
+      await this.eachLimited(chunk, PER_NODE_PARALLELISM, (n) => this.register(n));
+      return;
+    }
+    const byId = new Map(chunk.map((n) => [n.nodeId, n]));
+    const retry: FleetNode[] = [];
+    for (const r of results) {
+      const n = byId.get(r.nodeId);
+      if (!n) continue;
+      if ("answer" in r) this.registeredAs(n, r.answer);
+      else if (GONE_CODES.has(r.error.code)) n.gone = true;
+      else retry.push(n);
+    }
+    await this.eachLimited(retry, PER_NODE_PARALLELISM, (n) => this.register(n));
+  }
+
+  private registeredAs(n: FleetNode, reg: { role: Parameters<HollowNode["registered"]>[0]; heartbeatIntervalMs: number }): void {
+    n.sim.registered(reg.role, reg.heartbeatIntervalMs);
+    // First beats spread over one interval, so 10,000 nodes do not beat in the same tick forever.
+    n.due = Date.now() + Math.random() * reg.heartbeatIntervalMs;
+    this.registered++;
   }
 
   /** Sends every due beat, as many requests as free connections allow; the rest wait for the next tick. */

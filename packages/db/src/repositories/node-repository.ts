@@ -73,6 +73,22 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     );
   }
 
+  async transitionMany(changes: Array<{ id: string; from: NodeStatus }>, to: NodeStatus, opts: { reason: string | null; now: number }): Promise<NodeRecord[]> {
+    const valid = changes.filter((c) => isUuid(c.id));
+    if (valid.length === 0) return [];
+    // One statement for a whole fleet's registrations; each row still changes only from the status it was seen in.
+    return this.all(
+      `with c as (select * from jsonb_to_recordset(?::jsonb) as x(id uuid, status text)),
+       n as (
+         update node set status = ?, status_reason = ?, status_changed_at = ${TS}, updated_at = ${TS}
+         from c where node.id = c.id and node.status = c.status
+         returning node.*
+       )
+       select ${nodeColumns(true)} from n left join node_lease l on l.node_id = n.id order by n.seq`,
+      [JSON.stringify(valid.map((c) => ({ id: c.id, status: c.from }))), to, opts.reason, opts.now, opts.now],
+    );
+  }
+
   async setContainer(id: string, containerId: string | null, now: number): Promise<void> {
     if (!isUuid(id)) return;
     await this.sql.rows(`update node set container_id = ?, updated_at = ${TS} where id = ?::uuid`, [containerId, now, id]);
