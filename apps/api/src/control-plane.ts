@@ -171,7 +171,8 @@ export class ControlPlane {
     this.nodeGroups = new NodeGroupService({ db, cache, events, now, nodes: this.nodes, defaultRuntime: () => opts.defaultRuntime, kick: () => this.autoscaler.kick() });
     this.autoscaler = new AutoscalerController({ db, cache, events, now, log, groups: this.nodeGroups, nodes: this.nodes, usage: usageStore, staleAfterMs });
     this.controllers = [
-      { controller: new CacheResync(cache, log), runs: "always" },
+      // Leases only of nodes not heard here within an interval: with every node beating here (one API), none.
+      { controller: new CacheResync(cache, log, () => leases.quiet(cache.nodes().map((n) => n.id), now() - cache.settings.health.heartbeatIntervalMs)), runs: "always" },
       { controller: new LeaseWriter(leases, log), runs: "always" },
       { controller: new UsageHistoryController({ db, usage: usageStore, now, log, staleAfterMs }), runs: "always" },
       { controller: new UsageRetentionController(db, now, log), runs: "while-leading" },

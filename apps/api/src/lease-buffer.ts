@@ -25,6 +25,13 @@ export class LeaseBuffer {
     return this.last.get(nodeId);
   }
 
+  /** The ids among `ids` this process has not heard from since `since` (or ever): whose beats may be arriving elsewhere. */
+  quiet(ids: Iterable<string>, since: number): string[] {
+    const out: string[] = [];
+    for (const id of ids) if ((this.last.get(id) ?? -Infinity) < since) out.push(id);
+    return out;
+  }
+
   /** Forgets a deleted node. */
   forget(nodeId: string): void {
     this.last.delete(nodeId);

@@ -80,6 +80,28 @@ describe(`hollow fleet over HTTP (${process.env.KUBE9_TEST_PG_URL ? "PostgreSQL"
     await again.stop();
   }, 90_000);
 
+  it("join takes 1,000 new names in one call, and refuses a bad one before creating any", async () => {
+    const join = (nodes: unknown[]) =>
+      fetch(`${api.url}/trpc/nodes.join`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${api.token}` },
+        body: JSON.stringify({ nodes }),
+      }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const many = await join(Array.from({ length: 1000 }, (_, i) => ({ name: `bulk-${i}`, cpu: 1 })));
+    expect(many.status).toBe(200);
+    const joined = (JSON.parse(many.body) as { result: { data: { nodes: Array<{ name: string; nodeId: string; token: string; created: boolean }> } } }).result.data.nodes;
+    // In the order asked, each with a credential of its own id.
+    expect(joined.map((n) => n.name)).toEqual(Array.from({ length: 1000 }, (_, i) => `bulk-${i}`));
+    expect(joined.every((n) => n.created && n.token.startsWith(`k9n.${n.nodeId}.`))).toBe(true);
+    expect((await statuses("bulk")).Provisioning).toBe(1000);
+    // A node-group label or a name twice: 400 naming the item, and neither "late-0" nor "late-1" exists after.
+    const grouped = await join([{ name: "late-0", cpu: 1 }, { name: "late-1", cpu: 1, labels: { "kube9.io/nodegroup": "g" } }]);
+    expect(grouped).toMatchObject({ status: 400, body: expect.stringContaining("nodes[1].labels: kube9.io/nodegroup is set by node groups only") });
+    const twice = await join([{ name: "late-0", cpu: 1 }, { name: "late-0", cpu: 2 }]);
+    expect(twice).toMatchObject({ status: 400, body: expect.stringContaining('nodes[1].name: \\"late-0\\" is named twice') });
+    expect(await statuses("late")).toEqual({});
+  }, 60_000);
+
   it("a name taken by a node the API runs is a conflict", async () => {
     await admin.nodes.add.mutate({ name: "own-0", cpu: 1, runtime: "process" });
     await expect(

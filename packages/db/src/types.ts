@@ -184,10 +184,13 @@ export interface NodeRepository {
   /** Nodes (Removed ones too) whose row was written after `sinceMs` (updated_at: every write stamps it), in registration order. */
   listChangedSince(sinceMs: number): Promise<NodeRecord[]>;
   /** Every node that is not Removed, with its lease: small rows, what a resync reads every second instead of whole node rows. */
-  leases(): Promise<LeaseRecord[]>;
+  /** Every existing node's lease, or only these nodes' (a node that does not exist is absent). */
+  leases(ids?: readonly string[]): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
   list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */
+  /** Inserts many nodes in one statement, with ids chosen by the caller; a name already taken is skipped (absent from the answer). */
+  createMany(inputs: Array<CreateNodeInput & { id: string }>): Promise<NodeRecord[]>;
   transition(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null>;
   /** Many compare-and-set changes to one status in one statement (each node only from its own `from`); the changed nodes. */
   transitionMany(changes: Array<{ id: string; from: NodeStatus }>, to: NodeStatus, opts: { reason: string | null; now: number }): Promise<NodeRecord[]>;

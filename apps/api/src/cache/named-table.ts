@@ -43,7 +43,17 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
     if (old && this.keyOf(old) !== this.keyOf(o) && this.idByName.get(this.keyOf(old)) === o.id) this.idByName.delete(this.keyOf(old));
     this.byId.set(o.id, o);
     this.idByName.set(this.keyOf(o), o.id);
-    this.ordered = null;
+    // A changed object keeps its seq: it takes its old place in the sorted list (a heartbeat's report, a
+    // resync's row), and a newer one goes last, so a list of 10,000 is not sorted again on every change.
+    if (this.ordered) {
+      const last = this.ordered[this.ordered.length - 1];
+      if (old && old.seq === o.seq) {
+        const at = indexOfSeq(this.ordered, o.id, o.seq);
+        if (at >= 0) this.ordered[at] = o;
+        else this.ordered = null;
+      } else if (!old && (last === undefined || last.seq < o.seq)) this.ordered.push(o);
+      else this.ordered = null;
+    }
     return old;
   }
 
@@ -62,6 +72,25 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
     this.idByName.clear();
     this.ordered = null;
   }
+}
+
+/** The position of the object `id` (whose seq is `seq`) in a list sorted by seq, or -1. */
+function indexOfSeq(list: ReadonlyArray<{ id: string; seq: number }>, id: string, seq: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const at = list[mid]!.seq;
+    if (at < seq) lo = mid + 1;
+    else if (at > seq) hi = mid - 1;
+    else {
+      // Seqs are unique in the database, but nothing here relies on it: look among the equal ones.
+      for (let i = mid; i >= 0 && list[i]!.seq === seq; i--) if (list[i]!.id === id) return i;
+      for (let i = mid + 1; i < list.length && list[i]!.seq === seq; i++) if (list[i]!.id === id) return i;
+      return -1;
+    }
+  }
+  return -1;
 }
 
 function bySeq(a: { seq: number }, b: { seq: number }): number {

@@ -5,11 +5,12 @@ import { LoopController } from "./controller.js";
 const NODES_EVERY_MS = 1000;
 /** Pods change through this process's own writes; a full re-read only catches other processes' changes. */
 const PODS_EVERY = 5;
-/** Between full node reads, only changed rows and the leases of the nodes that exist are read. */
+/** Between full node reads, only changed rows and the leases of nodes this process is not hearing from are read. */
 const FULL_NODES_EVERY = 10;
 
 /**
- * Cache resync: re-reads settings and the nodes that changed (and every lease) every second, every node
+ * Cache resync: re-reads settings and the nodes that changed (and the leases of the nodes whose beats go
+ * to another process) every second, every node
  * every ten seconds and every pod every five seconds, so the
  * cache (and the watchers it feeds) see what other API processes changed. Runs in every process.
  */
@@ -19,12 +20,15 @@ export class CacheResync extends LoopController {
   constructor(
     private readonly cache: ClusterCache,
     log: Logger,
+    /** The nodes whose beats this process has not been hearing (their leases may move elsewhere); every node when absent. */
+    private readonly quietNodes?: () => string[],
   ) {
     super("cache-resync", NODES_EVERY_MS, log);
   }
 
   protected async pass(): Promise<void> {
-    await this.cache.resyncNodes(this.passes % FULL_NODES_EVERY === 0);
+    const full = this.passes % FULL_NODES_EVERY === 0;
+    await this.cache.resyncNodes(full, full ? undefined : this.quietNodes?.());
     if (++this.passes % PODS_EVERY === 0) await this.cache.resyncPods();
   }
 }

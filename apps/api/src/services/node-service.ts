@@ -1,11 +1,12 @@
 import { coresToMilli, isTerminalNodeStatus, NODE_GROUP_LABEL, type Labels, type NodeRole, type RuntimeKind } from "@kube9/core";
-import { ConflictError, type NodeRecord } from "@kube9/db";
+import { randomUUID } from "node:crypto";
+import { ConflictError, type CreateNodeInput, type NodeRecord } from "@kube9/db";
 import type { NodeDTO, PodDTO } from "../dto.js";
 import { toPodDTO } from "../dto.js";
 import { conflict, DomainError, invalid, notFound, precondition } from "../errors.js";
 import type { LeaseBuffer } from "../lease-buffer.js";
 import { RuntimeError } from "../runtime/runtime.js";
-import { randomSuffix } from "../tokens.js";
+import { hashToken, newNodeToken, randomSuffix } from "../tokens.js";
 import type { NodeAgents } from "./node-agents.js";
 import type { NodeStatusService } from "./node-status.js";
 import type { ServiceContext } from "./service-context.js";
@@ -107,17 +108,54 @@ export class NodeService {
    * fresh credential (the fleet restarted); a name of any other node is a conflict.
    */
   async join(inputs: JoinNodeInput[]): Promise<JoinedNode[]> {
+    const { db, cache, events, now } = this.deps;
     const out: JoinedNode[] = new Array(inputs.length);
     // The NodeAdded events are written in batches meanwhile; a join waits for its rows, not for each event.
     const told: Promise<void>[] = [];
+    // New names go in with one INSERT (ids and credentials made here); a name that exists already, or
+    // that another process took meanwhile, is skipped by it and handled alone below.
+    const fresh: Array<{ at: number; token: string; cpu: number; row: CreateNodeInput & { id: string } }> = [];
+    const names = new Set<string>();
+    const t = now();
+    for (const [at, input] of inputs.entries()) {
+      if (input.labels && NODE_GROUP_LABEL in input.labels) throw invalid(`nodes[${at}].labels: ${NODE_GROUP_LABEL} is set by node groups only`);
+      if (names.has(input.name)) throw invalid(`nodes[${at}].name: "${input.name}" is named twice in this call`);
+      names.add(input.name);
+      const id = randomUUID();
+      const token = newNodeToken(id);
+      const memoryMiB = input.memoryMiB ?? Math.round(input.cpu * DEFAULT_MIB_PER_CORE);
+      const row = {
+        id,
+        name: input.name,
+        role: input.role ?? "worker",
+        runtime: "external" as const,
+        capacity: { cpuMilli: coresToMilli(input.cpu), memoryMiB },
+        labels: input.labels ?? {},
+        credentialHash: hashToken(token),
+        now: t,
+      };
+      fresh.push({ at, token, cpu: input.cpu, row });
+    }
+    const created = new Map((await db.nodes.createMany(fresh.map((f) => f.row))).map((n) => [n.id, n]));
+    const rest: number[] = [];
+    for (const f of fresh) {
+      const node = created.get(f.row.id);
+      if (!node) {
+        rest.push(f.at);
+        continue;
+      }
+      cache.putNode(node, true);
+      out[f.at] = { name: node.name, nodeId: node.id, token: f.token, created: true };
+      told.push(events.node("Normal", "NodeAdded", node, `node joined: ${f.cpu} CPU, ${node.capacity.memoryMiB} MiB, agent external`));
+    }
     let next = 0;
     const worker = async () => {
-      while (next < inputs.length) {
-        const i = next++;
-        out[i] = await this.joinOne(inputs[i]!, told);
+      while (next < rest.length) {
+        const at = rest[next++]!;
+        out[at] = await this.joinOne(inputs[at]!, told);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(JOIN_PARALLELISM, inputs.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(JOIN_PARALLELISM, rest.length) }, worker));
     await Promise.all(told);
     return out;
   }

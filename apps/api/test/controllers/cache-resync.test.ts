@@ -1,6 +1,7 @@
 import type { Database, NodeRecord, PodRecord } from "@kube9/db";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { CacheResync } from "../../src/controllers/cache-resync.js";
+import { LeaseBuffer } from "../../src/lease-buffer.js";
 import { createLogger } from "../../src/logger.js";
 import { createHarness, waitFor, type Harness } from "../harness.js";
 import { attachControlPlane, openMemoryDatabase, readyNode, sleep } from "./support.js";
@@ -68,6 +69,40 @@ describe("cluster cache and the cache-resync controller", () => {
     await here.cp.cache.resyncNodes(false);
     expect(cached("n")).toBeUndefined();
     expect(cached("m")).toBeDefined();
+  });
+
+  it("between full reads only the leases of the nodes asked about are read: those whose beats this process does not hear", async () => {
+    await readyNode(there, "n", 2);
+    await readyNode(there, "m", 2);
+    await here.cp.cache.resyncNodes();
+    const leases = vi.spyOn(shared.db.nodes, "leases");
+    const beatAt = here.clock.now + 777;
+    await shared.db.leases.flush([
+      { nodeId: cached("n")!.id, at: beatAt, usage: null },
+      { nodeId: cached("m")!.id, at: beatAt, usage: null },
+    ]);
+    // Only m is quiet here: the lease read asks about m alone, and its beat arrives.
+    await here.cp.cache.resyncNodes(false, [cached("m")!.id]);
+    expect(leases).toHaveBeenLastCalledWith([cached("m")!.id]);
+    expect(await leases.mock.results[0]?.value).toEqual([expect.objectContaining({ nodeId: cached("m")!.id, renewedAt: beatAt })]);
+    expect(cached("m")?.lastHeartbeatAt).toBe(beatAt);
+    // Nobody quiet (every node beats here, as with one API process): no lease read at all.
+    leases.mockClear();
+    await here.cp.cache.resyncNodes(false, []);
+    expect(await leases.mock.results[0]?.value).toEqual([]);
+    // A quiet node removed elsewhere is dropped by the same read.
+    await there.admin.nodes.remove({ name: "m" });
+    await here.cp.cache.resyncNodes(false, [cached("m")!.id]);
+    expect(cached("m")).toBeUndefined();
+    expect(cached("n")).toBeDefined();
+  });
+
+  it("the lease buffer names the nodes it has not heard from since a time", () => {
+    const buffer = new LeaseBuffer(shared.db);
+    buffer.beat("a", 1000, null);
+    buffer.beat("b", 3000, null);
+    // Since 2000: a beat at 1000 (quiet), b at 3000 (heard), c never (quiet).
+    expect(buffer.quiet(["a", "b", "c"], 2000)).toEqual(["a", "c"]);
   });
 
   it("pods arrive with resyncPods; a node whose allocation moved has its pods re-read by resyncNodes", async () => {

@@ -59,8 +59,8 @@ type BeatAnswer = RouterOutputs["agent"]["heartbeat"];
 
 /** The scheduler's resolution: beats due within a tick go out together. */
 const TICK_MS = 20;
-/** Names joined per nodes.join call (the API takes up to 1,000). */
-const JOIN_CHUNK = 100;
+/** Names joined per nodes.join call (the API takes up to 1,000, in one statement). */
+const JOIN_CHUNK = 1000;
 /** Registrations and leaves in flight at once (one request per node): each mostly waits for its event to be written, so many may wait together. */
 const PER_NODE_PARALLELISM = 512;
 /** Batched registrations in flight at once: each is one statement for up to a batch of nodes. */

@@ -33,9 +33,47 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     }
   }
 
-  async leases(): Promise<LeaseRecord[]> {
+  async createMany(inputs: Array<CreateNodeInput & { id: string }>): Promise<NodeRecord[]> {
+    if (inputs.length === 0) return [];
+    for (const input of inputs) if (!isUuid(input.id)) throw new Error(`node id ${input.id} is not a UUID`);
+    // One statement for a fleet's worth of nodes; a name someone else took meanwhile is skipped, not an error.
+    return this.all(
+      `insert into node as n (id, name, role, runtime, status, status_changed_at, cpu_capacity, memory_capacity,
+         labels, pod_ids, components, recovery_attempts, credential_hash, created_at, updated_at)
+       select x.id, x.name, x.role, x.runtime, x.status, ${TS}, x.cpu, x.memory, x.labels, '[]'::jsonb, '{}'::jsonb, 0, x.credential_hash, ${TS}, ${TS}
+       from jsonb_to_recordset(?::jsonb) as x(id uuid, name text, role text, runtime text, status text, cpu int, memory int, labels jsonb, credential_hash text, ord int)
+       order by x.ord
+       on conflict (name) do nothing
+       returning ${nodeColumns(false)}`,
+      [
+        inputs[0]!.now,
+        inputs[0]!.now,
+        inputs[0]!.now,
+        JSON.stringify(
+          inputs.map((input, ord) => ({
+            id: input.id,
+            name: input.name,
+            role: input.role,
+            runtime: input.runtime,
+            status: input.status ?? "Provisioning",
+            cpu: input.capacity.cpuMilli,
+            memory: input.capacity.memoryMiB,
+            labels: input.labels,
+            credential_hash: input.credentialHash,
+            ord,
+          })),
+        ),
+      ],
+    );
+  }
+
+  async leases(ids?: readonly string[]): Promise<LeaseRecord[]> {
+    const only = ids ? ids.filter(isUuid) : undefined;
+    if (only && only.length === 0) return [];
     const rows = await this.sql.rows(
-      `select n.id, ${ms("l.renewed_at")} as renewed_at, l.usage from node n left join node_lease l on l.node_id = n.id where n.status <> 'Removed'`,
+      `select n.id, ${ms("l.renewed_at")} as renewed_at, l.usage from node n left join node_lease l on l.node_id = n.id
+       where n.status <> 'Removed'${only ? " and n.id in (select jsonb_array_elements_text(?::jsonb)::uuid)" : ""}`,
+      only ? [JSON.stringify(only)] : [],
     );
     return rows.map((r) => ({
       nodeId: String(r.id),
