@@ -42,6 +42,13 @@ export interface WatchHubLimits {
   maxWatches: number;
 }
 
+/** A watch refused because the API process serves as many as it may (HTTP 429, as Kubernetes' max-in-flight). */
+export class TooManyWatchesError extends DomainError {
+  constructor(limit: number) {
+    super("unavailable", `too many open watches on this API server (limit ${limit}); close some watches or retry later`);
+  }
+}
+
 /**
  * A rough size in memory of a JSON-like value (strings at their length plus a header, 8 bytes a
  * reference), for budgets, not accounting.
@@ -297,10 +304,7 @@ export class WatchHub {
   /** Takes a watch slot, or refuses with the limit in the message. */
   private admit(): () => void {
     if (this.open >= this.limits.maxWatches) {
-      throw new DomainError(
-        "unavailable",
-        `too many open watches on this API server (limit ${this.limits.maxWatches}); close some watches or retry later`,
-      );
+      throw new TooManyWatchesError(this.limits.maxWatches);
     }
     this.open++;
     let released = false;
