@@ -84,8 +84,8 @@ export class EventRecorder {
     return this.db.events.lastId();
   }
 
-  /** Calls onCommit whenever any API process on the database committed events (and after a reconnection). */
-  follow(onCommit: () => void): Promise<EventFollower> {
+  /** Calls onCommit with the newest id whenever any API process on the database committed events (null: unknown, after a reconnection). */
+  follow(onCommit: (lastId: number | null) => void): Promise<EventFollower> {
     return this.db.events.follow(onCommit);
   }
 

@@ -145,7 +145,12 @@ class EventFeed {
   async acquire(): Promise<void> {
     this.users++;
     if (!this.run) this.start();
-    await this.run!.ready;
+    try {
+      await this.run!.ready;
+    } catch (err) {
+      this.release();
+      throw err;
+    }
   }
 
   /** One watcher fewer: stops following when it was the last. */
@@ -173,7 +178,10 @@ class EventFeed {
       run.last = await this.recorder.lastId();
       if (run.stopped) return;
       // follow() calls back once it listens, which reads whatever committed since lastId().
-      const follower = await this.recorder.follow(() => this.poke(run));
+      // A notification for ids already told (this process's own, mostly) needs no read.
+      const follower = await this.recorder.follow((lastId) => {
+        if (lastId === null || run.last === null || lastId > run.last) this.poke(run);
+      });
       if (run.stopped) return void follower.close();
       run.follower = follower;
       run.timer = setInterval(() => this.poke(run), EVENT_POLL_MS);

@@ -197,4 +197,31 @@ describe.runIf(pgUrl)("events.watch with two API replicas on one PostgreSQL", ()
       expect(w.ids).toEqual(expectedAfter);
     }
   }, 120_000);
+
+  it("a pods.watch on B sees a pod launched through A; a node/pod watch id from the other replica gets a snapshot", async () => {
+    type Msg = { id: string; data: { type: "snapshot"; items: Array<{ name: string }> } | { type: "change"; item: { name: string } } };
+    const onB: Msg[] = [];
+    const errors: unknown[] = [];
+    const sub = cb.pods.watch.subscribe(undefined, { onData: (m) => onB.push(m as Msg), onError: (e) => errors.push(e) });
+    onTestFinished(() => sub.unsubscribe());
+    const until = async (cond: () => boolean, what: string) => {
+      const end = Date.now() + 20_000;
+      while (!cond()) {
+        if (errors.length) throw errors[0];
+        if (Date.now() > end) throw new Error(what);
+        await sleep(50);
+      }
+    };
+    await until(() => onB.some((m) => m.data.type === "snapshot"), "no snapshot on B");
+    await ca.pods.launch.mutate({ name: "from-a", cpu: 0.1 });
+    await until(() => onB.some((m) => m.data.type === "change" && m.data.item.name === "from-a"), "B's pod watch never saw the pod launched through A");
+
+    // Node and pod watch ids are per process: an id from B is not resumable on A, which answers with a snapshot (a relist).
+    const onA: Msg[] = [];
+    const subA = ca.pods.watch.subscribe({ lastEventId: onB[onB.length - 1]!.id }, { onData: (m) => onA.push(m as Msg), onError: (e) => errors.push(e) });
+    onTestFinished(() => subA.unsubscribe());
+    await until(() => onA.length > 0, "no answer on A");
+    expect(onA[0]!.data.type).toBe("snapshot");
+    expect(onA[0]!.data.type === "snapshot" && onA[0]!.data.items.some((p) => p.name === "from-a")).toBe(true);
+  }, 60_000);
 });

@@ -244,10 +244,11 @@ export interface EventRepository {
   /** The largest id stored (0 when there is none). */
   lastId(): Promise<number>;
   /**
-   * Calls onCommit whenever any process on the database has committed events (PostgreSQL: LISTEN), and
-   * once after every (re)connection; on PGlite nothing else can write, so it never calls.
+   * Calls onCommit with the newest id whenever any process on the database has committed events
+   * (PostgreSQL: LISTEN), and with null after every (re)connection, when what was missed is unknown;
+   * on PGlite nothing else can write, so it never calls.
    */
-  follow(onCommit: () => void): Promise<EventFollower>;
+  follow(onCommit: (lastId: number | null) => void): Promise<EventFollower>;
 }
 
 /** A subscription made by EventRepository.follow. */

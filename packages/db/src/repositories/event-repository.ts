@@ -107,7 +107,7 @@ export class SqlEventRepository implements EventRepository {
     return num(rows[0]?.id ?? 0);
   }
 
-  async follow(onCommit: () => void): Promise<EventFollower> {
+  async follow(onCommit: (lastId: number | null) => void): Promise<EventFollower> {
     if (!this.listenUrl) return { close: async () => {} };
     return PgEventListener.start(this.listenUrl, onCommit);
   }
@@ -131,10 +131,10 @@ class PgEventListener implements EventFollower {
 
   private constructor(
     private readonly url: string,
-    private readonly onCommit: () => void,
+    private readonly onCommit: (lastId: number | null) => void,
   ) {}
 
-  static async start(url: string, onCommit: () => void): Promise<PgEventListener> {
+  static async start(url: string, onCommit: (lastId: number | null) => void): Promise<PgEventListener> {
     const l = new PgEventListener(url, onCommit);
     await l.connect();
     return l;
@@ -151,7 +151,8 @@ class PgEventListener implements EventFollower {
     client.on("error", lost);
     client.on("end", lost);
     client.on("notification", (msg) => {
-      if (msg.channel === EVENT_CHANNEL) this.onCommit();
+      const id = Number(msg.payload);
+      if (msg.channel === EVENT_CHANNEL) this.onCommit(Number.isSafeInteger(id) && id > 0 ? id : null);
     });
     try {
       await client.connect();
@@ -166,7 +167,7 @@ class PgEventListener implements EventFollower {
       return;
     }
     this.client = client;
-    this.onCommit();
+    this.onCommit(null);
   }
 
   private schedule(): void {
