@@ -108,4 +108,28 @@ describe.runIf(adminUrl)("event ids on PostgreSQL with two processes writing at 
       await f.close();
     }
   });
+
+  it("follow() listens again after its connection was cut, and says so (null: what was missed is unknown)", async () => {
+    const calls: Array<number | null> = [];
+    const f = await b.events.follow((id) => calls.push(id));
+    try {
+      const kill = new pg.Client({ connectionString: adminUrl });
+      await kill.connect();
+      try {
+        const r = await kill.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'kube9-events'", [name]);
+        expect(r.rowCount).toBe(1);
+      } finally {
+        await kill.end();
+      }
+      calls.length = 0;
+      const end = Date.now() + 15_000;
+      while (!calls.includes(null) && Date.now() < end) await sleep(50);
+      expect(calls).toContain(null);
+      const [e] = await a.events.add([event(77_777)]);
+      while (!calls.includes(e!.id) && Date.now() < end) await sleep(20);
+      expect(calls).toContain(e!.id);
+    } finally {
+      await f.close();
+    }
+  });
 });
