@@ -5,7 +5,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { createKube9Client, type Kube9Client } from "@kube9/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NodeDTO } from "../src/dto.js";
+import type { NodeDTO, PodDTO } from "../src/dto.js";
 import { startControlPlane, type RunningControlPlane } from "../src/server.js";
 import { hubFor, WATCH_BUFFER_BYTES } from "../src/watch-hub.js";
 import { createHarness, type Harness } from "./harness.js";
@@ -85,6 +85,29 @@ describe("the watch hub's memory", () => {
     expect(tail.map((m) => m.data.type === "change" && m.data.item.podIds[0])).toEqual(
       [CHANGES - 3, CHANGES - 2, CHANGES - 1].map((i) => `${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`),
     );
+  });
+
+  it("a pod watcher that does not read while 12,000 changes go by gets a fresh snapshot instead of an ever longer queue", async () => {
+    const hub = hubFor(h.cp);
+    const ac = new AbortController();
+    let snapshots = 0;
+    const w = hub.watch<PodDTO>("pod", undefined, async () => {
+      snapshots++;
+      return [];
+    }, ac.signal);
+    expect((await w.next()).value!.data.type).toBe("snapshot");
+    const pod = { id: "00000000-0000-4000-8000-0000000000aa", name: "busy", namespace: "default" } as PodDTO;
+    for (let i = 0; i < 12_000; i++) h.cp.changes.emit("pod", { ...pod, restarts: i });
+    const next = (await w.next()).value!;
+    expect(next.data.type).toBe("snapshot");
+    expect(next.id).toBe(hub.position);
+    expect(snapshots).toBe(2);
+    // Then live again.
+    h.cp.changes.emit("pod", { ...pod, restarts: 12_000 });
+    const live = (await w.next()).value!;
+    expect(live.data.type === "change" && live.data.item.restarts).toBe(12_000);
+    ac.abort();
+    await w.return(undefined);
   });
 
   it("an events watcher that does not read while 12,000 events are recorded catches up from the store: all, once, in order", async () => {
