@@ -100,7 +100,8 @@ export class ControlPlane {
   readonly recovery: NodeRecoveryController;
   private readonly election: LeaderElection;
   private readonly runtimes: NodeAgents;
-  private readonly events: EventRecorder;
+  /** The event log (watch-hub.ts follows it). */
+  readonly events: EventRecorder;
   /** Every controller, and when it runs. A new controller is one more line here. */
   private readonly controllers: Array<{ controller: Controller; runs: Runs }>;
   private started = false;

@@ -1,5 +1,5 @@
 import type { EventType } from "@kube9/core";
-import type { Database, EventObjectKind, EventRecord } from "@kube9/db";
+import type { Database, EventFollower, EventObjectKind, EventRecord } from "@kube9/db";
 
 const BATCH_MAX = 500;
 /** Events kept in the table; older ones are pruned now and then. */
@@ -15,9 +15,10 @@ export interface EventSubject {
 
 /**
  * The cluster's event log: queues events and writes those of concurrent requests in one statement.
- * One batch is written at a time, so ids commit in the order they were handed out and watchers are told
- * in id order; a watch that skips ids at or below the last it sent then never loses one (see
- * docs/architecture.md, "Events").
+ * One batch is written at a time here, and the store makes ids commit in the order they were handed out
+ * across every API process, so a reader following "id > the last id" never loses one (see
+ * docs/architecture.md, "Events"). onStored tells this process's watchers at once; what other processes
+ * write arrives through follow().
  */
 export class EventRecorder {
   private readonly queue: Array<{ e: NewEvent; resolve(): void; reject(err: unknown): void }> = [];
@@ -76,6 +77,16 @@ export class EventRecorder {
 
   private about(kind: EventObjectKind, type: EventType, reason: string, o: EventSubject, message: string): Promise<void> {
     return this.record({ type, reason, objectKind: kind, objectId: o.id, objectName: o.name, message });
+  }
+
+  /** The newest stored id (0 when there is none): where a watch without a position starts. */
+  lastId(): Promise<number> {
+    return this.db.events.lastId();
+  }
+
+  /** Calls onCommit with the newest id whenever any API process on the database committed events (null: unknown, after a reconnection). */
+  follow(onCommit: (lastId: number | null) => void): Promise<EventFollower> {
+    return this.db.events.follow(onCommit);
   }
 
   /** Writes everything queued, after any write already under way. */

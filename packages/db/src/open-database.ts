@@ -69,7 +69,7 @@ class SqlDatabase implements Database {
     this.cluster = new OrmClusterRepository(() => orm.em.fork() as SqlEntityManager);
     this.nodes = new SqlNodeRepository(this.sql);
     this.pods = new SqlPodRepository(this.sql);
-    this.events = new SqlEventRepository(this.sql);
+    this.events = new SqlEventRepository(this.sql, kind === "postgres" ? String(orm.config.get("clientUrl")) : null);
     this.leases = new SqlLeaseRepository(this.sql);
     this.usage = new SqlUsageRepository(this.sql);
     this.nodeGroups = new SqlNodeGroupRepository(this.sql);

@@ -16,6 +16,8 @@ declare module "pg" {
     query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
     end(): Promise<void>;
     on(event: "error", listener: (err: Error) => void): this;
+    on(event: "end", listener: () => void): this;
+    on(event: "notification", listener: (msg: { channel: string; payload?: string }) => void): this;
   }
   const pg: { Client: typeof Client };
   export default pg;

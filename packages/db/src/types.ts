@@ -246,6 +246,19 @@ export interface EventRepository {
   list(opts?: ListEventsOptions): Promise<EventRecord[]>;
   /** Keeps only the newest `keep` events. */
   prune(keep: number): Promise<void>;
+  /** The largest id stored (0 when there is none). */
+  lastId(): Promise<number>;
+  /**
+   * Calls onCommit with the newest id whenever any process on the database has committed events
+   * (PostgreSQL: LISTEN), and with null after every (re)connection, when what was missed is unknown;
+   * on PGlite nothing else can write, so it never calls.
+   */
+  follow(onCommit: (lastId: number | null) => void): Promise<EventFollower>;
+}
+
+/** A subscription made by EventRepository.follow. */
+export interface EventFollower {
+  close(): Promise<void>;
 }
 
 /** A node that exists (not Removed) with its lease: its last flushed heartbeat (null before one) and the use it reported. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { nameSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
+import { answering } from "./subscriptions.js";
 import { tracked } from "@trpc/server";
 
 export const eventsRouter = router({
@@ -22,7 +23,7 @@ export const eventsRouter = router({
   watch: adminProcedure
     .input(z.object({ lastEventId: z.string().max(32).nullish(), objectName: nameSchema.optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      for await (const m of hubFor(ctx.cp).watchEvents(input?.lastEventId, input?.objectName, signal)) {
+      for await (const m of answering(hubFor(ctx.cp).watchEvents(input?.lastEventId, input?.objectName, signal))) {
         yield tracked(m.id, m.data);
       }
     }),

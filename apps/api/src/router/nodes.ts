@@ -5,6 +5,7 @@ const selectorSchema = z.string().max(1024);
 import { addNodeInput, byName, joinNodesInput, nodeStatusSchema, runtimeSchema } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
+import { answering } from "./subscriptions.js";
 import { tracked } from "@trpc/server";
 import type { NodeDTO } from "../dto.js";
 
@@ -45,7 +46,7 @@ export const nodesRouter = router({
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const hub = hubFor(ctx.cp);
-      for await (const m of hub.watch<NodeDTO>("node", input?.lastEventId, async () => ctx.cp.queries.listNodes(), signal)) {
+      for await (const m of answering(hub.watch<NodeDTO>("node", input?.lastEventId, async () => ctx.cp.queries.listNodes(), signal))) {
         yield tracked(m.id, m.data);
       }
     }),

@@ -4,6 +4,7 @@ import { adminProcedure, errorAnswer, router } from "../trpc.js";
 import type { Logger } from "../logger.js";
 import type { LaunchResult } from "../services/pod-service.js";
 import { hubFor } from "../watch-hub.js";
+import { answering } from "./subscriptions.js";
 import { tracked } from "@trpc/server";
 import type { PodDTO } from "../dto.js";
 
@@ -43,7 +44,7 @@ export const podsRouter = router({
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const hub = hubFor(ctx.cp);
-      for await (const m of hub.watch<PodDTO>("pod", input?.lastEventId, () => ctx.cp.queries.listPods({}), signal)) {
+      for await (const m of answering(hub.watch<PodDTO>("pod", input?.lastEventId, () => ctx.cp.queries.listPods({}), signal))) {
         yield tracked(m.id, m.data);
       }
     }),
