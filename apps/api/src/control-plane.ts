@@ -158,6 +158,8 @@ export class ControlPlane {
       stopping,
       recentLagMs: (windowMs) => lag.recentMs(windowMs),
       databaseStallMs: () => leases.databaseStallMs(),
+      removedNodes: () => db.nodes.listRemoved(),
+      finishRemoval: (node, moved) => this.nodes.finishRemoval(node, moved),
     });
     this.recovery = new NodeRecoveryController({ cache, events, status, agents: this.runtimes, now, log });
     const usageStore = this.usageStore;

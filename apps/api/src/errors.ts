@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from "@kube9/db";
+
 /**
  * Domain errors: what went wrong in the control plane's own terms. The router layer maps each kind
  * to a tRPC code in one place (ERROR_CODE_OF, used by trpc.ts); nothing below the routers knows tRPC or HTTP.
@@ -45,4 +47,14 @@ export function precondition(message: string): DomainError {
 /** A request whose values break a rule that input validation cannot see (e.g. settings judged as a whole). */
 export function invalid(message: string): DomainError {
   return new DomainError("invalid", message);
+}
+
+/** What callers are told while the database does not answer: the API keeps retrying its connections. */
+export const DATABASE_UNAVAILABLE = "database unavailable, retrying";
+
+/** The domain error a failure means to callers: itself, "unavailable" when the database could not be reached, else null (an internal error). */
+export function asDomainError(err: unknown): DomainError | null {
+  if (err instanceof DomainError) return err;
+  if (isDatabaseUnavailable(err)) return new DomainError("unavailable", DATABASE_UNAVAILABLE, { cause: err });
+  return null;
 }

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseConfigFile, type ControlPlaneRuntime, type Kube9ConfigFile, type RuntimeKind } from "@kube9/core";
@@ -86,17 +86,23 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
 
     const runtimes: Partial<Record<RuntimeKind, NodeRuntime>> = {};
     const wanted = opts.runtime ?? "auto";
-    // auto = docker when the engine answers within about a second, else process.
-    const docker = connectDocker();
-    const dockerUp = await dockerReachable(docker, 1000);
-    if (wanted === "docker" && !dockerUp) {
-      let cause: unknown;
-      await docker.ping().catch((err: unknown) => (cause = err));
-      throw new Error(dockerUnreachableMessage(cause, docker));
+    // Docker is touched (pinged, its containers adopted, listed and removed at stop) only when the
+    // docker runtime is asked for or auto may pick it: `--runtime process` leaves every container alone.
+    let dockerRuntime: DockerRuntime | null = null;
+    let dockerUp = false;
+    if (wanted === "docker" || wanted === "auto") {
+      // auto = docker when the engine answers within about a second, else process.
+      const docker = connectDocker();
+      dockerUp = await dockerReachable(docker, 1000);
+      if (wanted === "docker" && !dockerUp) {
+        let cause: unknown;
+        await docker.ping().catch((err: unknown) => (cause = err));
+        throw new Error(dockerUnreachableMessage(cause, docker));
+      }
+      // Registered even when the engine is down, so `node add --runtime docker` explains what to do.
+      dockerRuntime = new DockerRuntime({ docker, clusterId: cluster.id, log, logLevel: opts.logLevel });
+      runtimes.docker = dockerRuntime;
     }
-    // Registered even when the engine is down, so `node add --runtime docker` explains what to do.
-    const dockerRuntime = new DockerRuntime({ docker, clusterId: cluster.id, log, logLevel: opts.logLevel });
-    runtimes.docker = dockerRuntime;
     runtimes.process = new ProcessRuntime({
       agentEntry: resolveAgentEntry(opts.agentEntry),
       logDir: join(opts.home, "logs"),
@@ -176,9 +182,10 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
         resolve();
       });
     });
+    const requests = trackRequests(server);
     const port = (server.address() as AddressInfo).port;
     url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-    if (dockerUp) {
+    if (dockerRuntime && dockerUp) {
       // Before the controllers start: adopted nodes must not be started a second time.
       try {
         await dockerRuntime.adopt(await db.nodes.list(), url);
@@ -200,10 +207,14 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       controlPlane: cp,
       networkPolicies: policySupport(defaultRuntime),
       close: (closeOpts?: { keepNodes?: boolean }) => {
-        dockerRuntime.keepNodes = closeOpts?.keepNodes === true;
+        if (dockerRuntime) dockerRuntime.keepNodes = closeOpts?.keepNodes === true;
         closing ??= (async () => {
-          // Close HTTP first so stopping agents cannot trigger rescheduling on the way out.
+          // Stop accepting, then let the requests in flight finish (a launch that committed gets its
+          // answer) for a bounded grace, before the database closes; then cut what is left (watches).
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          const left = await requests.drain(SHUTDOWN_GRACE_MS);
+          if (left > 0) log.warn(`${left} request(s) still running after ${SHUTDOWN_GRACE_MS / 1000} s; closing their connections`);
+          // Close HTTP before the controllers so stopping agents cannot trigger rescheduling on the way out.
           server.closeAllConnections();
           await closed;
           await cp.stop();
@@ -217,6 +228,49 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     await db.close();
     throw err;
   }
+}
+
+/** How long a stopping API waits for requests in flight before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** A streaming answer (a watch) never ends by itself: shutdown does not wait for it. */
+function isStream(req: IncomingMessage, res: ServerResponse): boolean {
+  return String(req.headers.accept ?? "").includes("text/event-stream") || String(res.getHeader("content-type") ?? "").startsWith("text/event-stream");
+}
+
+/**
+ * Counts the requests in flight, so a stop can wait for them. Once draining, every answer closes its
+ * connection, so kept-alive clients (agents) open no new requests on this server.
+ */
+function trackRequests(server: Server): { drain(graceMs: number): Promise<number> } {
+  const inFlight = new Map<ServerResponse, IncomingMessage>();
+  let draining = false;
+  let wake: (() => void) | null = null;
+  const busy = () => [...inFlight].filter(([res, req]) => !isStream(req, res)).length;
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    inFlight.set(res, req);
+    if (draining && !res.headersSent) res.setHeader("connection", "close");
+    res.once("close", () => {
+      inFlight.delete(res);
+      if (wake && busy() === 0) wake();
+    });
+  });
+  return {
+    async drain(graceMs: number): Promise<number> {
+      draining = true;
+      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader("connection", "close");
+      if (busy() === 0) return 0;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      return busy();
+    },
+  };
 }
 
 /** The largest request body the API reads (1 MiB): every procedure's input fits in a fraction of it. */
@@ -234,6 +288,6 @@ function refuseLargeBodies(req: express.Request, res: express.Response, next: ex
 }
 
 /** index.html must be revalidated so a rebuilt dashboard is picked up; hashed assets may be cached. */
-function noCacheIndex(res: import("node:http").ServerResponse, path: string): void {
+function noCacheIndex(res: ServerResponse, path: string): void {
   if (path.endsWith(".html")) res.setHeader("cache-control", "no-cache");
 }

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ZodError } from "zod";
 import type { Caller } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
-import { DomainError, ERROR_CODE_OF, type DomainErrorKind } from "./errors.js";
+import { asDomainError, ERROR_CODE_OF, type DomainErrorKind } from "./errors.js";
 
 export type { Caller } from "./auth.js";
 
@@ -22,7 +22,8 @@ const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = ERROR_CODE_OF;
 
 /** The code and message a caller gets for an error a procedure threw (one item of a batch answers the same). */
 export function errorAnswer(err: unknown): { code: TRPC_ERROR_CODE_KEY; message: string } {
-  if (err instanceof DomainError) return { code: CODE_OF[err.kind], message: err.message };
+  const domain = asDomainError(err);
+  if (domain) return { code: CODE_OF[domain.kind], message: domain.message };
   return { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE };
 }
 
@@ -83,7 +84,7 @@ const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
     return { ...result, error: new TRPCError({ code: "BAD_REQUEST", message, cause: result.error.cause }) };
   }
   const cause = result.ok ? undefined : result.error.cause;
-  if (!result.ok && cause instanceof DomainError) {
+  if (!result.ok && asDomainError(cause)) {
     return { ...result, error: new TRPCError({ ...errorAnswer(cause), cause }) };
   }
   return result;

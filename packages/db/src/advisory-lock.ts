@@ -1,15 +1,52 @@
 import pg from "pg";
-import type { Client } from "pg";
+import type { Client, ClientConfig } from "pg";
 
 // Advisory lock keys (bigint, shared by every Kube-9 process on a database). "kube9" in ASCII.
 export const LEADER_LOCK_KEY = "461530883385"; // 0x6b75626539
 export const MIGRATION_LOCK_KEY = "461530883386";
 
+/**
+ * The leader lease's bounds. A cut-off leader must stop leading before the server frees its lock for
+ * another process: its checks get no answer within `checkMs` and it drops the lease, while the server
+ * ends the session only after `serverIdleMs` without a query (idle_session_timeout; TCP keepalive and
+ * tcp_user_timeout too, for a real network cut) — and a live leader uses the session every `pingMs`.
+ * So pingMs + checkMs < serverIdleMs, and failover after a cut takes about serverIdleMs + one retry.
+ */
+export const LEADER_LEASE_TIMINGS = {
+  connectMs: 3_000,
+  checkMs: 3_000,
+  pingMs: 2_000,
+  serverIdleMs: 10_000,
+} as const;
+
+/** Server settings of the leader's session (each skipped when the server does not know it: idle_session_timeout needs PostgreSQL 14). */
+const LEADER_SESSION_SETTINGS: Array<[string, string]> = [
+  ["idle_session_timeout", String(LEADER_LEASE_TIMINGS.serverIdleMs)],
+  ["tcp_keepalives_idle", "2"],
+  ["tcp_keepalives_interval", "1"],
+  ["tcp_keepalives_count", "3"],
+  ["tcp_user_timeout", String(LEADER_LEASE_TIMINGS.serverIdleMs / 2)],
+];
+
 /** Opens a dedicated connection, outside the pool, so session-level advisory locks stay with it. */
-async function connect(url: string, purpose: string): Promise<Client> {
-  const client = new pg.Client({ connectionString: url, keepAlive: true, application_name: `kube9-${purpose}` });
+async function connect(url: string, purpose: string, queryTimeoutMs?: number): Promise<Client> {
+  const config = {
+    connectionString: url,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 1_000,
+    connectionTimeoutMillis: LEADER_LEASE_TIMINGS.connectMs,
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+    application_name: `kube9-${purpose}`,
+  };
+  const client = new pg.Client(config as ClientConfig);
   await client.connect();
   return client;
+}
+
+/** Ends a client without waiting on a socket that may never answer (a cut-off connection). */
+function destroy(client: Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  client.end().catch(() => {});
 }
 
 /** Runs fn while holding a blocking session advisory lock, so concurrent processes take turns (used for migrations). */
@@ -37,6 +74,7 @@ export class PgLeaderLease {
   private client: Client | null = null;
   private held = false;
   private busy: Promise<unknown> = Promise.resolve();
+  private pinger: NodeJS.Timeout | null = null;
 
   constructor(private readonly url: string) {}
 
@@ -62,7 +100,7 @@ export class PgLeaderLease {
     if (!this.client) {
       let client: Client;
       try {
-        client = await connect(this.url, "leader");
+        client = await connect(this.url, "leader", LEADER_LEASE_TIMINGS.checkMs);
       } catch {
         // Database unreachable: we cannot lead now; the caller simply asks again on its next tick.
         return false;
@@ -75,6 +113,16 @@ export class PgLeaderLease {
         }
       });
       this.client = client;
+      try {
+        for (const [name, value] of LEADER_SESSION_SETTINGS) {
+          await client.query("select set_config($1, $2, false)", [name, value]).catch((err: unknown) => {
+            if (!/unrecognized configuration parameter/i.test(String(err))) throw err;
+          });
+        }
+      } catch {
+        await this.drop(false);
+        return false;
+      }
     }
     try {
       const r = await this.client.query<{ ok: boolean }>("select pg_try_advisory_lock($1::bigint) as ok", [LEADER_LOCK_KEY]);
@@ -82,7 +130,24 @@ export class PgLeaderLease {
     } catch {
       await this.drop(false);
     }
+    if (this.held) this.startPinging();
     return this.held;
+  }
+
+  /** While held, the session is used every pingMs, so the server's idle timeout ends only a session nobody uses. */
+  private startPinging(): void {
+    if (this.pinger) return;
+    this.pinger = setInterval(() => {
+      void this.serial(async () => {
+        if (!this.client || !this.held) return;
+        try {
+          await this.client.query("select 1");
+        } catch {
+          await this.drop(false);
+        }
+      });
+    }, LEADER_LEASE_TIMINGS.pingMs);
+    this.pinger.unref();
   }
 
   private async drop(unlock: boolean): Promise<void> {
@@ -90,9 +155,22 @@ export class PgLeaderLease {
     const held = this.held;
     this.client = null;
     this.held = false;
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
     if (!client) return;
-    if (unlock && held) await client.query("select pg_advisory_unlock($1::bigint)", [LEADER_LOCK_KEY]).catch(() => {});
-    await client.end().catch(() => {});
+    if (unlock && held) {
+      try {
+        await client.query("select pg_advisory_unlock($1::bigint)", [LEADER_LOCK_KEY]);
+      } catch {
+        // No answer: the session is cut off or gone, and the server frees the lock with it.
+        destroy(client);
+        return;
+      }
+      await client.end().catch(() => {});
+      return;
+    }
+    // Dropped after a failure: the socket may never answer again, so it is not waited for.
+    destroy(client);
   }
 
   // One query at a time on the dedicated client; overlapping calls would race on `held`.

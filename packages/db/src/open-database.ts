@@ -23,6 +23,21 @@ type Orm = MikroORM<AbstractSqlDriver>;
 
 const DEFAULT_POOL_SIZE = 10;
 
+/**
+ * Bounds on every pooled PostgreSQL connection, so a database that is down or cut off fails a call in
+ * seconds (the API answers 503 and the caller retries) instead of hanging it: connecting, waiting for a
+ * pooled connection, and a statement that gets no answer at all (the server never heard it, or its
+ * answer was lost). TCP keepalive finds dead idle connections; a transaction left idle (its client cut
+ * off) is ended by the server so its row locks do not stall everyone else.
+ */
+export const PG_POOL_TIMEOUTS = {
+  connectMs: 5_000,
+  acquireMs: 10_000,
+  queryMs: 30_000,
+  keepAliveDelayMs: 10_000,
+  idleInTransactionMs: 30_000,
+} as const;
+
 /** Options common to both engines: explicit entities, migrations from code, no schema sync. */
 function baseOptions(): Partial<Options<AbstractSqlDriver>> {
   return {
@@ -108,6 +123,17 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     driver: PostgreSqlDriver,
     clientUrl: url,
     pool: { min: 0, max: Math.max(1, poolSize) },
+    driverOptions: {
+      acquireConnectionTimeout: PG_POOL_TIMEOUTS.acquireMs,
+      connection: {
+        application_name: "kube9-api",
+        connectionTimeoutMillis: PG_POOL_TIMEOUTS.connectMs,
+        query_timeout: PG_POOL_TIMEOUTS.queryMs,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: PG_POOL_TIMEOUTS.keepAliveDelayMs,
+        idle_in_transaction_session_timeout: PG_POOL_TIMEOUTS.idleInTransactionMs,
+      },
+    },
   } as Options<AbstractSqlDriver>)) as Orm;
   try {
     // Several API processes may start together; they take turns so only one applies a migration.

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
+import { isDatabaseUnavailable } from "./errors.js";
 import type { Binding, Row, SqlRunner } from "./sql.js";
 
 /** Runs parameterized SQL through the ORM's knex pool; on PGlite that pool is its one connection, which serializes callers. */
@@ -15,6 +16,9 @@ export function knexRunner(knex: Knex): SqlRunner {
 /** The slice of a node-postgres client we use. */
 interface PgConnection {
   query(config: { name: string; text: string; values: readonly Binding[] }): Promise<{ rows: Row[] }>;
+  connection?: { stream?: { destroy(): void } };
+  /** Set by knex when a connection failed: the pool then discards it instead of lending it again. */
+  __knex__disposed?: unknown;
 }
 
 /** The slice of knex's client that hands out pooled connections (the same calls knex's own runner makes). */
@@ -44,6 +48,14 @@ export function preparedPgRunner(knex: Knex): SqlRunner {
       try {
         const res = await conn.query({ name: st.name, text: st.text, values: bindings });
         return res.rows;
+      } catch (err) {
+        // A connection whose statement got no answer may still have it in flight: lent again, it would
+        // queue every later statement behind it. It is dropped instead.
+        if (isDatabaseUnavailable(err)) {
+          conn.__knex__disposed = err;
+          conn.connection?.stream?.destroy();
+        }
+        throw err;
       } finally {
         await pool.releaseConnection(conn);
       }

@@ -188,6 +188,8 @@ export interface NodeRepository {
   leases(ids?: readonly string[]): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
   list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
+  /** Removed nodes whose rows still exist (a removal not finished), in registration order. */
+  listRemoved(): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */
   /** Inserts many nodes in one statement, with ids chosen by the caller; a name already taken is skipped (absent from the answer). */
   createMany(inputs: Array<CreateNodeInput & { id: string }>): Promise<NodeRecord[]>;
@@ -223,6 +225,17 @@ export interface PodRepository {
   bind(podId: string, nodeId: string, now: number, message: string): Promise<BindResult>;
   /** Requeues a failed/leaving node's Scheduled and Running pods (restarts+1), deletes its Terminating pods, frees its allocation. Returns the requeued pods. */
   evictFromNode(nodeId: string, reason: string, message: string, now: number): Promise<PodRecord[]>;
+  /**
+   * One statement: the node's status change (compare-and-set on `opts.from`; `to` null keeps the status and
+   * only guards) and the eviction of its pods, as evictFromNode. Both happen or neither; the node is null
+   * when it was not in such a state.
+   */
+  transitionAndEvict(
+    nodeId: string,
+    to: NodeStatus | null,
+    opts: TransitionNodeOptions,
+    evict: { reason: string; message: string },
+  ): Promise<{ node: NodeRecord | null; evicted: PodRecord[] }>;
   /** One statement for a heartbeat: Scheduled -> Running for `confirm` (the node's own pods only) and the node's report. Returns the confirmed pods. */
   confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]>;
   /** Deletes a pod and releases its reservation atomically. Returns the deleted record or null. */

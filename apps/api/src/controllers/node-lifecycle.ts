@@ -8,15 +8,31 @@ import {
   type HealthInput,
   type NodeStatus,
 } from "@kube9/core";
+import type { NodeRecord } from "@kube9/db";
 import type { AgentExit } from "../runtime/runtime.js";
 import type { NodeStatusService } from "../services/node-status.js";
 import { LoopController, type ControllerContext } from "./controller.js";
+
+/** Pod statuses that hold a reservation on their node. */
+const RESERVING: ReadonlySet<string> = new Set(["Scheduled", "Running", "Terminating"]);
 
 /** How often every node's heartbeat age is judged. */
 const TICK_MS = 250;
 
 /** Statuses whose silence the heartbeat rules judge (and whose Failed means an eviction). */
 const JUDGED: ReadonlySet<NodeStatus> = new Set(["Ready", "Cordoned", "Suspect"]);
+
+/** Statuses of a node that can hold no pods: any still bound to it were stranded and are evicted. */
+const STRANDING: NodeStatus[] = ["Failed", "Recovering", "PermanentlyFailed", "Removed"];
+
+/** How often the database is asked for Removed nodes whose removal did not finish. */
+const REMOVED_SWEEP_MS = 10_000;
+
+/** A Removed node younger than this may still be in its remover's hands (stopping its agent); older ones were abandoned. */
+const REMOVAL_GRACE_MS = 30_000;
+
+/** A sweep that found the cache behind the database waits this long for the pod resync before trying that node again. */
+const STRANDED_RETRY_MS = 5_000;
 
 export interface NodeLifecycleDeps extends ControllerContext {
   status: NodeStatusService;
@@ -26,6 +42,10 @@ export interface NodeLifecycleDeps extends ControllerContext {
   recentLagMs: (windowMs: number) => number;
   /** How long the database has kept a write waiting (ms; 0 when it answers). */
   databaseStallMs: () => number;
+  /** Removed nodes whose rows are still there (their removal was interrupted). */
+  removedNodes: () => Promise<NodeRecord[]>;
+  /** Stops a Removed node's agent and deletes its row (the end of `node remove`). */
+  finishRemoval: (node: NodeRecord, moved: number) => Promise<void>;
 }
 
 /**
@@ -38,6 +58,11 @@ export interface NodeLifecycleDeps extends ControllerContext {
  * while the API's own loop or its database stalled, nobody is marked for silence; in a partial or
  * full disruption evictions are rate-limited or held. Holding and resuming are Cluster events, and
  * after a control-plane stall every node's silence counts from the moment the API recovered.
+ *
+ * It is level-triggered: every pass also evicts pods still bound to a node that cannot run them
+ * (Failed, Recovering, PermanentlyFailed), and a new leader's first pass (then every 10 s) finishes
+ * removals that were interrupted (a Removed node's leftover pods, agent and row), so a leader that
+ * starts finishes what a dead one left half done.
  */
 export class NodeLifecycleController extends LoopController {
   private decision: DisruptionDecision | null = null;
@@ -45,6 +70,10 @@ export class NodeLifecycleController extends LoopController {
   /** Silence is not counted before this (the end of the last control-plane stall). */
   private judgeFrom = 0;
   private held = 0;
+  /** When the database was last asked for unfinished removals (0: at the next pass). */
+  private removedSweptAt = 0;
+  /** Nodes whose stranded pods the database no longer had (the cache was behind), and when to look again. */
+  private readonly strandedRetry = new Map<string, number>();
 
   constructor(private readonly deps: NodeLifecycleDeps) {
     super("node-lifecycle", TICK_MS, deps.log);
@@ -75,7 +104,14 @@ export class NodeLifecycleController extends LoopController {
     ].join("\n");
   }
 
+  override start(): void {
+    // A new leader looks for unfinished removals at once.
+    this.removedSweptAt = 0;
+    super.start();
+  }
+
   protected async pass(): Promise<void> {
+    await this.sweep();
     const { cache, status, now: clock } = this.deps;
     const now = clock();
     const health = cache.settings.health;
@@ -113,6 +149,29 @@ export class NodeLifecycleController extends LoopController {
       await this.suspect(node.id, node.status, tr.message, now, tr.status, tr.type, tr.reason);
     }
     this.held = held;
+  }
+
+  /** Finishes half-done work: pods stranded on nodes that cannot run them, and interrupted removals. */
+  private async sweep(): Promise<void> {
+    const { cache, status } = this.deps;
+    const wall = Date.now();
+    for (const node of cache.nodes()) {
+      if (this.deps.stopping()) return;
+      if (!STRANDING.includes(node.status) || (this.strandedRetry.get(node.id) ?? 0) > wall) continue;
+      if (!cache.podsOn(node.id).some((p) => RESERVING.has(p.status))) continue;
+      const evicted = await status.evictStranded(node, STRANDING);
+      if (evicted.length > 0) this.deps.log.warn(`evicted ${evicted.length} pod(s) left bound to ${node.status} node ${node.name}`);
+      else this.strandedRetry.set(node.id, wall + STRANDED_RETRY_MS);
+    }
+    if (wall - this.removedSweptAt < REMOVED_SWEEP_MS) return;
+    this.removedSweptAt = wall;
+    for (const node of await this.deps.removedNodes()) {
+      if (this.deps.stopping()) return;
+      if (this.deps.now() - node.statusChangedAt < REMOVAL_GRACE_MS) continue;
+      const evicted = await status.evictStranded(node, ["Removed"]);
+      this.deps.log.warn(`finishing the interrupted removal of node ${node.name}`, { pods: evicted.length });
+      await this.deps.finishRemoval(node, evicted.length);
+    }
   }
 
   private async suspect(

@@ -45,8 +45,10 @@ export class NodeRecoveryController extends LoopController {
     if (!decision) return;
     if (decision.action === "give-up") {
       const reason = `gave up after ${node.recoveryAttempts} recovery attempts`;
-      const dead = await status.transition(node.id, "PermanentlyFailed", { from: ["Failed"], reason, now });
-      if (!dead) return;
+      // With any pods still bound (evicted in the same transaction): a PermanentlyFailed node never holds pods.
+      const done = await status.transitionAndEvict(node, "PermanentlyFailed", { from: ["Failed"], reason, now }, "NodeFailed", `node ${node.name} ${reason}`);
+      if (!done) return;
+      const dead = done.node;
       await agents.remove(dead);
       await events.node("Warning", "NodePermanentlyFailed", dead, `${reason}; agent removed`);
       return;

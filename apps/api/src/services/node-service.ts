@@ -210,20 +210,28 @@ export class NodeService {
     return { runtime: runtimeKind, ...(await runtime.prepare()) };
   }
 
-  /** Drains a node (its pods are rescheduled first), stops its agent and deletes it. */
+  /** Drains a node (its pods are rescheduled first, with the status change: one transaction), stops its agent and deletes it. */
   async remove(name: string, reason = "removed by user"): Promise<{ node: NodeDTO; movedPods: PodDTO[] }> {
-    const { db, cache, agents, events, status, now } = this.deps;
+    const { now } = this.deps;
     const node = await this.byName(name);
-    const removed = await status.transition(node.id, "Removed", { reason, now: now() });
-    if (!removed) throw precondition(`node "${name}" changed while removing it; try again`);
-    const evicted = await status.evict(removed, "NodeRemoved", `node ${name} is being removed`);
-    await agents.stop(node, true);
-    await db.nodes.delete(node.id);
-    cache.dropNode(node.id);
-    this.deps.leases.forget(node.id);
-    await events.node("Normal", "NodeRemoved", removed, `node removed (${reason}); ${evicted.length} pod(s) moved`);
-    const moved = evicted.map((p) => cache.pod(p.id)).filter((p) => p !== undefined);
-    return { node: this.deps.view(removed), movedPods: moved.map(toPodDTO) };
+    const done = await this.deps.status.transitionAndEvict(node, "Removed", { reason, now: now() }, "NodeRemoved", `node ${name} is being removed`);
+    if (!done) throw precondition(`node "${name}" changed while removing it; try again`);
+    await this.finishRemoval(done.node, done.evicted.length);
+    const moved = done.evicted.map((p) => this.deps.cache.pod(p.id)).filter((p) => p !== undefined);
+    return { node: this.deps.view(done.node), movedPods: moved.map(toPodDTO) };
+  }
+
+  /**
+   * The rest of a removal once the node is Removed and empty: its agent stopped, its row deleted. The
+   * node-lifecycle controller calls it too, for a node whose removal was interrupted (level-triggered).
+   */
+  async finishRemoval(removed: NodeRecord, moved: number): Promise<void> {
+    const { db, cache, agents, events } = this.deps;
+    await agents.stop(removed, true);
+    await db.nodes.delete(removed.id);
+    cache.dropNode(removed.id);
+    this.deps.leases.forget(removed.id);
+    await events.node("Normal", "NodeRemoved", removed, `node removed (${removed.statusReason ?? "removed"}); ${moved} pod(s) moved`);
   }
 
   /** Fault injection: kill the agent abruptly, or freeze it so heartbeats stop. */

@@ -36,27 +36,50 @@ export class NodeStatusService {
     };
   }
 
-  /** Marks a node Failed and sends its pods back to the queue, placing them at once. */
+  /** Marks a node Failed and sends its pods back to the queue (one transaction), placing them at once. */
   async fail(node: NodeRecord, reason: string, message: string): Promise<void> {
-    const { db, cache, now, metrics, events } = this.deps;
-    const failed = await db.nodes.transition(node.id, "Failed", { from: [node.status], reason: message, now: now() });
+    const { now, metrics, events } = this.deps;
+    const evictMessage = `node ${node.name} failed: ${message}`;
+    const { node: failed, evicted } = await this.deps.db.pods.transitionAndEvict(
+      node.id,
+      "Failed",
+      { from: [node.status], reason: message, now: now() },
+      { reason: "NodeFailed", message: evictMessage },
+    );
     if (!failed) return;
     const beat = Math.max(node.lastHeartbeatAt ?? 0, this.deps.leases.lastBeat(node.id) ?? 0);
     metrics?.nodeFailed(beat > 0 ? (now() - beat) / 1000 : null);
-    // The pods are requeued before anyone (watchers, /metrics, the scheduler) sees the node Failed.
-    const evictMessage = `node ${failed.name} failed: ${message}`;
-    const evicted = await db.pods.evictFromNode(node.id, "NodeFailed", evictMessage, now());
-    cache.putNode(failed);
+    // The pods were requeued with the status change, before anyone (watchers, /metrics, the scheduler) sees the node Failed.
+    this.deps.cache.putNode(failed);
     const told = events.node("Warning", reason, failed, message);
     await this.afterEviction(failed, evicted, evictMessage);
     await told;
   }
 
-  /** Requeues a node's pods (same ids, restarts + 1), frees its allocation, and places them elsewhere. */
-  async evict(node: NodeRecord, reason: string, message: string): Promise<PodRecord[]> {
-    const evicted = await this.deps.db.pods.evictFromNode(node.id, reason, message, this.deps.now());
-    await this.afterEviction(node, evicted, message);
-    return evicted;
+  /**
+   * Changes a node's status and evicts its pods in one transaction (node remove, giving a node up);
+   * null when the node was not in one of `opts.from`.
+   */
+  async transitionAndEvict(node: NodeRecord, to: NodeStatus, opts: TransitionNodeOptions, reason: string, message: string): Promise<{ node: NodeRecord; evicted: PodRecord[] } | null> {
+    const done = await this.deps.db.pods.transitionAndEvict(node.id, to, opts, { reason, message });
+    if (!done.node) return null;
+    this.deps.cache.putNode(done.node);
+    await this.afterEviction(done.node, done.evicted, message);
+    return { node: done.node, evicted: done.evicted };
+  }
+
+  /**
+   * Evicts the pods still bound to a node that cannot run them (Failed, Recovering, PermanentlyFailed,
+   * Removed: a step that was interrupted, or a bind that raced the failure); nothing when the
+   * database says the node is in none of `statuses` any more.
+   */
+  async evictStranded(node: NodeRecord, statuses: NodeStatus[]): Promise<PodRecord[]> {
+    const message = `node ${node.name} is ${node.status}: its pods were still bound to it`;
+    const done = await this.deps.db.pods.transitionAndEvict(node.id, null, { from: statuses, now: this.deps.now() }, { reason: "NodeFailed", message });
+    if (!done.node) return [];
+    if (done.node.status !== "Removed") this.deps.cache.putNode(done.node, true);
+    await this.afterEviction(done.node, done.evicted, message);
+    return done.evicted;
   }
 
   private async afterEviction(node: NodeRecord, evicted: PodRecord[], message: string): Promise<void> {

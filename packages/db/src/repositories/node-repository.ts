@@ -91,6 +91,10 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     return this.all(`${NODE_SELECT} ${where} order by n.seq`);
   }
 
+  async listRemoved(): Promise<NodeRecord[]> {
+    return this.all(`${NODE_SELECT} where n.status = 'Removed' order by n.seq`);
+  }
+
   async transition(id: string, to: NodeStatus, opts: TransitionNodeOptions): Promise<NodeRecord | null> {
     if (!isUuid(id)) return null;
     const bindings: Binding[] = [to, opts.reason ?? null, opts.now, opts.now, opts.recoveryAttempts ?? null, id];

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ConflictError, NotFoundError, PG_FOREIGN_KEY_VIOLATION, sqlState } from "../errors.js";
-import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, podColumns, toPodRecord } from "../sql.js";
-import type { Binding, SqlRunner } from "../sql.js";
-import type { Labels, PodStatusReport } from "@kube9/core";
-import type { BindResult, CreatePodInput, ListPodsOptions, NodeReport, PodRecord, PodRepository } from "../types.js";
+import { POD_COLUMNS, POD_FROM, RecordTable, TS, isUuid, jsonOrNull, nodeColumns, podColumns, toNodeRecord, toPodRecord } from "../sql.js";
+import type { Binding, Row, SqlRunner } from "../sql.js";
+import type { Labels, NodeStatus, PodStatusReport } from "@kube9/core";
+import type { BindResult, CreatePodInput, ListPodsOptions, NodeRecord, NodeReport, PodRecord, PodRepository, TransitionNodeOptions } from "../types.js";
 
 // Statuses in which a bound pod holds a reservation on its node's allocation.
 const RESERVING = "('Scheduled', 'Running', 'Terminating')";
@@ -227,6 +227,71 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
        select ${podColumns("null::text")} from moved p order by p.seq`,
       [reason, message, now, nodeId, nodeId, nodeId, now],
     );
+  }
+
+  async transitionAndEvict(
+    nodeId: string,
+    to: NodeStatus | null,
+    opts: TransitionNodeOptions,
+    evict: { reason: string; message: string },
+  ): Promise<{ node: NodeRecord | null; evicted: PodRecord[] }> {
+    if (!isUuid(nodeId)) return { node: null, evicted: [] };
+    const from = opts.from ? JSON.stringify(opts.from) : null;
+    // One statement, so one transaction: the node's status and its pods change together or not at all
+    // (a crash between them used to strand pods bound to a Failed or Removed node). Pod rows are
+    // locked before the node row (LOCK_NOTE), and the node is guarded again once locked, so a node
+    // that changed status meanwhile keeps its pods. The node's status and allocation are one UPDATE:
+    // a statement may change a row only once.
+    const rows = await this.sql.rows(
+      `with g as (
+         select id from node where id = ?::uuid and (?::jsonb is null or status in (select jsonb_array_elements_text(?::jsonb)))
+       ), p as (
+         select id, status, cpu_request, memory_request from pod
+         where node_id = ?::uuid and status in ${RESERVING} and exists (select 1 from g)
+         order by id for update
+       ), lk as (
+         select id, cpu_allocated, memory_allocated from node
+         where id = ?::uuid and (?::jsonb is null or status in (select jsonb_array_elements_text(?::jsonb)))
+           and (select count(*) from p) >= 0
+         for update
+       ), moved as (
+         update pod set status = 'Pending', node_id = null, restarts = pod.restarts + 1, reason = ?, message = ?,
+                        scheduled_at = null, started_at = null, updated_at = ${TS}
+         from p where pod.id = p.id and p.status in ('Scheduled', 'Running') and exists (select 1 from lk)
+         returning pod.*
+       ), gone as (
+         delete from pod using p where pod.id = p.id and p.status = 'Terminating' and exists (select 1 from lk)
+         returning pod.cpu_request, pod.memory_request
+       ), freed as (
+         select coalesce(sum(cpu_request), 0)::int as cpu, coalesce(sum(memory_request), 0)::int as mem
+         from (select cpu_request, memory_request from moved union all select cpu_request, memory_request from gone) f
+       ), n as (
+         update node set status = coalesce(?::text, node.status),
+                         status_reason = case when ?::text is null then node.status_reason else ?::text end,
+                         status_changed_at = case when ?::text is null then node.status_changed_at else ${TS} end,
+                         recovery_attempts = coalesce(?::int, node.recovery_attempts),
+                         cpu_allocated = lk.cpu_allocated - freed.cpu,
+                         memory_allocated = lk.memory_allocated - freed.mem,
+                         updated_at = ${TS}
+         from lk, freed where node.id = lk.id
+         returning node.*
+       )
+       select nd.node, ${podColumns("null::text")}
+       from (select row_to_json(x) as node from (select ${nodeColumns(true)} from n left join node_lease l on l.node_id = n.id) x) nd
+       left join moved p on true
+       order by p.seq`,
+      [
+        nodeId, from, from,
+        nodeId,
+        nodeId, from, from,
+        evict.reason, evict.message, opts.now,
+        to, to, opts.reason ?? null, to, opts.now, opts.recoveryAttempts ?? null, opts.now,
+      ],
+    );
+    const first = rows[0];
+    if (!first) return { node: null, evicted: [] };
+    const raw = typeof first.node === "string" ? (JSON.parse(first.node) as Row) : (first.node as Row);
+    return { node: toNodeRecord(raw), evicted: rows.filter((r) => r.id !== null && r.id !== undefined).map(toPodRecord) };
   }
 
   async confirmAndReport(nodeId: string, confirm: string[], report: NodeReport, now: number): Promise<PodRecord[]> {
