@@ -5,7 +5,7 @@ import { getErrorShape } from "@trpc/server/unstable-core-do-not-import";
 import type { ControlPlane } from "./control-plane.js";
 import type { Logger } from "./logger.js";
 import { appRouter } from "./router/_app.js";
-import { createCallerFactory, createContext, type Context } from "./trpc.js";
+import { createCallerFactory, createContext, errorAnswer, type Context } from "./trpc.js";
 
 // The agent procedures on plain node:http, ahead of Express and tRPC's HTTP adapter. Every node calls
 // them each second, and the adapter's request pipeline (Express routing, the fetch-style Request it
@@ -58,7 +58,8 @@ async function serve(
     const data = await procedure(input);
     send(res, 200, JSON.stringify({ result: { data } }));
   } catch (cause) {
-    const error = cause instanceof TRPCError ? cause : new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause });
+    // Outside the procedure (checking the caller), a database outage is still a 503, not an internal error.
+    const error = cause instanceof TRPCError ? cause : new TRPCError({ ...errorAnswer(cause), cause });
     if (error.code === "INTERNAL_SERVER_ERROR") {
       opts.log.error(`procedure ${path} failed`, { err: String(error.cause ?? error), stack: error.cause?.stack });
     }
