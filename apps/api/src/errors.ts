@@ -2,7 +2,7 @@
  * Domain errors: what went wrong in the control plane's own terms. The router layer maps each kind
  * to a tRPC code in one place (ERROR_CODE_OF, used by trpc.ts); nothing below the routers knows tRPC or HTTP.
  */
-export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable";
+export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable" | "rate-limited";
 
 /** The API's error code for each kind: what trpc.ts answers, and what a batched heartbeat's refused beat carries. */
 export const ERROR_CODE_OF = {
@@ -11,6 +11,7 @@ export const ERROR_CODE_OF = {
   precondition: "PRECONDITION_FAILED",
   invalid: "BAD_REQUEST",
   unavailable: "SERVICE_UNAVAILABLE",
+  "rate-limited": "TOO_MANY_REQUESTS",
 } as const satisfies Record<DomainErrorKind, string>;
 
 /** An error the user caused or can fix, with a message meant for them. */
@@ -45,4 +46,9 @@ export function precondition(message: string): DomainError {
 /** A request whose values break a rule that input validation cannot see (e.g. settings judged as a whole). */
 export function invalid(message: string): DomainError {
   return new DomainError("invalid", message);
+}
+
+/** A caller asking more often than it may; it can try again later, unchanged. */
+export function rateLimited(message: string): DomainError {
+  return new DomainError("rate-limited", message);
 }

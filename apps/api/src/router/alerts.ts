@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.js";
-import { promDurationSchema } from "./schemas.js";
+import { promDurationSchema, strictObject } from "./schemas.js";
 
 const ruleName = z.string().min(1).max(128);
 
@@ -22,8 +22,7 @@ export const alertsRouter = router({
   rules: adminProcedure.query(({ ctx }) => ctx.cp.alerts.rules()),
   setRule: adminProcedure
     .input(
-      z
-        .object({
+      strictObject({
           name: ruleName,
           threshold: z.number().finite().optional(),
           for: duration.optional(),
@@ -31,15 +30,14 @@ export const alertsRouter = router({
           expr: z.string().min(1).max(1024).optional(),
           labels: stringMap.optional(),
           annotations: stringMap.optional(),
-        })
-        .strict(),
+        }),
     )
     .mutation(({ ctx, input }) => {
       const { name, for: forMs, ...rest } = input;
       return ctx.cp.alerts.setRule(name, { ...rest, ...(forMs !== undefined ? { forMs } : {}) });
     }),
-  applyRules: adminProcedure.input(z.object({ manifest: z.unknown() }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.apply(input.manifest)),
-  deleteRule: adminProcedure.input(z.object({ name: ruleName }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.deleteRule(input.name)),
+  applyRules: adminProcedure.input(strictObject({ manifest: z.unknown() })).mutation(({ ctx, input }) => ctx.cp.alerts.apply(input.manifest)),
+  deleteRule: adminProcedure.input(strictObject({ name: ruleName })).mutation(({ ctx, input }) => ctx.cp.alerts.deleteRule(input.name)),
   webhook: adminProcedure.query(({ ctx }) => ctx.cp.alerts.webhook()),
-  setWebhook: adminProcedure.input(z.object({ url: webhookUrl }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.setWebhook(input.url)),
+  setWebhook: adminProcedure.input(strictObject({ url: webhookUrl })).mutation(({ ctx, input }) => ctx.cp.alerts.setWebhook(input.url)),
 });
