@@ -18,7 +18,7 @@ import { tableSnapshot } from "./db-snapshot.js";
  */
 
 const ADMIN = "k9a.fuzz-admin-token-0123456789abcdef";
-const RUNS_PER_PROCEDURE = 30;
+const RUNS_PER_PROCEDURE = 20;
 /** Larger inputs go in POST bodies only: a query's input rides in the URL, whose size the HTTP server caps (431). */
 const MAX_QUERY_STRING = 2000;
 
