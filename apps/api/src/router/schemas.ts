@@ -8,7 +8,7 @@ export const MAX_INPUT_DEPTH = 32;
 /** With the u flag a valid pair is one code point; only a lone half is category Cs. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** Why PostgreSQL could not store a string: a NUL, or half of a UTF-16 surrogate pair (not UTF-8), or null. */
+/** Why PostgreSQL could not store a string (a NUL; half a UTF-16 surrogate pair, which has no UTF-8 form), or null. */
 export function unstorable(text: string): string | null {
   if (text.includes("\u0000")) return "must not contain NUL (\\u0000) characters";
   if (LONE_SURROGATE.test(text)) return "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff alone)";
