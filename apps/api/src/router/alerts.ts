@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.js";
-import { promDurationSchema, strictObject } from "./schemas.js";
+import { promDurationSchema, strictObject, key, text } from "./schemas.js";
 
-const ruleName = z.string().min(1).max(128);
+const ruleName = text(128).min(1, "must not be empty");
 
 const duration = promDurationSchema;
 
-const stringMap = z.record(z.string().max(128), z.string().max(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
+const stringMap = z.record(key(128), text(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
 
 /** Where notifications go: an http(s) URL, or null to stop sending. */
 const webhookUrl = z
@@ -27,7 +27,7 @@ export const alertsRouter = router({
           threshold: z.number().finite().optional(),
           for: duration.optional(),
           enabled: z.boolean().optional(),
-          expr: z.string().min(1).max(1024).optional(),
+          expr: text(1024).min(1, "must not be empty").optional(),
           labels: stringMap.optional(),
           annotations: stringMap.optional(),
         }),
