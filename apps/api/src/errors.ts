@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from "@kube9/db";
  * Domain errors: what went wrong in the control plane's own terms. The router layer maps each kind
  * to a tRPC code in one place (ERROR_CODE_OF, used by trpc.ts); nothing below the routers knows tRPC or HTTP.
  */
-export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable";
+export type DomainErrorKind = "not-found" | "conflict" | "precondition" | "invalid" | "unavailable" | "rate-limited";
 
 /** The API's error code for each kind: what trpc.ts answers, and what a batched heartbeat's refused beat carries. */
 export const ERROR_CODE_OF = {
@@ -13,6 +13,7 @@ export const ERROR_CODE_OF = {
   precondition: "PRECONDITION_FAILED",
   invalid: "BAD_REQUEST",
   unavailable: "SERVICE_UNAVAILABLE",
+  "rate-limited": "TOO_MANY_REQUESTS",
 } as const satisfies Record<DomainErrorKind, string>;
 
 /** An error the user caused or can fix, with a message meant for them. */
@@ -57,4 +58,9 @@ export function asDomainError(err: unknown): DomainError | null {
   if (err instanceof DomainError) return err;
   if (isDatabaseUnavailable(err)) return new DomainError("unavailable", DATABASE_UNAVAILABLE, { cause: err });
   return null;
+}
+
+/** A caller asking more often than it may; it can try again later, unchanged. */
+export function rateLimited(message: string): DomainError {
+  return new DomainError("rate-limited", message);
 }

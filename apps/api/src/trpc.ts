@@ -1,8 +1,9 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from "@trpc/server";
-import { ZodError } from "zod";
+import { ZodError, ZodRealError } from "zod";
 import type { Caller } from "./auth.js";
 import type { ControlPlane } from "./control-plane.js";
 import { asDomainError, ERROR_CODE_OF, type DomainErrorKind } from "./errors.js";
+import { inputShapeProblem } from "./router/schemas.js";
 
 export type { Caller } from "./auth.js";
 
@@ -23,11 +24,59 @@ const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = ERROR_CODE_OF;
 /** The code and message a caller gets for an error a procedure threw (one item of a batch answers the same). */
 export function errorAnswer(err: unknown): { code: TRPC_ERROR_CODE_KEY; message: string } {
   const domain = asDomainError(err);
-  if (domain) return { code: CODE_OF[domain.kind], message: domain.message };
+  if (domain) return { code: CODE_OF[domain.kind], message: bounded(domain.message, MAX_MESSAGE) };
   return { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE };
 }
 
 const INTERNAL_MESSAGE = "internal error in the Kube-9 API (details are in its log)";
+
+/** Longest error message the API sends: enough for every field's line, never a copy of a large input. */
+const MAX_MESSAGE = 4000;
+/** Longest quotation of a given value (or field name) in an error. */
+const MAX_QUOTE = 100;
+/** Fields named one by one in an error; the rest are counted. */
+const MAX_ISSUES = 10;
+
+/** `text` cut to `max` characters, with an ellipsis when it was longer. */
+function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A short JSON-like rendering of a value for an error: at most MAX_QUOTE characters and 3 levels, whatever its size. */
+function quote(v: unknown): string {
+  if (typeof v === "string") return v.length > MAX_QUOTE ? `${JSON.stringify(`${v.slice(0, MAX_QUOTE)}…`)} (${v.length} characters)` : JSON.stringify(v);
+  return bounded(sketch(v, MAX_QUOTE, 0), MAX_QUOTE);
+}
+
+/** Renders `v` in about `room` characters: stops early on wide values, elides deep ones (never recurses far). */
+function sketch(v: unknown, room: number, depth: number): string {
+  if (typeof v === "string") return JSON.stringify(v.length > room ? v.slice(0, room) : v);
+  if (v === null || typeof v !== "object") return String(JSON.stringify(v) ?? v);
+  const open = Array.isArray(v) ? "[" : "{";
+  const close = Array.isArray(v) ? "]" : "}";
+  if (depth >= 3) return `${open}…${close}`;
+  const parts: string[] = [];
+  let used = 2;
+  const add = (part: () => string): boolean => {
+    if (used > room) {
+      parts.push("…");
+      return false;
+    }
+    const p = part();
+    parts.push(p);
+    used += p.length + 1;
+    return true;
+  };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && add(() => sketch(v[i], room - used, depth + 1)); i++);
+  } else {
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      if (!add(() => `${JSON.stringify(bounded(k, room))}:${sketch((v as Record<string, unknown>)[k], room - used, depth + 1)}`)) break;
+    }
+  }
+  return `${open}${parts.join(",")}${close}`;
+}
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = input;
@@ -38,20 +87,40 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return cur;
 }
 
-/** One line per bad field: which field, what is allowed, what was given. */
+/** items[3].cpu, as a reader would write the path into the request (keys quoted at most MAX_QUOTE long). */
+function fieldOf(path: PropertyKey[]): string {
+  return path.map((k, n) => (typeof k === "number" ? `[${k}]` : `${n === 0 ? "" : "."}${bounded(String(k), MAX_QUOTE)}`)).join("");
+}
+
+/**
+ * One line per bad field: which field, what is allowed, what was given. Bounded whatever the input: values are
+ * quoted short, unknown keys are named (not their values), and past MAX_ISSUES fields the rest are counted.
+ */
 export function describeZodError(error: ZodError, input: unknown): { message: string; issues: Array<{ field: string; message: string }> } {
   const seen = new Set<string>();
   const issues: Array<{ field: string; message: string }> = [];
-  for (const i of error.issues) {
-    // items[3].cpu, as a reader would write the path into the request.
-    const field = i.path.map((k, n) => (typeof k === "number" ? `[${k}]` : n === 0 ? String(k) : `.${String(k)}`)).join("") || "input";
-    if (seen.has(field)) continue;
+  let more = 0;
+  const add = (field: string, message: string): void => {
+    if (seen.has(field)) return;
     seen.add(field);
+    if (issues.length >= MAX_ISSUES) more++;
+    else issues.push({ field, message: `${field}: ${message}` });
+  };
+  for (const i of error.issues) {
+    if (i.code === "unrecognized_keys") {
+      for (const k of i.keys) add(fieldOf([...i.path, k]), i.message);
+      continue;
+    }
+    if (i.code === "invalid_key") {
+      // A record's key: the key is the field, so say what is wrong with it rather than zod's "Invalid key in record".
+      add(fieldOf(i.path), `field names: ${i.issues.map((k) => k.message).join(", ")}`);
+      continue;
+    }
     const got = valueAt(input, i.path);
-    const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
-    issues.push({ field, message: `${field}: ${i.message}${shown}` });
+    add(fieldOf(i.path) || "input", `${i.message}${got === undefined ? "" : ` (got ${quote(got)})`}`);
   }
-  return { message: issues.map((i) => i.message).join("; "), issues };
+  const text = issues.map((i) => i.message).join("; ") + (more > 0 ? `; and ${more} more` : "");
+  return { message: bounded(text, MAX_MESSAGE), issues };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -67,7 +136,8 @@ const t = initTRPC.context<Context>().create({
     if (error.code === "INTERNAL_SERVER_ERROR") {
       return { ...shape, message: INTERNAL_MESSAGE };
     }
-    return shape;
+    // Whatever threw it (tRPC's own parse errors included), no message carries a large input back.
+    return { ...shape, message: bounded(shape.message, MAX_MESSAGE) };
   },
 });
 
@@ -90,6 +160,16 @@ const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   return result;
 });
 
+/** Refuses input no procedure takes (nested too deep, strings PostgreSQL cannot store) before any schema or handler reads it. */
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = inputShapeProblem(await getRawInput());
+  if (problem) {
+    // A ZodError, so it is worded and fielded like every other bad input.
+    throw new TRPCError({ code: "BAD_REQUEST", message: problem.message, cause: new ZodRealError([{ code: "custom", path: problem.path, message: problem.message, input: undefined }]) });
+  }
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
@@ -106,7 +186,7 @@ export const adminProcedure = base.use(({ ctx, next }) => {
     code: "UNAUTHORIZED",
     message: ctx.caller.why === "missing" ? "missing token: pass the admin token as a Bearer token" : "invalid token",
   });
-});
+}).use(storableInput);
 
 /**
  * Node agents: the node's own credential, valid only for that node. The caller is checked before the
@@ -125,7 +205,7 @@ export const agentProcedure = base.use(async ({ ctx, next, getRawInput }) => {
     throw new TRPCError({ code: "FORBIDDEN", message: "this node credential belongs to another node" });
   }
   return next({ ctx: { ...ctx, nodeId: ctx.caller.nodeId } });
-});
+}).use(storableInput);
 
 /**
  * Fleets of agents (one process speaking for many nodes): the caller must hold some node's credential
@@ -140,4 +220,4 @@ export const fleetProcedure = base.use(({ ctx, next }) => {
     throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
   }
   return next({ ctx });
-});
+}).use(storableInput);

@@ -12,3 +12,4 @@ export * from "./autoscale/index.js";
 export * from "./netpol/index.js";
 export * from "./disruption.js";
 export * from "./paging.js";
+export * from "./beat-budget.js";

@@ -1,11 +1,10 @@
-import { z } from "zod";
-import { heartbeatBatchInput, heartbeatInput, kubeletEndpoint, nodeIdSchema, registerBatchInput } from "./schemas.js";
+import { heartbeatBatchInput, heartbeatInput, kubeletEndpoint, nodeIdSchema, registerBatchInput, strictObject, text } from "./schemas.js";
 import { agentProcedure, fleetProcedure, router } from "../trpc.js";
 
 // The node id comes from the caller's credential (ctx.nodeId); an id in the input is only checked against it.
 export const agentRouter = router({
   register: agentProcedure
-    .input(z.object({ nodeId: nodeIdSchema.optional(), agentVersion: z.string().max(64).optional(), kubelet: kubeletEndpoint.optional() }))
+    .input(strictObject({ nodeId: nodeIdSchema.optional(), agentVersion: text(64).optional(), kubelet: kubeletEndpoint.optional() }))
     .mutation(({ ctx, input }) => ctx.cp.agents.register(ctx.nodeId, input.kubelet)),
   /** Many nodes' registrations at once (a hollow fleet): each node's own credential is checked, each answered alone. */
   registerBatch: fleetProcedure
@@ -17,6 +16,6 @@ export const agentRouter = router({
     .input(heartbeatBatchInput)
     .mutation(async ({ ctx, input }) => ({ results: await ctx.cp.agents.heartbeatBatch(input.beats, (id, token) => ctx.cp.auth.verifyNode(id, token)) })),
   leave: agentProcedure
-    .input(z.object({ nodeId: nodeIdSchema.optional(), reason: z.string().max(200).optional() }))
+    .input(strictObject({ nodeId: nodeIdSchema.optional(), reason: text(200).optional() }))
     .mutation(({ ctx, input }) => ctx.cp.agents.leave(ctx.nodeId, input.reason ?? "agent stopped")),
 });

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.js";
-import { promDurationSchema } from "./schemas.js";
+import { promDurationSchema, strictObject, key, text } from "./schemas.js";
 
-const ruleName = z.string().min(1).max(128);
+const ruleName = text(128).min(1, "must not be empty");
 
 const duration = promDurationSchema;
 
-const stringMap = z.record(z.string().max(128), z.string().max(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
+const stringMap = z.record(key(128), text(4096)).refine((m) => Object.keys(m).length <= 32, "at most 32 entries");
 
 /** Where notifications go: an http(s) URL, or null to stop sending. */
 const webhookUrl = z
@@ -22,24 +22,22 @@ export const alertsRouter = router({
   rules: adminProcedure.query(({ ctx }) => ctx.cp.alerts.rules()),
   setRule: adminProcedure
     .input(
-      z
-        .object({
+      strictObject({
           name: ruleName,
           threshold: z.number().finite().optional(),
           for: duration.optional(),
           enabled: z.boolean().optional(),
-          expr: z.string().min(1).max(1024).optional(),
+          expr: text(1024).min(1, "must not be empty").optional(),
           labels: stringMap.optional(),
           annotations: stringMap.optional(),
-        })
-        .strict(),
+        }),
     )
     .mutation(({ ctx, input }) => {
       const { name, for: forMs, ...rest } = input;
       return ctx.cp.alerts.setRule(name, { ...rest, ...(forMs !== undefined ? { forMs } : {}) });
     }),
-  applyRules: adminProcedure.input(z.object({ manifest: z.unknown() }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.apply(input.manifest)),
-  deleteRule: adminProcedure.input(z.object({ name: ruleName }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.deleteRule(input.name)),
+  applyRules: adminProcedure.input(strictObject({ manifest: z.unknown() })).mutation(({ ctx, input }) => ctx.cp.alerts.apply(input.manifest)),
+  deleteRule: adminProcedure.input(strictObject({ name: ruleName })).mutation(({ ctx, input }) => ctx.cp.alerts.deleteRule(input.name)),
   webhook: adminProcedure.query(({ ctx }) => ctx.cp.alerts.webhook()),
-  setWebhook: adminProcedure.input(z.object({ url: webhookUrl }).strict()).mutation(({ ctx, input }) => ctx.cp.alerts.setWebhook(input.url)),
+  setWebhook: adminProcedure.input(strictObject({ url: webhookUrl })).mutation(({ ctx, input }) => ctx.cp.alerts.setWebhook(input.url)),
 });

@@ -1,6 +1,6 @@
 import { EXPANDERS } from "@kube9/core";
 import { z } from "zod";
-import { cpuSchema, labelsSchema, memorySchema, nameSchema, promDurationSchema, runtimeSchema } from "./schemas.js";
+import { cpuSchema, labelsSchema, memorySchema, nameSchema, promDurationSchema, runtimeSchema, strictObject } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 
 const size = z.number().int().min(0).max(1000);
@@ -19,8 +19,7 @@ const settingsInput = z
     scaleDownDelayAfterAdd: duration.optional(),
     maxScaleDownParallel: z.number().int().min(1).max(100).optional(),
     nodeReadyTimeout: duration.optional(),
-  })
-  .strict();
+  });
 
 export const createNodeGroupInput = z
   .object({
@@ -33,14 +32,13 @@ export const createNodeGroupInput = z
     labels: labelsSchema.optional(),
     priority: z.number().int().min(-1000).max(1000).optional(),
     settings: settingsInput.optional(),
-  })
-  .strict();
+  });
 
 /** Node groups the autoscaler keeps between min and max. */
 export const nodeGroupsRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.cp.nodeGroups.list()),
-  get: adminProcedure.input(z.object({ name: nameSchema }).strict()).query(({ ctx, input }) => ctx.cp.nodeGroups.get(input.name)),
-  manifest: adminProcedure.input(z.object({ name: nameSchema }).strict()).query(({ ctx, input }) => ctx.cp.nodeGroups.manifest(input.name)),
+  get: adminProcedure.input(strictObject({ name: nameSchema })).query(({ ctx, input }) => ctx.cp.nodeGroups.get(input.name)),
+  manifest: adminProcedure.input(strictObject({ name: nameSchema })).query(({ ctx, input }) => ctx.cp.nodeGroups.manifest(input.name)),
   create: adminProcedure.input(createNodeGroupInput).mutation(({ ctx, input }) => {
     const { settings, ...rest } = input;
     const s = settings ?? {};
@@ -60,15 +58,15 @@ export const nodeGroupsRouter = router({
     });
   }),
   /** Creates or changes a group from a NodeGroup manifest (kube9.io/v1). */
-  applyManifest: adminProcedure.input(z.object({ manifest: z.unknown() }).strict()).mutation(({ ctx, input }) => ctx.cp.nodeGroups.apply(input.manifest)),
-  scale: adminProcedure.input(z.object({ name: nameSchema, size }).strict()).mutation(({ ctx, input }) => ctx.cp.nodeGroups.scale(input.name, input.size)),
-  delete: adminProcedure.input(z.object({ name: nameSchema }).strict()).mutation(({ ctx, input }) => ctx.cp.nodeGroups.delete(input.name)),
+  applyManifest: adminProcedure.input(strictObject({ manifest: z.unknown() })).mutation(({ ctx, input }) => ctx.cp.nodeGroups.apply(input.manifest)),
+  scale: adminProcedure.input(strictObject({ name: nameSchema, size })).mutation(({ ctx, input }) => ctx.cp.nodeGroups.scale(input.name, input.size)),
+  delete: adminProcedure.input(strictObject({ name: nameSchema })).mutation(({ ctx, input }) => ctx.cp.nodeGroups.delete(input.name)),
 });
 
 /** The autoscaler's view and its cluster-wide setting. */
 export const autoscalerRouter = router({
   status: adminProcedure.query(({ ctx }) => ctx.cp.autoscaler.status()),
   setExpander: adminProcedure
-    .input(z.object({ expander: z.enum(EXPANDERS, { error: `must be one of ${EXPANDERS.join(", ")}` }) }).strict())
+    .input(strictObject({ expander: z.enum(EXPANDERS, { error: `must be one of ${EXPANDERS.join(", ")}` }) }))
     .mutation(({ ctx, input }) => ctx.cp.setExpander(input.expander)),
 });

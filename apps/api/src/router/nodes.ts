@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** A kubectl label selector (`tier=web,zone in (a,b)`); parsed by core, which names what is wrong. */
 const selectorSchema = z.string().max(1024);
-import { addNodeInput, byName, joinNodesInput, nodeStatusSchema, runtimeSchema } from "./schemas.js";
+import { addNodeInput, byName, joinNodesInput, nodeStatusSchema, runtimeSchema, strictObject } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 import { hubFor } from "../watch-hub.js";
 import { answering } from "./subscriptions.js";
@@ -11,19 +11,17 @@ import type { NodeDTO } from "../dto.js";
 
 export const nodesRouter = router({
   list: adminProcedure
-    .input(z.object({ status: z.array(nodeStatusSchema).optional(), selector: selectorSchema.optional() }).optional())
+    .input(strictObject({ status: z.array(nodeStatusSchema).optional(), selector: selectorSchema.optional() }).optional())
     .query(({ ctx, input }) => ctx.cp.queries.listNodes(input?.status, input?.selector)),
   /** Nodes a page at a time (registration order), for clusters of thousands: limit + continue, as Kubernetes lists. */
   page: adminProcedure
     .input(
-      z
-        .object({
+      strictObject({
           limit: z.number().int().min(1).max(5000),
           continue: z.string().min(1).max(64).optional(),
           status: z.array(nodeStatusSchema).optional(),
           selector: selectorSchema.optional(),
-        })
-        .strict(),
+        }),
     )
     .query(({ ctx, input }) => ctx.cp.queries.pageNodes(input)),
   get: adminProcedure.input(byName).query(({ ctx, input }) => ctx.cp.queries.describeNode(input.name)),
@@ -36,14 +34,14 @@ export const nodesRouter = router({
     .mutation(({ ctx, input }) => ctx.cp.nodes.fail(input.name, input.mode ?? "kill")),
   recover: adminProcedure.input(byName).mutation(({ ctx, input }) => ctx.cp.nodes.recover(input.name)),
   runtimeStatus: adminProcedure
-    .input(z.object({ runtime: runtimeSchema.optional() }).optional())
+    .input(strictObject({ runtime: runtimeSchema.optional() }).optional())
     .query(({ ctx, input }) => ctx.cp.nodes.runtimeStatus(input?.runtime)),
   prepareRuntime: adminProcedure
-    .input(z.object({ runtime: runtimeSchema.optional() }).optional())
+    .input(strictObject({ runtime: runtimeSchema.optional() }).optional())
     .mutation(({ ctx, input }) => ctx.cp.nodes.prepareRuntime(input?.runtime)),
   /** Live node changes (SSE): a snapshot, then each changed node; resumes from lastEventId. */
   watch: adminProcedure
-    .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
+    .input(strictObject({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const hub = hubFor(ctx.cp);
       for await (const m of answering(hub.watch<NodeDTO>("node", input?.lastEventId, async () => ctx.cp.queries.listNodes(), signal))) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { applyInput, byNamespacedName, deletePodInput, execInput, launchManyInput, launchPodInput, labelsSchema, logsInput, nameSchema, namespaceSchema, podStatusSchema } from "./schemas.js";
+import { applyInput, byNamespacedName, deletePodInput, execInput, launchManyInput, launchPodInput, labelsSchema, logsInput, nameSchema, namespaceSchema, podStatusSchema, strictObject } from "./schemas.js";
 import { adminProcedure, errorAnswer, router } from "../trpc.js";
 import type { Logger } from "../logger.js";
 import type { LaunchResult } from "../services/pod-service.js";
@@ -11,8 +11,7 @@ import type { PodDTO } from "../dto.js";
 export const podsRouter = router({
   list: adminProcedure
     .input(
-      z
-        .object({ status: z.array(podStatusSchema).optional(), nodeName: nameSchema.optional(), namespace: namespaceSchema.optional() })
+      strictObject({ status: z.array(podStatusSchema).optional(), nodeName: nameSchema.optional(), namespace: namespaceSchema.optional() })
         .optional(),
     )
     .query(({ ctx, input }) => ctx.cp.queries.listPods(input ?? {})),
@@ -28,7 +27,7 @@ export const podsRouter = router({
     .mutation(({ ctx, input }) => ctx.cp.pods.apply(input.manifest, input.namespace)),
   /** Replaces the pod's labels (kubectl label pod). */
   setLabels: adminProcedure
-    .input(z.object({ name: nameSchema, namespace: namespaceSchema.optional(), labels: labelsSchema }).strict())
+    .input(strictObject({ name: nameSchema, namespace: namespaceSchema.optional(), labels: labelsSchema }))
     .mutation(({ ctx, input }) => ctx.cp.pods.label(input.name, input.labels, input.namespace)),
   delete: adminProcedure.input(deletePodInput).mutation(({ ctx, input }) => ctx.cp.pods.delete(input.name, input.gracePeriodSeconds, input.namespace)),
   /** A container's log lines, from its node's kubelet. */
@@ -41,7 +40,7 @@ export const podsRouter = router({
   exec: adminProcedure.input(execInput).mutation(({ ctx, input }) => ctx.cp.kubelets.exec(input.name, input.container, input.command, input.namespace)),
   /** Live pod changes (SSE): a snapshot, then each changed pod (a deleted pod comes as Terminating); resumes from lastEventId. */
   watch: adminProcedure
-    .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
+    .input(strictObject({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const hub = hubFor(ctx.cp);
       for await (const m of answering(hub.watch<PodDTO>("pod", input?.lastEventId, () => ctx.cp.queries.listPods({}), signal))) {

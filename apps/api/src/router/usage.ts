@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { nameSchema } from "./schemas.js";
+import { nameSchema, strictObject } from "./schemas.js";
 import { adminProcedure, router } from "../trpc.js";
 
 const time = z.number().int().min(0).max(8.64e15);
 
 /** Which series: one node, one pod, or the cluster as a whole. */
 const usageTarget = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("node"), name: nameSchema }).strict(),
-  z.object({ kind: z.literal("pod"), name: nameSchema, namespace: nameSchema.optional() }).strict(),
-  z.object({ kind: z.literal("cluster") }).strict(),
+  strictObject({ kind: z.literal("node"), name: nameSchema }),
+  strictObject({ kind: z.literal("pod"), name: nameSchema, namespace: nameSchema.optional() }),
+  strictObject({ kind: z.literal("cluster") }),
 ]);
 
 export const usageRange = z
@@ -19,8 +19,7 @@ export const usageRange = z
     /** End (ms); default now. */
     to: time.optional(),
     stepSeconds: z.number().int().min(1).max(86_400).optional(),
-  })
-  .strict();
+  });
 
 /** Measured use (like the metrics.k8s.io API, plus history): latest per node and pod, and ranges. */
 export const usageRouter = router({

@@ -2,6 +2,7 @@ import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type Nod
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
 import { DomainError, ERROR_CODE_OF, precondition } from "../errors.js";
+import { BeatRateLimiter } from "./beat-rate-limiter.js";
 import type { NodeStatusService } from "./node-status.js";
 import type { NodeSideContext } from "./service-context.js";
 import type { UsageStore } from "../usage/usage-store.js";
@@ -75,6 +76,9 @@ export interface AgentGatewayDeps extends NodeSideContext {
  * only when the node confirms pods or its report changed (see docs/architecture.md, "Heartbeats").
  */
 export class AgentGateway {
+  /** Refuses beats far faster than the interval (a flood), before they touch anything. */
+  private readonly beats = new BeatRateLimiter();
+
   constructor(private readonly deps: AgentGatewayDeps) {}
 
   /** An agent announces itself; the node becomes Ready and learns the heartbeat interval. */
@@ -143,6 +147,7 @@ export class AgentGateway {
   async heartbeat(nodeId: string, report: HeartbeatReport): Promise<HeartbeatAnswer> {
     const { cache, db, events, leases, now: clock } = this.deps;
     const now = clock();
+    this.beats.admit(nodeId, cache.node(nodeId)?.name ?? nodeId, now, cache.settings.health.heartbeatIntervalMs);
     let node = await this.liveNode(nodeId);
     leases.beat(nodeId, now, report.usage);
     this.deps.usage?.record(nodeId, now, report.usage, report.agentUsage, this.ownPods(nodeId, report.podUsage));
