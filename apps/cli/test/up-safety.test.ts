@@ -2,7 +2,7 @@
 // kill -9 at any moment, the files it leaves (permissions, what it prints), and the option that keeps
 // /metrics and /openapi.json to admins.
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,18 +121,32 @@ describe("kube9 up on the embedded database", () => {
   it("kill -9 at random moments: every restart comes up with every acknowledged pod, or says the folder is damaged and what to do", async () => {
     const home = newHome();
     let acknowledged: string[] = [];
-    let lastStartMs = 15_000;
+    let lastStartMs = 10_000;
     const outcomes: string[] = [];
     const ITERATIONS = 10;
     for (let i = 0; i <= ITERATIONS; i++) {
       const final = i === ITERATIONS;
       const began = Date.now();
       const up = startUp(home);
-      // Anywhere from the first instant of start-up to a few seconds of writes.
-      const killAfter = Math.random() * (lastStartMs + 3000);
-      const killer = final ? undefined : setTimeout(() => up.child.kill("SIGKILL"), killAfter);
+      // The first kills land while the first start creates the database (initdb), then half while it
+      // starts (recovery, migrations, loading), half during writes.
+      const duringInitdb = i < 2 && !existsSync(join(home, "data", "PG_VERSION"));
+      const whileStarting = i % 2 === 0;
+      let killer: NodeJS.Timeout | undefined;
+      if (duringInitdb) {
+        const poll = setInterval(() => {
+          // Wherever PostgreSQL's files are being written (the folder itself, or one beside it).
+          if (!readdirSync(home).some((f) => f.startsWith("data") && existsSync(join(home, f, "base")))) return;
+          clearInterval(poll);
+          killer = setTimeout(() => up.child.kill("SIGKILL"), Math.random() * 1500);
+        }, 20);
+        void up.exited.then(() => clearInterval(poll));
+      } else if (!final && whileStarting) {
+        killer = setTimeout(() => up.child.kill("SIGKILL"), Math.random() * lastStartMs);
+      }
       const hang = setTimeout(() => up.child.kill("SIGKILL"), 180_000);
       const url = await up.ready;
+      if (url && !final && !whileStarting && !duringInitdb) killer = setTimeout(() => up.child.kill("SIGKILL"), Math.random() * 2500);
       if (url) {
         lastStartMs = Date.now() - began;
         const { token } = JSON.parse(readFileSync(join(home, "config.json"), "utf8")) as { token: string };
@@ -169,7 +183,7 @@ describe("kube9 up on the embedded database", () => {
       // Never a stack trace, whatever happened.
       expect(stderr, `restart ${i}`).not.toMatch(/\n\s+at /);
       if (exit.signal === "SIGKILL") {
-        if (!url) outcomes.push("killed while starting");
+        if (!url) outcomes.push(duringInitdb ? "killed in initdb" : "killed while starting");
         expect(Date.now() - began, `restart ${i} hung`).toBeLessThan(180_000);
         continue;
       }

@@ -18,6 +18,7 @@ import { SqlNodeGroupRepository } from "./repositories/node-group-repository.js"
 import { SqlNamespaceRepository, SqlNetworkPolicyRepository } from "./repositories/namespace-repository.js";
 import { SqlNodeRepository } from "./repositories/node-repository.js";
 import { SqlPodRepository } from "./repositories/pod-repository.js";
+import { SqlBootstrapTokenRepository } from "./repositories/bootstrap-token-repository.js";
 import type { Database, OpenDatabaseOptions } from "./types.js";
 
 type Orm = MikroORM<AbstractSqlDriver>;
@@ -55,6 +56,7 @@ class SqlDatabase implements Database {
   readonly nodeGroups: SqlNodeGroupRepository;
   readonly namespaces: SqlNamespaceRepository;
   readonly networkPolicies: SqlNetworkPolicyRepository;
+  readonly bootstrapTokens: SqlBootstrapTokenRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -76,6 +78,7 @@ class SqlDatabase implements Database {
     this.nodeGroups = new SqlNodeGroupRepository(this.sql);
     this.namespaces = new SqlNamespaceRepository(this.sql);
     this.networkPolicies = new SqlNetworkPolicyRepository(this.sql);
+    this.bootstrapTokens = new SqlBootstrapTokenRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {
