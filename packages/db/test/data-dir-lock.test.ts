@@ -43,14 +43,17 @@ describe("the embedded database's folder lock", () => {
       // Half the rounds start from a lock a dead process left, half from none.
       if (round % 2 === 0) writeFileSync(`${dir}.lock`, String(dead));
       const startAt = Date.now() + 4000;
-      const outs = await Promise.all(
-        Array.from({ length: 6 }, () => {
-          const child = spawn(tsx, [racer, dir, String(startAt)], { stdio: ["ignore", "pipe", "inherit"] });
-          let out = "";
-          child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-          return new Promise<string>((done) => child.on("close", () => done(out)));
-        }),
-      );
+      const racers = Array.from({ length: 6 }, () => {
+        const child = spawn(tsx, [racer, dir, String(startAt)], { stdio: ["pipe", "pipe", "inherit"] });
+        let out = "";
+        const said = new Promise<string>((done) => child.stdout.on("data", (d: Buffer) => { out += d.toString(); if (out.endsWith("\n")) done(out); }));
+        const closed = new Promise<void>((done) => child.on("close", () => done()));
+        return { child, said, closed };
+      });
+      // Every contender has tried before any lets go: a second "got" can only be a shared lock.
+      const outs = await Promise.all(racers.map((r) => r.said));
+      for (const r of racers) r.child.stdin.end();
+      await Promise.all(racers.map((r) => r.closed));
       const got = outs.filter((o) => o.startsWith("got"));
       expect(got, outs.join("")).toHaveLength(1);
       expect(outs.filter((o) => o.startsWith("refused: the embedded database"))).toHaveLength(5);
