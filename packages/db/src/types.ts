@@ -331,8 +331,6 @@ export interface BootstrapTokenRepository {
   markUsed(id: string, now: number): Promise<void>;
   /** True when it was there. */
   delete(id: string): Promise<boolean>;
-  /** Deletes tokens expired at `now`; how many. */
-  deleteExpired(now: number): Promise<number>;
 }
 
 export interface OpenDatabaseOptions {

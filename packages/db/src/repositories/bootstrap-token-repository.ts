@@ -49,8 +49,4 @@ export class SqlBootstrapTokenRepository implements BootstrapTokenRepository {
   async delete(id: string): Promise<boolean> {
     return (await this.sql.rows(`delete from bootstrap_token where id = ? returning id`, [id])).length > 0;
   }
-
-  async deleteExpired(now: number): Promise<number> {
-    return (await this.sql.rows(`delete from bootstrap_token where expires_at <= ${TS} returning id`, [now])).length;
-  }
 }
