@@ -49,7 +49,9 @@ async function serve(
       throw new TRPCError(
         ctx.caller.kind === "admin"
           ? { code: "FORBIDDEN", message: "agent procedures need a node credential, not the admin token" }
-          : { code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` },
+          : ctx.caller.kind === "bootstrap"
+            ? { code: "FORBIDDEN", message: "a bootstrap token can only join a node (kube9 agent join)" }
+            : { code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` },
       );
     }
     input = await readJson(req, opts.maxBodyBytes);

@@ -1,11 +1,13 @@
 import type { Database } from "@kube9/db";
 import type { ClusterCache } from "./cache/cluster-cache.js";
-import { hashToken, nodeIdOfToken } from "./tokens.js";
+import { bootstrapIdOfToken, hashToken, nodeIdOfToken } from "./tokens.js";
 
 /** Who is calling: a person with the admin token, a node agent with its own credential, or nobody. */
 export type Caller =
   | { kind: "admin" }
   | { kind: "node"; nodeId: string }
+  /** A bootstrap token (`kube9 agent join`): it may only join a node, and only until it expires. */
+  | { kind: "bootstrap"; tokenId: string; expiresAt: number }
   | { kind: "anonymous"; why: "missing" | "invalid" };
 
 /** Verified credentials remembered at most; past this the memory starts afresh (a fleet of 10,000 fits). */
@@ -33,6 +35,12 @@ export class Authenticator {
     if (!token) return { kind: "anonymous", why: "missing" };
     const nodeId = nodeIdOfToken(token);
     if (nodeId) return (await this.verifyNode(nodeId, token)) ? { kind: "node", nodeId } : { kind: "anonymous", why: "invalid" };
+    const bootstrapId = bootstrapIdOfToken(token);
+    if (bootstrapId) {
+      const record = await this.db.bootstrapTokens.get(bootstrapId);
+      if (record?.secretHash !== hashToken(token)) return { kind: "anonymous", why: "invalid" };
+      return { kind: "bootstrap", tokenId: bootstrapId, expiresAt: record.expiresAt };
+    }
     return hashToken(token) === this.adminTokenHash ? { kind: "admin" } : { kind: "anonymous", why: "invalid" };
   }
 

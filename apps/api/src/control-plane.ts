@@ -20,6 +20,7 @@ import { AgentGateway } from "./services/agent-gateway.js";
 import { ClusterService } from "./services/cluster-service.js";
 import { KubeletProxy } from "./services/kubelet-proxy.js";
 import { NodeAgents } from "./services/node-agents.js";
+import { BootstrapTokenService } from "./services/bootstrap-token-service.js";
 import { NodeService } from "./services/node-service.js";
 import { NodeStatusService } from "./services/node-status.js";
 import { PodService } from "./services/pod-service.js";
@@ -87,6 +88,7 @@ export class ControlPlane {
   readonly autoscaler: AutoscalerController;
   private readonly notifier: WebhookNotifier;
   readonly nodes: NodeService;
+  readonly bootstrapTokens: BootstrapTokenService;
   readonly pods: PodService;
   readonly namespaces: NamespaceService;
   readonly networkPolicies: NetworkPolicyService;
@@ -171,6 +173,7 @@ export class ControlPlane {
     const alertLookbackMs = () => Math.max(10_000, 5 * cache.settings.health.heartbeatIntervalMs);
     this.alerting = new AlertingController({ cache, events, now, log, usage: usageStore, notifier: this.notifier, staleAfterMs: alertLookbackMs });
     this.nodes = new NodeService({ db, cache, events, leases, agents: this.runtimes, status, now, view });
+    this.bootstrapTokens = new BootstrapTokenService({ db, events, nodes: this.nodes, now });
     this.nodeGroups = new NodeGroupService({ db, cache, events, now, nodes: this.nodes, defaultRuntime: () => opts.defaultRuntime, kick: () => this.autoscaler.kick() });
     this.autoscaler = new AutoscalerController({ db, cache, events, now, log, groups: this.nodeGroups, nodes: this.nodes, usage: usageStore, staleAfterMs });
     this.controllers = [

@@ -153,7 +153,12 @@ export const DOCS_HTML = `<!doctype html>
     box.appendChild(outPre);
     return box;
   }
-  fetch("/openapi.json").then(function (r) { return r.json(); }).then(function (d) {
+  // With KUBE9_PROTECT_METRICS the description itself needs the admin token.
+  var saved = localStorage.getItem(TOKEN_KEY);
+  fetch("/openapi.json", saved ? { headers: { authorization: "Bearer " + saved } } : undefined).then(function (r) {
+    if (r.status === 401) throw new Error("this API requires the admin token for it: paste the token above and reload");
+    return r.json();
+  }).then(function (d) {
     doc = d;
     document.getElementById("ver").textContent = "v" + d.info.version + " · OpenAPI " + d.openapi;
     document.getElementById("intro").textContent = d.info.description;

@@ -23,6 +23,7 @@ const envSchema = z.object({
   KUBE9_LOG_LEVEL: optional(z.enum(["error", "warn", "info", "debug"])),
   KUBE9_AGENT_ENTRY: optional(z.string()),
   KUBE9_HOLLOW_USAGE: optional(hollowUsage),
+  KUBE9_PROTECT_METRICS: optional(z.enum(["0", "1", "false", "true"], "must be 1 or true (on), 0 or false (off)").transform((v) => v === "1" || v === "true")),
   HOME: optional(z.string()),
 });
 

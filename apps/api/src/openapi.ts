@@ -142,6 +142,10 @@ const DOCS: Record<string, { summary: string; output: Schema }> = {
     summary: "One node with its pods and recent events.",
     output: obj({ node: ref("Node"), pods: arr(ref("Pod")), events: arr(ref("Event")) }),
   },
+  "tokens.create": { summary: "Creates a bootstrap token with an expiry; its text is shown only in this answer.", output: {} },
+  "tokens.list": { summary: "Lists bootstrap tokens (never their secrets).", output: {} },
+  "tokens.delete": { summary: "Deletes a bootstrap token; nodes that joined with it keep their credentials.", output: {} },
+  "tokens.join": { summary: "With a bootstrap token as the Bearer token: registers one node (runtime external) and answers its credential.", output: {} },
   "nodes.add": { summary: "Adds a node of the given size and starts its agent.", output: ref("Node") },
   "nodes.remove": { summary: "Drains a node (its pods move first), stops its agent and deletes it.", output: obj({ node: ref("Node"), movedPods: arr(ref("Pod")) }) },
   "nodes.fail": { summary: "Fault injection: kills or pauses a node's agent; the health monitor then marks it Failed.", output: ref("Node") },
@@ -285,7 +289,7 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
       version: VERSION,
       description:
         "The Kube-9 control plane's tRPC API over HTTP. Send the admin token as `Authorization: Bearer <token>` " +
-        "(kube9 up prints it; it is also in $KUBE9_HOME/config.json). TypeScript users can use @kube9/client instead.",
+        "(it is in $KUBE9_HOME/config.json, which kube9 up names). TypeScript users can use @kube9/client instead.",
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     security: [{ bearer: [] }],

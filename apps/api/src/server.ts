@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -37,6 +37,8 @@ export interface ControlPlaneStartOptions {
   logLevel?: LogLevel;
   log?: (line: string) => void;
   agentEntry?: string;
+  /** /metrics and /openapi.json answer only callers with the admin token (KUBE9_PROTECT_METRICS=1). */
+  protectMetrics?: boolean;
 }
 
 export interface RunningControlPlane {
@@ -68,7 +70,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
   const log: Logger = createLogger({ level: opts.logLevel, write: opts.log });
   // Checked before anything starts: a malformed KUBE9_HOLLOW_USAGE fails at once, naming itself.
   const hollowUsage = readHollowUsage();
-  mkdirSync(opts.home, { recursive: true });
+  makePrivateDir(opts.home);
   const configPath = join(opts.home, "config.json");
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
   try {
@@ -139,7 +141,14 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
         },
       }),
     );
-    app.get("/metrics", async (_req, res) => {
+    // Metrics and the API description say what runs here; a cluster reachable by others may keep them to admins.
+    const adminOnly = async (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (!opts.protectMetrics) return next();
+      const { caller } = await createContext(cp, req.headers.authorization);
+      if (caller.kind === "admin") return next();
+      res.status(401).type("text/plain").send(`${req.path} needs the admin token (KUBE9_PROTECT_METRICS is on): send "Authorization: Bearer <token>"\n`);
+    };
+    app.get("/metrics", adminOnly, async (_req, res) => {
       try {
         const text = (await metrics.render()) + cp.metricsText();
         res.type(metrics.contentType).send(text);
@@ -148,7 +157,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
         res.status(500).type("text/plain").send("collecting metrics failed\n");
       }
     });
-    app.get("/openapi.json", (req, res) => {
+    app.get("/openapi.json", adminOnly, (req, res) => {
       res.json(buildOpenApiDocument(`${req.protocol}://${req.get("host") ?? "localhost"}`));
     });
     app.get("/docs", (_req, res) => {
@@ -194,7 +203,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
       }
     }
     await cp.start();
-    writeFileSync(configPath, `${JSON.stringify({ server: url, token }, null, 2)}\n`, { mode: 0o600 });
+    writePrivateFile(configPath, `${JSON.stringify({ server: url, token }, null, 2)}\n`);
     log.info(`Kube-9 API listening on ${url}`, { database: db.kind, runtime: defaultRuntime });
 
     let closing: Promise<void> | null = null;
@@ -271,6 +280,20 @@ function trackRequests(server: Server): { drain(graceMs: number): Promise<number
       return busy();
     },
   };
+}
+
+/** KUBE9_HOME holds the admin token and the database: only its owner may enter it, however it was made before. */
+function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Writes a file only its owner can read, replacing any older one whole (a mode given to writeFile applies only to new files). */
+function writePrivateFile(path: string, text: string): void {
+  const aside = `${path}.${process.pid}.tmp`;
+  writeFileSync(aside, text, { mode: 0o600 });
+  chmodSync(aside, 0o600);
+  renameSync(aside, path);
 }
 
 /** The largest request body the API reads (1 MiB): every procedure's input fits in a fraction of it. */

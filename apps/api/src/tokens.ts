@@ -25,3 +25,14 @@ export function nodeIdOfToken(token: string): string | undefined {
 export function randomSuffix(): string {
   return randomBytes(3).toString("hex");
 }
+
+/** A new bootstrap token, `k9b.<id>.<secret>`: the id is its public name (listing, deleting), the secret proves it. */
+export function newBootstrapToken(): { id: string; token: string } {
+  const id = randomBytes(3).toString("hex");
+  return { id, token: `k9b.${id}.${randomBytes(18).toString("base64url")}` };
+}
+
+/** The id inside a bootstrap token, if it is one. */
+export function bootstrapIdOfToken(token: string): string | undefined {
+  return /^k9b\.([0-9a-f]{6})\.[A-Za-z0-9_-]{16,64}$/.exec(token)?.[1];
+}

@@ -182,6 +182,9 @@ export const adminProcedure = base.use(({ ctx, next }) => {
   if (ctx.caller.kind === "node") {
     throw new TRPCError({ code: "FORBIDDEN", message: "a node credential cannot call admin procedures" });
   }
+  if (ctx.caller.kind === "bootstrap") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "a bootstrap token can only join a node (kube9 agent join)" });
+  }
   throw new TRPCError({
     code: "UNAUTHORIZED",
     message: ctx.caller.why === "missing" ? "missing token: pass the admin token as a Bearer token" : "invalid token",
@@ -198,7 +201,7 @@ export const agentProcedure = base.use(async ({ ctx, next, getRawInput }) => {
     throw new TRPCError({ code: "FORBIDDEN", message: "agent procedures need a node credential, not the admin token" });
   }
   if (ctx.caller.kind !== "node") {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
+    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.kind === "anonymous" ? ctx.caller.why : "not a"} node credential` });
   }
   const raw = (await getRawInput()) as { nodeId?: unknown } | undefined;
   if (raw?.nodeId !== undefined && raw.nodeId !== ctx.caller.nodeId) {
@@ -217,7 +220,7 @@ export const fleetProcedure = base.use(({ ctx, next }) => {
     throw new TRPCError({ code: "FORBIDDEN", message: "agent procedures need a node credential, not the admin token" });
   }
   if (ctx.caller.kind !== "node") {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.why} node credential` });
+    throw new TRPCError({ code: "UNAUTHORIZED", message: `${ctx.caller.kind === "anonymous" ? ctx.caller.why : "not a"} node credential` });
   }
   return next({ ctx });
 }).use(storableInput);

@@ -41,6 +41,33 @@ export function readConfigFile(path: string): Kube9ConfigFile | undefined {
   }
 }
 
+/**
+ * The token given by --token-file F or --token - (stdin): a token on the command line is visible to
+ * every user of the machine in `ps`, a file or a pipe is not. Undefined when neither was used.
+ */
+export function readTokenFlags(flags: { token?: string; tokenFile?: string }, readStdin: () => string = () => readFileSync(0, "utf8")): string | undefined {
+  if (flags.tokenFile !== undefined && flags.token !== undefined) throw new CliError("use --token or --token-file, not both");
+  let text: string;
+  let from: string;
+  if (flags.tokenFile !== undefined) {
+    from = `--token-file ${flags.tokenFile}`;
+    try {
+      text = readFileSync(flags.tokenFile, "utf8");
+    } catch (err) {
+      throw new CliError(`cannot read --token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  } else if (flags.token === "-") {
+    from = "--token - (standard input)";
+    text = readStdin();
+  } else {
+    return undefined;
+  }
+  const token = text.trim();
+  if (!token) throw new CliError(`${from} gave an empty token`);
+  if (/\s/.test(token)) throw new CliError(`${from} must hold only the token (one line, no spaces)`);
+  return token;
+}
+
 /** Checks a server URL is http(s) and strips trailing slashes so comparisons are exact. */
 export function normalizeServer(raw: string, label: string): string {
   let url: URL;

@@ -1,7 +1,7 @@
 import { parseSelectorString, type Kube9Client, type NodeStatus } from "@kube9/client";
 import { CliError } from "./errors.js";
 import { parseNodeStatuses, parseWhole } from "./parse.js";
-import type { NodeDTO } from "./types.js";
+import type { NodeDTO, PodDTO } from "./types.js";
 
 /** The flags `node list` and `get nodes` share for clusters of thousands of nodes. */
 export interface NodeListFlags {
@@ -56,9 +56,28 @@ export async function fetchNodes(client: Kube9Client, q: NodeQuery): Promise<{ i
   }
 }
 
+/** Fetches pods (of one namespace, or all) a page at a time in creation order, up to `limit`; `more` counts those left out. */
+export async function fetchPods(client: Kube9Client, q: { limit?: number; chunkSize: number }, namespace: string | undefined): Promise<{ items: PodDTO[]; more: number }> {
+  const filters = namespace !== undefined ? { namespace } : {};
+  if (q.chunkSize === 0) {
+    const all = await client.pods.list.query(filters);
+    return q.limit === undefined ? { items: all, more: 0 } : { items: all.slice(0, q.limit), more: Math.max(0, all.length - q.limit) };
+  }
+  const items: PodDTO[] = [];
+  let next: string | undefined;
+  for (;;) {
+    const want = q.limit === undefined ? q.chunkSize : Math.min(q.chunkSize, q.limit - items.length);
+    const page = await client.pods.page.query({ limit: want, ...filters, ...(next ? { continue: next } : {}) });
+    items.push(...page.items);
+    if (!page.continue) return { items, more: 0 };
+    if (q.limit !== undefined && items.length >= q.limit) return { items, more: page.remaining };
+    next = page.continue;
+  }
+}
+
 /** The note under a list cut short by --limit (on stderr, so scripts reading stdout see only the list). */
-export function moreNote(shown: number, more: number): string | undefined {
-  return more > 0 ? `${shown} nodes shown, ${more} more match (raise --limit to see them)` : undefined;
+export function moreNote(shown: number, more: number, noun = "nodes"): string | undefined {
+  return more > 0 ? `${shown} ${noun} shown, ${more} more match (raise --limit to see them)` : undefined;
 }
 
 /** Whether any of the paging flags was given (`get` takes them only for nodes). */
@@ -66,7 +85,12 @@ export function pagingFlagsGiven(opts: NodeListFlags): boolean {
   return opts.selector !== undefined || opts.limit !== undefined || opts.chunkSize !== undefined;
 }
 
-/** Throws unless the kind is nodes: the paging flags are the node list's. */
+/** Throws unless the kind takes the paging flags: nodes all of them, pods --limit and --chunk-size. */
 export function onlyForNodes(kind: string, opts: NodeListFlags): void {
-  if (kind !== "node" && pagingFlagsGiven(opts)) throw new CliError(`-l/--selector, --limit and --chunk-size apply to nodes only (got ${kind}s)`);
+  if (kind === "node") return;
+  if (kind === "pod") {
+    if (opts.selector !== undefined) throw new CliError("-l/--selector applies to nodes only (got pods)");
+    return;
+  }
+  if (pagingFlagsGiven(opts)) throw new CliError(`-l/--selector applies to nodes only, --limit and --chunk-size to nodes and pods (got ${kind}s)`);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerAgentCommands } from "./commands/agent.js";
 import { registerAlertCommands } from "./commands/alerts.js";
 import { registerApplyCommands } from "./commands/apply.js";
 import { registerAutoscalerCommands } from "./commands/autoscaler.js";
@@ -14,9 +15,11 @@ import { registerNodeCommands } from "./commands/node.js";
 import { registerNodeGroupCommands } from "./commands/nodegroup.js";
 import { registerPodCommands } from "./commands/pod.js";
 import { registerSimulateCommand } from "./commands/simulate.js";
+import { registerTokenCommands } from "./commands/token.js";
 import { registerTopCommand } from "./commands/top.js";
 import { registerUpCommand } from "./commands/up.js";
 import { EXIT, ReportedError, toCliError } from "./errors.js";
+import { sanitizeForTerminal } from "./output/sanitize.js";
 
 function version(): string {
   try {
@@ -33,7 +36,8 @@ export function buildProgram(): Command {
     .description("Kube-9: a small Kubernetes-like cluster. Start it with `kube9 up`.")
     .version(version(), "-V, --version")
     .option("--server <url>", "API URL (else $KUBE9_URL, else $KUBE9_HOME/config.json, else http://127.0.0.1:7070)")
-    .option("--token <token>", "admin token (else $KUBE9_TOKEN, else $KUBE9_HOME/config.json)")
+    .option("--token <token>", "admin token, or - to read it from stdin (else $KUBE9_TOKEN, else $KUBE9_HOME/config.json); a token here is visible in ps")
+    .option("--token-file <file>", "read the token from a file (not visible in ps, unlike --token)")
     .exitOverride()
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
@@ -74,6 +78,10 @@ export function buildProgram(): Command {
       "Autoscaling:",
       "  kube9 nodegroup create web --min 0 --max 4 --cpu 2 --label tier=web",
       "  kube9 autoscaler status -w                groups, nodes starting, unneeded nodes and why they stay",
+      "",
+      "Nodes on other machines:",
+      "  kube9 token create --ttl 24h              a bootstrap token (printed once)",
+      "  kube9 agent join --server URL --token-file F --cpu 4 --name n1   on the other machine",
     ].join("\n"),
   );
   registerUpCommand(program);
@@ -92,6 +100,8 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerNamespaceCommands(program);
   registerNetCommands(program);
+  registerTokenCommands(program);
+  registerAgentCommands(program);
   return program;
 }
 
@@ -109,7 +119,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof ReportedError) return err.exitCode;
     const cli = toCliError(err);
-    process.stderr.write(`error: ${cli.message}\n`);
+    process.stderr.write(`error: ${sanitizeForTerminal(cli.message)}\n`);
     if (process.env.KUBE9_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
     return cli.exitCode;
   }

@@ -1,4 +1,5 @@
 import type { WatchMessage } from "@kube9/client";
+import { sanitizeForTerminal } from "./output/sanitize.js";
 import { serialize } from "./output/format.js";
 import type { WatchTable } from "./output/table.js";
 import type { OutputFormat } from "./parse.js";
@@ -121,7 +122,8 @@ export async function refreshUntilInterrupted(frame: () => Promise<string>, show
 export function frameWriter(out: NodeJS.WriteStream = process.stdout): (text: string) => void {
   let first = true;
   return (text) => {
-    const body = text.endsWith("\n") ? text : text + "\n";
+    const clean = sanitizeForTerminal(text);
+    const body = clean.endsWith("\n") ? clean : clean + "\n";
     if (out.isTTY) out.write("\x1b[H\x1b[2J" + body);
     else out.write((first ? "" : "\n") + body);
     first = false;

@@ -69,6 +69,15 @@ describe.concurrent("main", () => {
     ctx.expect(run.stderr()).toContain("[agent w1] left the cluster");
   });
 
+  it("leaves the cluster and exits 0 on SIGHUP (its terminal closed, e.g. under kube9 up)", async (ctx) => {
+    const { api, id, env } = await fakeApiWithNode(ctx);
+    const run = runMain(ctx, env);
+    await until(() => api.beatsOf(id).length >= 1, 8000, "a heartbeat from the child");
+    run.proc.kill("SIGHUP");
+    ctx.expect(await run.exited).toBe(0);
+    ctx.expect(api.leaves).toEqual([{ nodeId: id, reason: "received SIGHUP" }]);
+  });
+
   it("exits 3 when the API rejects the node", async (ctx) => {
     const { api, env } = await fakeApiWithNode(ctx);
     api.heartbeatFault = () => new TRPCError({ code: "NOT_FOUND", message: "no such node" });

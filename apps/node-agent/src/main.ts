@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     if (signalled) {
       // The user asked twice: do not wait for the API any longer.
       log.warn(`${signal} again, exiting now`);
-      process.exit(signal === "SIGINT" ? 130 : 143);
+      process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
     }
     signalled = true;
     log.info(`${signal} received, leaving the cluster`);
@@ -43,6 +43,9 @@ async function main(): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // The terminal closed (an agent started under "kube9 up" shares its process group): leave as on Ctrl-C,
+  // instead of dying at once and leaving its containers behind.
+  process.on("SIGHUP", onSignal);
   if (process.send) {
     // The process runtime spawns us with an IPC channel that closes when the API process dies:
     // an agent must not outlive its API as an orphan. No leave: there is no one to tell.

@@ -183,8 +183,22 @@ export const NetworkPolicyEntity = defineEntity({
   }),
 });
 
+export const BootstrapTokenEntity = defineEntity({
+  name: "BootstrapToken",
+  tableName: "bootstrap_token",
+  properties: (p) => ({
+    id: p.text().primary(),
+    secretHash: p.text(),
+    description: p.text().default(""),
+    expiresAt: p.datetime().columnType("timestamptz"),
+    createdAt: p.datetime().columnType("timestamptz"),
+    lastUsedAt: p.datetime().columnType("timestamptz").nullable(),
+    uses: p.integer().default(0),
+  }),
+});
+
 /** All entity schemas, for MikroORM.init. */
 export const ENTITIES = [
   ClusterEntity, NodeEntity, NodeLeaseEntity, NamespaceEntity, PodEntity, EventEntity, UsageHistoryEntity, NodeGroupEntity,
-  NetworkPolicyEntity,
+  NetworkPolicyEntity, BootstrapTokenEntity,
 ];

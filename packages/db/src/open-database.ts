@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { MikroORM } from "@mikro-orm/core";
 import type { Options } from "@mikro-orm/core";
 import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/postgresql";
@@ -17,6 +18,7 @@ import { SqlNodeGroupRepository } from "./repositories/node-group-repository.js"
 import { SqlNamespaceRepository, SqlNetworkPolicyRepository } from "./repositories/namespace-repository.js";
 import { SqlNodeRepository } from "./repositories/node-repository.js";
 import { SqlPodRepository } from "./repositories/pod-repository.js";
+import { SqlBootstrapTokenRepository } from "./repositories/bootstrap-token-repository.js";
 import type { Database, OpenDatabaseOptions } from "./types.js";
 
 type Orm = MikroORM<AbstractSqlDriver>;
@@ -69,6 +71,7 @@ class SqlDatabase implements Database {
   readonly nodeGroups: SqlNodeGroupRepository;
   readonly namespaces: SqlNamespaceRepository;
   readonly networkPolicies: SqlNetworkPolicyRepository;
+  readonly bootstrapTokens: SqlBootstrapTokenRepository;
   /** For tests and benchmarks inside this package: raw SQL on the same connection pool. */
   readonly sql: SqlRunner;
   private closed = false;
@@ -90,6 +93,7 @@ class SqlDatabase implements Database {
     this.nodeGroups = new SqlNodeGroupRepository(this.sql);
     this.namespaces = new SqlNamespaceRepository(this.sql);
     this.networkPolicies = new SqlNetworkPolicyRepository(this.sql);
+    this.bootstrapTokens = new SqlBootstrapTokenRepository(this.sql);
   }
 
   async tryAcquireLeadership(): Promise<boolean> {
@@ -146,17 +150,22 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const [{ PGlite }, { Kube9PGliteDriver }] = await Promise.all([
+  const [{ PGlite }, { Kube9PGliteDriver, openPGliteDataDir }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("./pglite-driver.js"),
   ]);
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // The parent only: the data folder itself appears once PGlite has created it whole (openPGliteDataDir).
+  if (dataDir) mkdirSync(dirname(resolve(dataDir)), { recursive: true });
   const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   // We own the PGlite instance (the ORM only borrows it) so the pool can never close and reopen it behind our back.
   let pglite: InstanceType<typeof PGlite>;
   try {
-    pglite = new PGlite(dataDir ?? "memory://");
-    await pglite.waitReady;
+    if (dataDir) {
+      pglite = await openPGliteDataDir(PGlite, dataDir);
+    } else {
+      pglite = new PGlite("memory://");
+      await pglite.waitReady;
+    }
   } catch (err) {
     unlock();
     throw err;

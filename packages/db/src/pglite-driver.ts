@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import type { Results } from "@electric-sql/pglite";
 import { AbstractSqlDriver, PostgreSqlPlatform } from "@mikro-orm/postgresql";
 import type { Configuration } from "@mikro-orm/postgresql";
@@ -21,5 +22,65 @@ class Kube9PGliteConnection extends PGliteConnection {
 export class Kube9PGliteDriver extends AbstractSqlDriver<Kube9PGliteConnection> {
   constructor(config: Configuration) {
     super(config, new PostgreSqlPlatform(), Kube9PGliteConnection, ["knex", "@electric-sql/pglite", "@harryplusplus/knex-pglite"]);
+  }
+}
+
+/** Thrown when the embedded database's folder exists but cannot be opened: damaged, most likely by an unclean stop. */
+export class DataDirDamagedError extends Error {}
+
+type PGliteClass = typeof import("@electric-sql/pglite").PGlite;
+type PGliteInstance = InstanceType<PGliteClass>;
+
+/** A folder PostgreSQL never finished creating holds no data: it counts as new. */
+function isNewDataDir(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  return readdirSync(dir).length === 0;
+}
+
+/** First line of an error, for a one-line explanation (PGlite's errors may carry whole queries). */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split("\n")[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
+/** The user's way out of a damaged folder, named precisely. */
+export function damagedMessage(dir: string, cause: unknown): string {
+  return (
+    `the embedded database in ${dir} cannot be opened (${firstLine(cause)}); ` +
+    "it was most likely damaged by an unclean stop (a crash, kill -9 or power loss). " +
+    `Restore the folder from a backup, or move it aside to start an empty cluster: mv ${dir} ${dir}.damaged ` +
+    "(node agents of the old cluster then need to be started again)"
+  );
+}
+
+/**
+ * Opens PGlite on a data folder so that no crash leaves a folder that cannot be opened again:
+ * a new folder is created (initdb) beside its final place and renamed into it only once complete
+ * (a kill during initdb otherwise leaves a catalog without half its tables), and an existing
+ * folder must open and answer a catalog query, else a DataDirDamagedError says what to do.
+ * The caller holds the folder's lock.
+ */
+export async function openPGliteDataDir(PGlite: PGliteClass, dir: string): Promise<PGliteInstance> {
+  if (isNewDataDir(dir)) {
+    const aside = `${dir.replace(/\/+$/, "")}.initializing`;
+    // Left by an initdb that was killed: it never held data.
+    rmSync(aside, { recursive: true, force: true });
+    const fresh = new PGlite(aside);
+    await fresh.waitReady;
+    await fresh.close();
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(aside, dir);
+  }
+  let pglite: PGliteInstance | undefined;
+  try {
+    pglite = new PGlite(dir);
+    await pglite.waitReady;
+    // The migrator reads information_schema first; a catalog an unclean stop broke fails here, not in the ORM.
+    await pglite.query("select count(*) from information_schema.tables");
+    return pglite;
+  } catch (err) {
+    await pglite?.close().catch(() => {});
+    throw new DataDirDamagedError(damagedMessage(dir, err), { cause: err });
   }
 }

@@ -18,7 +18,7 @@ export async function schemaDrift(db: Database): Promise<string> {
 /** Empties every table and resets the cluster settings, so a test suite can reuse one database between tests. */
 export async function resetDatabase(db: Database): Promise<void> {
   const sql = rawSql(db);
-  await sql.rows("truncate table node_lease, event, pod, node, usage_history, node_group, network_policy restart identity cascade");
+  await sql.rows("truncate table node_lease, event, pod, node, usage_history, node_group, network_policy, bootstrap_token restart identity cascade");
   await sql.rows("delete from namespace where name <> 'default'");
   await sql.rows("delete from cluster");
 }

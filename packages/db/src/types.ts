@@ -331,6 +331,39 @@ export interface NodeGroupRepository {
   delete(name: string): Promise<boolean>;
 }
 
+/** A bootstrap token as stored: its public id, the hash of the whole token, and its life. */
+export interface BootstrapTokenRecord {
+  id: string;
+  secretHash: string;
+  description: string;
+  expiresAt: number;
+  createdAt: number;
+  lastUsedAt: number | null;
+  uses: number;
+}
+
+/** What creating a bootstrap token stores. */
+export interface NewBootstrapToken {
+  id: string;
+  secretHash: string;
+  description: string;
+  expiresAt: number;
+  now: number;
+}
+
+/** Bootstrap tokens for nodes joining from other machines (table bootstrap_token, raw SQL). */
+export interface BootstrapTokenRepository {
+  /** Throws ConflictError when the id is taken. */
+  create(token: NewBootstrapToken): Promise<BootstrapTokenRecord>;
+  /** Every token, oldest first. */
+  list(): Promise<BootstrapTokenRecord[]>;
+  get(id: string): Promise<BootstrapTokenRecord | null>;
+  /** Counts a join made with it. */
+  markUsed(id: string, now: number): Promise<void>;
+  /** True when it was there. */
+  delete(id: string): Promise<boolean>;
+}
+
 export interface OpenDatabaseOptions {
   /** PostgreSQL URL; when absent an embedded PGlite database is used. */
   url?: string;
@@ -351,6 +384,7 @@ export interface Database {
   nodeGroups: NodeGroupRepository;
   namespaces: NamespaceRepository;
   networkPolicies: NetworkPolicyRepository;
+  bootstrapTokens: BootstrapTokenRepository;
   close(): Promise<void>;
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;

@@ -7,6 +7,7 @@ import { MIGRATIONS } from "../src/migrations/index.js";
 import { rawSql, schemaDrift } from "../src/testing.js";
 import { usageSuite } from "./usage-suite.js";
 import { nodeGroupSuite } from "./node-group-suite.js";
+import { bootstrapTokenSuite } from "./bootstrap-token-suite.js";
 import { namespaceSuite } from "./namespace-suite.js";
 
 /** How a test file provides a database: PGlite in a temp dir or a fresh PostgreSQL database. */
@@ -108,6 +109,7 @@ export function storeSuite(backend: Backend): void {
 
   usageSuite(() => db);
   nodeGroupSuite(() => db);
+  bootstrapTokenSuite(() => db);
   namespaceSuite(() => db);
 
   describe("entities", () => {

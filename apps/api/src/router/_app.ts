@@ -10,6 +10,7 @@ import { netRouter } from "./net.js";
 import { networkPoliciesRouter } from "./networkpolicies.js";
 import { nodesRouter } from "./nodes.js";
 import { podsRouter } from "./pods.js";
+import { tokensRouter } from "./tokens.js";
 import { usageRouter } from "./usage.js";
 
 export const appRouter = router({
@@ -26,6 +27,7 @@ export const appRouter = router({
   nodeGroups: nodeGroupsRouter,
   autoscaler: autoscalerRouter,
   agent: agentRouter,
+  tokens: tokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,20 @@ export const podsRouter = router({
         .optional(),
     )
     .query(({ ctx, input }) => ctx.cp.queries.listPods(input ?? {})),
+  /** Pods a page at a time (creation order): limit + continue, as Kubernetes lists and nodes.page. */
+  page: adminProcedure
+    .input(
+      z
+        .object({
+          limit: z.number().int().min(1).max(5000),
+          continue: z.string().min(1).max(64).optional(),
+          status: z.array(podStatusSchema).optional(),
+          nodeName: nameSchema.optional(),
+          namespace: namespaceSchema.optional(),
+        })
+        .strict(),
+    )
+    .query(({ ctx, input }) => ctx.cp.queries.pagePods(input)),
   get: adminProcedure.input(byNamespacedName).query(({ ctx, input }) => ctx.cp.queries.describePod(input.name, input.namespace)),
   launch: adminProcedure.input(launchPodInput).mutation(({ ctx, input }) => ctx.cp.pods.launch(input)),
   /** Many pods in one call (up to 1,000), each launched as `launch` would; results in item order. */

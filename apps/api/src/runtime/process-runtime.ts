@@ -9,6 +9,8 @@ interface Child {
   proc: ChildProcess;
   stopping: boolean;
   exited: Promise<void>;
+  /** While paused: the process that continues the agent if this API dies (see pause). */
+  pauseGuard?: ChildProcess;
 }
 
 /**
@@ -72,6 +74,7 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
       exited: new Promise((resolve) => {
         proc.once("exit", (code, signal) => {
           log.end();
+          endPauseGuard(child);
           if (this.agents.get(spec.nodeId) === child) this.agents.delete(spec.nodeId);
           if (!child.stopping) {
             const description = signal ? `agent process killed by ${signal}` : `agent process exited with code ${code}`;
@@ -107,13 +110,39 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
     await child.exited;
   }
 
+  /**
+   * Freezes the agent (SIGSTOP). A stopped process cannot notice its API dying, so a small guard
+   * waits on a pipe from this process: when the pipe closes (this API exits, even by kill -9), the
+   * guard sends SIGCONT and the agent, now running, sees its IPC channel gone and exits.
+   */
   async pause(nodeId: string): Promise<void> {
-    this.live(nodeId).proc.kill("SIGSTOP");
+    const child = this.live(nodeId);
+    if (!child.pauseGuard && child.proc.pid !== undefined) {
+      const guard = spawn("sh", ["-c", 'cat >/dev/null; kill -CONT "$0" 2>/dev/null', String(child.proc.pid)], {
+        stdio: ["pipe", "ignore", "ignore"],
+        // Its own group: a Ctrl-C to the terminal's group must not end it before the API resumes its agents.
+        detached: true,
+      });
+      guard.on("error", () => {});
+      guard.unref();
+      (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+      child.pauseGuard = guard;
+    }
+    child.proc.kill("SIGSTOP");
   }
 
   async resume(nodeId: string): Promise<void> {
-    this.agents.get(nodeId)?.proc.kill("SIGCONT");
+    const child = this.agents.get(nodeId);
+    if (!child) return;
+    child.proc.kill("SIGCONT");
+    endPauseGuard(child);
   }
+}
+
+/** Ends a paused agent's guard: the agent runs again (resumed) or is gone. */
+function endPauseGuard(child: Child): void {
+  child.pauseGuard?.kill("SIGKILL");
+  child.pauseGuard = undefined;
 }
 
 /**

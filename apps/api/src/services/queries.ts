@@ -69,6 +69,22 @@ export class Queries {
       .map(toPodDTO);
   }
 
+  /** One page of pods in creation order, filtered as listPods; the continue token of the previous page names where it starts. */
+  async pagePods(opts: { limit: number; continue?: string; status?: PodStatus[]; nodeName?: string; namespace?: string }): Promise<Page<PodDTO>> {
+    let after: number | null = null;
+    if (opts.continue !== undefined) {
+      const d = decodeContinue(opts.continue);
+      if (!d.ok) throw invalid(d.error);
+      after = d.key;
+    }
+    const nodeId = opts.nodeName === undefined ? undefined : (await this.node(opts.nodeName)).id;
+    const pods = (nodeId === undefined ? this.deps.cache.pods() : this.deps.cache.podsOn(nodeId))
+      .filter((p) => (!opts.status || opts.status.includes(p.status)) && (opts.namespace === undefined || p.namespace === opts.namespace))
+      .sort((a, b) => a.seq - b.seq);
+    const page = pageAfter(pods, (p) => p.seq, after, opts.limit);
+    return { ...page, items: page.items.map(toPodDTO) };
+  }
+
   /** One pod with the per-node explanation of its placement. */
   async describePod(name: string, namespace = "default"): Promise<{ pod: PodDTO; policy: PolicyName; fits: NodeFitDTO[]; events: EventDTO[] }> {
     const { cache, db } = this.deps;

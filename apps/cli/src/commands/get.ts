@@ -11,9 +11,9 @@ import { parseOutput, type OutputFormat } from "../parse.js";
 import { noResources, nsInput, readScope, withScope, type Scope, type ScopeFlags } from "../scope.js";
 import { listWatchPrinter, watchUntilInterrupted } from "../watch.js";
 import { describeNodeGroups, getNodeGroups } from "./nodegroup.js";
-import { fetchNodes, moreNote, onlyForNodes, pagingFlagsGiven, parseNodeListFlags, type NodeListFlags, type NodeQuery } from "../node-pages.js";
-import type { NodeDTO } from "../types.js";
-import { NODE_RESOURCE, parseResourceArgs, resourceOf, type Resource, type ResourceKind } from "./resources.js";
+import { fetchNodes, fetchPods, moreNote, onlyForNodes, pagingFlagsGiven, parseNodeListFlags, type NodeListFlags, type NodeQuery } from "../node-pages.js";
+import type { NodeDTO, PodDTO } from "../types.js";
+import { NODE_RESOURCE, POD_RESOURCE, parseResourceArgs, resourceOf, type Resource, type ResourceKind } from "./resources.js";
 
 /** `get nodes` fetching a page at a time, filtered, cut at --limit (the note goes to stderr). */
 function pagedNodes(q: NodeQuery): Resource<NodeDTO> {
@@ -22,6 +22,19 @@ function pagedNodes(q: NodeQuery): Resource<NodeDTO> {
     list: async (client) => {
       const { items, more } = await fetchNodes(client, q);
       const note = moreNote(items.length, more);
+      if (note) process.stderr.write(`${note}\n`);
+      return items;
+    },
+  };
+}
+
+/** `get pods` fetching a page at a time (creation order), cut at --limit (the note goes to stderr). */
+function pagedPods(q: { limit?: number; chunkSize: number }): Resource<PodDTO> {
+  return {
+    ...POD_RESOURCE,
+    list: async (client, scope) => {
+      const { items, more } = await fetchPods(client, q, scope.all ? undefined : scope.namespace);
+      const note = moreNote(items.length, more, "pods");
       if (note) process.stderr.write(`${note}\n`);
       return items;
     },
@@ -42,8 +55,8 @@ export function registerGetCommands(program: Command): void {
       .option("-w, --watch", "after the list, print a row for every change until Ctrl-C (pods, nodes)")
       .option("-l, --selector <selector>", "nodes: only those whose labels match (tier=web,zone in (a,b),!gpu)")
       .option("--status <statuses>", "nodes: only those in these statuses (comma-separated)")
-      .option("--limit <n>", "nodes: print at most n (and say how many more match)")
-      .option("--chunk-size <n>", "nodes: fetch n per request (0: all in one; default 500)"),
+      .option("--limit <n>", "nodes and pods: print at most n (and say how many more match)")
+      .option("--chunk-size <n>", "nodes and pods: fetch n per request (0: all in one; default 500)"),
     { all: true },
   )
     .addHelpText("after", "\nExamples:\n  kube9 get pods -o wide\n  kube9 get pods -A\n  kube9 get pod web -n x -o json | jq .status.phase\n  kube9 get netpol -n x")
@@ -53,6 +66,8 @@ export function registerGetCommands(program: Command): void {
       onlyForNodes(kind, opts);
       if (opts.status !== undefined && kind !== "node") throw new CliError(`--status applies to nodes only here (got ${kind}s)`);
       const nodeQuery = kind === "node" ? parseNodeListFlags(opts) : undefined;
+      const podQuery = kind === "pod" ? parseNodeListFlags(opts) : undefined;
+      if (podQuery && pagingFlagsGiven(opts) && (opts.watch || name !== undefined)) throw new CliError("--limit and --chunk-size list pods: not with a name or -w");
       if (nodeQuery && (pagingFlagsGiven(opts) || nodeQuery.status) && (opts.watch || name !== undefined)) {
         throw new CliError("-l/--selector, --status, --limit and --chunk-size list nodes: not with a name or -w");
       }
@@ -63,7 +78,14 @@ export function registerGetCommands(program: Command): void {
       await withClient(cmd, ({ client }) =>
         kind === "nodegroup"
           ? getNodeGroups(client, name, output)
-          : getObjects(client, nodeQuery && name === undefined && !opts.watch ? pagedNodes(nodeQuery) : resourceOf(kind), name, output, opts.watch, scope),
+          : getObjects(
+              client,
+              nodeQuery && name === undefined && !opts.watch ? pagedNodes(nodeQuery) : podQuery && name === undefined && !opts.watch ? pagedPods(podQuery) : resourceOf(kind),
+              name,
+              output,
+              opts.watch,
+              scope,
+            ),
       );
     });
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { CONTROL_PLANE_RUNTIMES, isTerminalNodeStatus } from "@kube9/client";
 import type { Command } from "commander";
 import { kube9Home } from "../config.js";
@@ -13,7 +12,12 @@ interface UpOptions {
   host?: string;
   runtime?: string;
   keepNodes?: boolean;
+  showToken?: boolean;
+  protectMetrics?: boolean;
 }
+
+/** Signals that stop `kube9 up` gracefully: Ctrl-C, a service manager's stop, and the terminal closing. */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Explains a failed start in one line; a busy port is by far the most common cause. */
 function startError(err: unknown, host: string, port: number): CliError {
@@ -38,10 +42,12 @@ export function registerUpCommand(program: Command): void {
     .option("--host <host>", "address to listen on (default: $KUBE9_HOST, else 127.0.0.1)")
     .option("--runtime <runtime>", `node runtime: ${CONTROL_PLANE_RUNTIMES.join("|")} (default: $KUBE9_RUNTIME, else auto)`)
     .option("--keep-nodes", "on Ctrl-C leave docker node containers running (the next `kube9 up` adopts them)")
+    .option("--show-token", "print the admin token (by default only where it is saved is printed)")
+    .option("--protect-metrics", "require the admin token for /metrics and /openapi.json (default: $KUBE9_PROTECT_METRICS)")
     .addHelpText(
       "after",
       "\nEnvironment: KUBE9_HOME (data, logs, config.json; default ~/.kube9), DATABASE_URL (Postgres; " +
-        "default: embedded database), KUBE9_ADMIN_TOKEN, KUBE9_LOG_LEVEL.",
+        "default: embedded database), KUBE9_ADMIN_TOKEN, KUBE9_LOG_LEVEL, KUBE9_PROTECT_METRICS=1.",
     )
     .action(async (opts: UpOptions) => {
       // Flags are checked before the (slow) server import so typos fail instantly.
@@ -60,13 +66,14 @@ export function registerUpCommand(program: Command): void {
       const host = opts.host ?? env.KUBE9_HOST ?? "127.0.0.1";
       const runtime = flagRuntime ?? env.KUBE9_RUNTIME ?? "auto";
       const home = kube9Home();
-      mkdirSync(home, { recursive: true });
 
       // Handlers go in before starting: a Ctrl-C during start-up must still stop agents already spawned.
       let signals = 0;
       let requestStop!: () => void;
       const stopRequested = new Promise<void>((r) => (requestStop = r));
-      const onSignal = () => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        // The terminal is gone: writing to it fails (EIO), which must not crash the stop.
+        if (signal === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
         signals++;
         if (signals > 1) {
           process.stderr.write("forced exit\n");
@@ -74,8 +81,7 @@ export function registerUpCommand(program: Command): void {
         }
         requestStop();
       };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
       let cp: Awaited<ReturnType<typeof api.startControlPlane>>;
       try {
@@ -88,11 +94,11 @@ export function registerUpCommand(program: Command): void {
           ...(env.KUBE9_ADMIN_TOKEN ? { adminToken: env.KUBE9_ADMIN_TOKEN } : {}),
           ...(env.KUBE9_LOG_LEVEL ? { logLevel: env.KUBE9_LOG_LEVEL } : {}),
           ...(env.KUBE9_AGENT_ENTRY ? { agentEntry: env.KUBE9_AGENT_ENTRY } : {}),
+          protectMetrics: opts.protectMetrics === true || env.KUBE9_PROTECT_METRICS === true,
           log: (line) => process.stderr.write(line.endsWith("\n") ? line : line + "\n"),
         });
       } catch (err) {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
+        for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
         throw startError(err, host, port);
       }
 
@@ -101,7 +107,8 @@ export function registerUpCommand(program: Command): void {
           [
             "Kube-9 control plane is running",
             `  API:       ${cp.url}`,
-            `  Dashboard: ${cp.url}/  (sign in with the admin token: ${cp.token})`,
+            // The token is a credential: terminals are recorded, logged and shared; say where it is instead.
+            `  Dashboard: ${cp.url}/  (sign in with the admin token: ${opts.showToken ? cp.token : `"token" in ${cp.configPath}`})`,
             `  API docs:  ${cp.url}/docs   Metrics: ${cp.url}/metrics`,
             `  Database:  ${cp.database}`,
             `  Runtime:   ${cp.runtime}${runtime === "auto" ? (cp.runtime === "docker" ? " (auto: the Docker engine answered)" : " (auto: no Docker engine answered)") : ""}`,

@@ -1,5 +1,8 @@
+import { sanitizeCell } from "./sanitize.js";
+
 /** Renders rows as left-aligned columns separated by three spaces, kubectl style (no borders). */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function renderTable(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((r) => r.map(sanitizeCell));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     widths

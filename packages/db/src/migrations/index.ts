@@ -5,6 +5,7 @@ import { Migration20261129000000PodSpecs } from "./pod-specs.js";
 import { Migration20261129100000UsageAndAlerts } from "./usage-and-alerts.js";
 import { Migration20261129200000NodeGroups } from "./node-groups.js";
 import { Migration20261129300000NamespacesAndPolicies } from "./namespaces-and-policies.js";
+import { Migration20261130000000BootstrapTokens } from "./bootstrap-tokens.js";
 
 /** Every migration in order (names are recorded in mikro_orm_migrations; never rename one). */
 export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: Array<{ name: string; class: Constructor<Migration> }> 
   { name: "Migration20261129100000UsageAndAlerts", class: Migration20261129100000UsageAndAlerts },
   { name: "Migration20261129200000NodeGroups", class: Migration20261129200000NodeGroups },
   { name: "Migration20261129300000NamespacesAndPolicies", class: Migration20261129300000NamespacesAndPolicies },
+  { name: "Migration20261130000000BootstrapTokens", class: Migration20261130000000BootstrapTokens },
 ];
