@@ -71,6 +71,10 @@ const RESERVING = new Set(["Scheduled", "Running", "Terminating"]);
 /** Every node and pod as of one instant: one REPEATABLE READ, read-only transaction. */
 export async function snapshot(pool: pg.Pool): Promise<Snapshot> {
   const c = await pool.connect();
+  // A session ended by the server (a restart, a cut) errors the client while we hold it: that is this query's failure, not the run's.
+  const onError = () => undefined;
+  c.on("error", onError);
+  let broken = false;
   try {
     await c.query("begin isolation level repeatable read read only");
     const now = await c.query<{ ms: string }>("select (extract(epoch from clock_timestamp()) * 1000)::bigint::text as ms");
@@ -88,10 +92,13 @@ export async function snapshot(pool: pg.Pool): Promise<Snapshot> {
     await c.query("commit");
     return { nowMs: Number(now.rows[0]!.ms), nodes: nodes.rows, pods: pods.rows };
   } catch (err) {
+    broken = true;
     await c.query("rollback").catch(() => undefined);
     throw err;
   } finally {
-    c.release();
+    c.off("error", onError);
+    // A failed client is dropped, not handed to the next check.
+    c.release(broken);
   }
 }
 

@@ -140,6 +140,15 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 
+// Whatever goes wrong in the runner itself, what it started goes away.
+for (const ev of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(ev, (err: unknown) => {
+    say(`chaos: the runner failed (${ev}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    setTimeout(() => process.exit(2), 60_000).unref();
+    void cleanup().finally(() => process.exit(2));
+  });
+}
+
 const violations = new Violations(say);
 let exitCode = 1;
 try {
