@@ -9,10 +9,15 @@ import { agentsByNode, type Postgres, type Replica } from "./cluster.js";
 import { type Rng, signal, sleep, stamp } from "./lib.js";
 
 export const FAULT_KINDS = ["agent-kill", "agent-pause", "replica-kill", "pg-restart", "conn-cut"] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Not a fault but a breach written straight into the database (an allocation off by 1m, a pod in a second node's
+ * report), only when asked for (`--faults breach,...`): it shows the checkers do catch what they look for.
+ */
+export const SELF_CHECK = "breach";
+export type FaultKind = (typeof FAULT_KINDS)[number] | typeof SELF_CHECK;
 
 /** How often each kind is drawn. */
-const WEIGHTS: Record<FaultKind, number> = { "agent-kill": 3, "agent-pause": 3, "replica-kill": 3, "pg-restart": 1.5, "conn-cut": 2 };
+const WEIGHTS: Record<FaultKind, number> = { "agent-kill": 3, "agent-pause": 3, "replica-kill": 3, "pg-restart": 1.5, "conn-cut": 2, breach: 2 };
 
 export interface FaultFigures {
   injected: Map<FaultKind, number>;
@@ -120,7 +125,25 @@ export class Faults {
         return this.pgRestart();
       case "conn-cut":
         return this.connCut(this.rng.pick(this.replicas.filter((r) => !r.down)));
+      case "breach":
+        return this.breach();
     }
+  }
+
+  private async breach(): Promise<void> {
+    this.count("breach");
+    const a = await this.pool.query<{ name: string }>(
+      `update node set cpu_allocated = cpu_allocated + 1 where id = (select id from node where status = 'Ready' and cpu_allocated < cpu_capacity order by random() limit 1) returning name`,
+    );
+    // A pod one process node reports, added to another's report: it stays until that node's report changes.
+    const d = await this.pool.query<{ name: string }>(
+      `with src as (select pod_ids->0 as pod from node where runtime = 'process' and jsonb_array_length(pod_ids) > 0 order by random() limit 1)
+       update node set pod_ids = pod_ids || jsonb_build_array((select pod from src))
+       where id = (select id from node where runtime = 'process' and status = 'Ready' and not pod_ids @> jsonb_build_array((select pod from src)) order by random() limit 1)
+         and (select pod from src) is not null
+       returning name`,
+    );
+    this.say(`breach: node ${a.rows[0]?.name ?? "-"} allocation +1m; node ${d.rows[0]?.name ?? "-"} reports another node's pod`);
   }
 
   /** A random live process-node agent: [node id, pid]. */

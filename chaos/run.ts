@@ -6,6 +6,8 @@
  *
  *   npm run chaos -- [--duration 120s] [--seed N] [--settle 60s] [--hollow 200] [--process-nodes 4]
  *                    [--pods 300] [--ops 10] [--faults agent-kill,agent-pause,replica-kill,pg-restart,conn-cut] [--keep]
+ *
+ * `--faults breach` corrupts rows on purpose (see faults.ts): a run that must report violations, to show the checkers work.
  */
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -16,7 +18,7 @@ import { parseArgs } from "node:util";
 import type pg from "pg";
 import { checkerPool, FrontProxy, HollowFleet, killAll, Postgres, Replica, strayAgents } from "./cluster.js";
 import { Checkers, snapshot, Violations } from "./checkers.js";
-import { FAULT_KINDS, type FaultKind, Faults, leaderApp } from "./faults.js";
+import { FAULT_KINDS, type FaultKind, Faults, leaderApp, SELF_CHECK } from "./faults.js";
 import { descendants, freePort, parseDuration, Rng, secs, sleep, stamp } from "./lib.js";
 import { Load } from "./load.js";
 import { EventWatcher } from "./watchers.js";
@@ -50,7 +52,9 @@ const targetPods = whole(args.pods!, "pods", 1, 10_000);
 const opsPerSecond = whole(args.ops!, "ops", 1, 1000);
 const kinds = args.faults!.split(",").map((k) => k.trim()).filter(Boolean);
 for (const k of kinds) {
-  if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new Error(`--faults: unknown fault "${k}"; allowed: ${FAULT_KINDS.join(", ")}`);
+  if (!(FAULT_KINDS as readonly string[]).includes(k) && k !== SELF_CHECK) {
+    throw new Error(`--faults: unknown fault "${k}"; allowed: ${FAULT_KINDS.join(", ")} (and ${SELF_CHECK}, which corrupts rows on purpose to show the checkers catch it)`);
+  }
 }
 
 const say = (line: string) => console.log(line);
