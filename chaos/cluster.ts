@@ -35,9 +35,17 @@ export class Postgres {
     execFileSync(PG_SH, ["stop", this.dir], { stdio: ["ignore", "ignore", "pipe"] });
   }
 
-  /** The URL an API replica connects with: its own application_name, so its sessions can be told apart. */
-  urlFor(appName: string): string {
-    return `${this.url}?application_name=${encodeURIComponent(appName)}`;
+  /**
+   * The URL an API replica connects with: its own role (a superuser made for it), so its sessions can be told
+   * apart in pg_stat_activity whatever application_name its connections set.
+   */
+  urlFor(role: string): string {
+    return `postgres://${role}@127.0.0.1:${this.port}/postgres?application_name=${role}`;
+  }
+
+  /** Creates the replicas' roles. */
+  async createRoles(pool: pg.Pool, roles: string[]): Promise<void> {
+    for (const role of roles) await pool.query(`create role ${role} login superuser`);
   }
 }
 
@@ -49,7 +57,8 @@ export class Replica {
   /** Set by the cleanup: nothing starts any more, and a start in progress is undone. */
   closed = false;
   readonly url: string;
-  readonly appName: string;
+  /** Its database role (and application_name): chaos_a, chaos_b. */
+  readonly role: string;
   readonly client: Kube9Client;
   private readonly logPath: string;
 
@@ -61,7 +70,7 @@ export class Replica {
     readonly token: string,
   ) {
     this.url = `http://127.0.0.1:${port}`;
-    this.appName = `chaos-replica-${name}`;
+    this.role = `chaos_${name}`;
     this.client = createKube9Client({ url: this.url, token, timeoutMs: 15_000 });
     this.logPath = join(dir, "api.log");
     mkdirSync(join(dir, "home"), { recursive: true });
@@ -80,7 +89,7 @@ export class Replica {
       env: {
         ...process.env,
         KUBE9_HOME: join(this.dir, "home"),
-        DATABASE_URL: this.pg.urlFor(this.appName),
+        DATABASE_URL: this.pg.urlFor(this.role),
         KUBE9_ADMIN_TOKEN: this.token,
         KUBE9_LOG_LEVEL: "info",
       },
@@ -215,11 +224,18 @@ export class HollowFleet {
   }
 }
 
-/** Live agent processes of our replicas' process nodes, by node id (more than one per node is a fault of its own). */
+/** Ids of the run's process nodes (uuids of its own database: no one else's agent carries them). */
+export const processNodeIds = new Set<string>();
+
+/**
+ * Live agent processes of our process nodes, by node id (more than one per node is a fault of its own): those
+ * with one of our node ids, or our replicas' URL, in their environment (agents need not be the replicas' children).
+ */
 export function agentsByNode(ports: number[]): Map<string, number[]> {
   const urls = new Set(ports.map((p) => `http://127.0.0.1:${p}`));
   const out = new Map<string, number[]>();
-  for (const pid of procsWithEnv((env) => urls.has(env.get("KUBE9_URL") ?? "") && env.has("KUBE9_NODE_ID"))) {
+  const ours = (env: Map<string, string>) => processNodeIds.has(env.get("KUBE9_NODE_ID") ?? "") || (urls.has(env.get("KUBE9_URL") ?? "") && env.has("KUBE9_NODE_ID"));
+  for (const pid of procsWithEnv(ours)) {
     const id = procEnv(pid).get("KUBE9_NODE_ID");
     if (!id) continue;
     const list = out.get(id) ?? [];

@@ -38,15 +38,15 @@ export interface FaultFigures {
 
 /** Which replica holds the controllers' leader lease now (by its sessions' application_name), per direct SQL. */
 export async function leader(pool: pg.Pool): Promise<{ app: string; pid: number } | undefined> {
-  const r = await pool.query<{ application_name: string; pid: number }>(
-    `select a.application_name, a.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
-     where l.locktype = 'advisory' and l.granted and a.application_name like 'chaos-replica-%'`,
+  const r = await pool.query<{ usename: string; pid: number }>(
+    `select a.usename, a.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and a.usename like 'chaos\\_%'`,
   );
   const row = r.rows[0];
-  return row ? { app: row.application_name, pid: row.pid } : undefined;
+  return row ? { app: row.usename, pid: row.pid } : undefined;
 }
 
-/** The application_name of the replica that leads now, if any. */
+/** The role of the replica that leads now, if any. */
 export async function leaderApp(pool: pg.Pool): Promise<string | undefined> {
   return (await leader(pool).catch(() => undefined))?.app;
 }
@@ -189,7 +189,7 @@ export class Faults {
     if (r.down) return this.say(`replica-kill: ${r.name} is down already; skipped`);
     this.count("replica-kill");
     const lead = await leader(this.pool).catch(() => undefined);
-    const wasLeader = lead?.app === r.appName;
+    const wasLeader = lead?.app === r.role;
     const t0 = Date.now();
     await r.kill9();
     this.say(`replica-kill: kill -9 of replica ${r.name}${wasLeader ? " (the leader)" : ""}`);
@@ -197,7 +197,7 @@ export class Faults {
     if (wasLeader) {
       const other = this.replicas.find((x) => x !== r && !x.down);
       if (other) {
-        const ms = await this.awaitLeader(lead!.pid, r.appName, t0);
+        const ms = await this.awaitLeader(lead!.pid, r.role, t0);
         if (ms === undefined) {
           this.figures.failoverTimeouts++;
           this.say(`replica-kill: no replica took the leader lease within 30 s`);
@@ -258,11 +258,11 @@ export class Faults {
     if (!r) return this.say("conn-cut: no replica is up; skipped");
     this.count("conn-cut");
     const lead = await leader(this.pool).catch(() => undefined);
-    const wasLeader = lead?.app === r.appName;
+    const wasLeader = lead?.app === r.role;
     const t0 = Date.now();
     const res = await this.pool.query<{ n: string }>(
-      `select count(pg_terminate_backend(pid))::text as n from pg_stat_activity where application_name = $1`,
-      [r.appName],
+      `select count(pg_terminate_backend(pid))::text as n from pg_stat_activity where usename = $1`,
+      [r.role],
     );
     this.say(`conn-cut: ${res.rows[0]?.n ?? 0} database sessions of replica ${r.name}${wasLeader ? " (the leader)" : ""} terminated`);
     if (wasLeader) {

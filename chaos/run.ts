@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
-import { checkerPool, FrontProxy, HollowFleet, killAll, Postgres, Replica, strayAgents } from "./cluster.js";
+import { checkerPool, FrontProxy, HollowFleet, killAll, Postgres, processNodeIds, Replica, strayAgents } from "./cluster.js";
 import { Checkers, snapshot, Violations } from "./checkers.js";
 import { FAULT_KINDS, type FaultKind, Faults, leaderApp, SELF_CHECK } from "./faults.js";
 import { descendants, freePort, parseDuration, Rng, secs, sleep, stamp } from "./lib.js";
@@ -170,6 +170,7 @@ async function main(): Promise<number> {
   // ---- the cluster ----
   pgServer.start();
   pool = checkerPool(pgServer.url);
+  await pgServer.createRoles(pool, replicas.map((r) => r.role));
   say(`${stamp()} PostgreSQL on port ${pgServer.port}`);
   // One at a time: the first migrates the database.
   for (const r of replicas) say(`${stamp()} replica ${r.name} on ${r.url} answering after ${await r.start()} ms`);
@@ -177,7 +178,8 @@ async function main(): Promise<number> {
   await proxy.start();
   for (let i = 0; i < processNodes; i++) {
     const via = replicas[i % replicas.length]!;
-    await via.client.nodes.add.mutate({ name: `chaos-p${i}`, cpu: 2, memoryMiB: 2048, runtime: "process", labels: { chaos: "process" } });
+    const added = await via.client.nodes.add.mutate({ name: `chaos-p${i}`, cpu: 2, memoryMiB: 2048, runtime: "process", labels: { chaos: "process" } });
+    processNodeIds.add(added.id);
   }
   if (hollowNodes > 0) {
     fleet = new HollowFleet(dir, proxy.url, token, hollowNodes, 4);
