@@ -152,7 +152,8 @@ export class Checkers {
         if (now - (this.settledAfter.get("*") ?? 0) < REPLICA_LAG_MS) return;
         try {
           const [pods, nodes] = await Promise.all([r.client.pods.list.query({}), r.client.nodes.list.query({})]);
-          out.push({ replica: r.name, pods, nodes });
+          // Whole lists only: a paged answer would make every pod past the page look missing.
+          if (Array.isArray(pods) && Array.isArray(nodes)) out.push({ replica: r.name, pods, nodes });
         } catch {
           // Down or slow: nothing to compare this round.
         }

@@ -4,7 +4,7 @@
  * checkers verify the cluster's invariants. Prints the operations done, the faults injected and the
  * violations found; exits 1 on any violation. Always removes what it started (also on Ctrl-C).
  *
- *   npm run chaos -- [--duration 120s] [--seed N] [--settle 60s] [--hollow 200] [--process-nodes 4]
+ *   npm run chaos -- [--duration 120s] [--seed N] [--settle 90s] [--hollow 200] [--process-nodes 4]
  *                    [--pods 300] [--ops 10] [--faults agent-kill,agent-pause,replica-kill,pg-restart,conn-cut] [--keep]
  *
  * `--faults breach` corrupts rows on purpose (see faults.ts): a run that must report violations, to show the checkers work.
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "120s" },
     seed: { type: "string" },
-    settle: { type: "string", default: "60s" },
+    settle: { type: "string", default: "90s" },
     hollow: { type: "string", default: "200" },
     "process-nodes": { type: "string", default: "4" },
     pods: { type: "string", default: "300" },
@@ -79,6 +79,8 @@ const watchers: EventWatcher[] = [];
 let podIdsSeen = new Set<string>();
 let clusterId: string | undefined;
 let cleaning: Promise<void> | undefined;
+// Process agents running as root make the machine's shared pod network (kube9-net) if it is missing.
+const sharedNetnsBefore = existsSync("/run/netns/kube9-net");
 
 /** Stops and removes everything this run started; safe to call twice. */
 function cleanup(): Promise<void> {
@@ -110,6 +112,19 @@ function cleanup(): Promise<void> {
         } catch {
           // Best effort; reported below if it stays.
         }
+      }
+    }
+    // The agents' pod folders (named after our node ids), and the shared pod network if this run made it and nothing uses it.
+    for (const id of processNodeIds) {
+      for (const base of [tmpdir(), "/dev/shm"]) rmSync(join(base, `kube9-pods-${id}`), { recursive: true, force: true });
+    }
+    if (!sharedNetnsBefore && existsSync("/run/netns/kube9-net")) {
+      try {
+        const pids = execFileSync("ip", ["netns", "pids", "kube9-net"], { encoding: "utf8", timeout: 5000 }).trim();
+        const links = execFileSync("ip", ["-n", "kube9-net", "-o", "link", "show"], { encoding: "utf8", timeout: 5000 });
+        if (!pids && !/\bk9v/.test(links)) execFileSync("ip", ["netns", "del", "kube9-net"], { stdio: "ignore", timeout: 5000 });
+      } catch {
+        // Best effort: .ci/run removes it too.
       }
     }
     if (clusterId) {
