@@ -5,7 +5,7 @@
  * leader failover after a leader dies, the time until a replica serves writes again.
  */
 import type pg from "pg";
-import { agentsByNode, type Postgres, type Replica } from "./cluster.js";
+import { agentsByNode, type Postgres, processNodeIds, type Replica } from "./cluster.js";
 import { type Rng, signal, sleep, stamp } from "./lib.js";
 
 export const FAULT_KINDS = ["agent-kill", "agent-pause", "replica-kill", "pg-restart", "conn-cut"] as const;
@@ -146,12 +146,15 @@ export class Faults {
     this.say(`breach: node ${a.rows[0]?.name ?? "-"} allocation +1m; node ${d.rows[0]?.name ?? "-"} reports another node's pod`);
   }
 
-  /** A random live process-node agent: [node id, pid]. */
+  /** A random live process-node agent: [node name, pid]. */
   private pickAgent(): [string, number] | undefined {
-    const agents = [...agentsByNode(this.replicas.map((r) => r.port)).entries()].sort(([a], [b]) => a.localeCompare(b));
+    // In the order the nodes were added (chaos-p0, p1, ...), so a seed picks the same node every time.
+    const order = [...processNodeIds];
+    const agents = [...agentsByNode(this.replicas.map((r) => r.port)).entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
     if (agents.length === 0) return undefined;
     const [id, pids] = this.rng.pick(agents);
-    return [id, pids[0]!];
+    const i = order.indexOf(id);
+    return [i >= 0 ? `chaos-p${i}` : id.slice(0, 8), pids[0]!];
   }
 
   private async agentKill(): Promise<void> {
@@ -159,7 +162,7 @@ export class Faults {
     if (!a) return this.say("agent-kill: no agent is running; skipped");
     this.count("agent-kill");
     signal(a[1], "SIGKILL");
-    this.say(`agent-kill: node ${a[0].slice(0, 8)} agent pid ${a[1]} killed`);
+    this.say(`agent-kill: node ${a[0]} agent pid ${a[1]} killed`);
   }
 
   private async agentPause(): Promise<void> {
@@ -169,7 +172,7 @@ export class Faults {
     const ms = this.rng.int(2000, 9000);
     this.paused.add(a[1]);
     signal(a[1], "SIGSTOP");
-    this.say(`agent-pause: node ${a[0].slice(0, 8)} agent pid ${a[1]} stopped for ${ms} ms`);
+    this.say(`agent-pause: node ${a[0]} agent pid ${a[1]} stopped for ${ms} ms`);
     await sleep(ms);
     signal(a[1], "SIGCONT");
     this.paused.delete(a[1]);

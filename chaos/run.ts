@@ -58,7 +58,9 @@ for (const k of kinds) {
 }
 
 const say = (line: string) => console.log(line);
+// Separate streams: the load draws at a pace that timing decides, and must not shift the fault schedule.
 const rng = new Rng(seed);
+const loadRng = new Rng(seed ^ 0x9e3779b9);
 const dir = mkdtempSync(join(tmpdir(), "kube9-chaos-"));
 // PostgreSQL runs as the postgres user when we are root: it must be able to reach its data folder inside.
 chmodSync(dir, 0o711);
@@ -215,7 +217,7 @@ async function main(): Promise<number> {
     w.start();
     watchers.push(w);
   }
-  const load = new Load(replicas, rng, { target: targetPods, inFlight: 4, opsPerSecond });
+  const load = new Load(replicas, loadRng, { target: targetPods, inFlight: 4, opsPerSecond });
   load.onAckedNotFound = (name, via, launchedVia) => {
     void pool!
       .query<{ status: string }>("select status from pod where name = $1 and namespace = 'default'", [name])
