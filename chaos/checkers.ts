@@ -108,8 +108,13 @@ interface ReplicaView {
   nodes: Awaited<ReturnType<Replica["client"]["nodes"]["list"]["query"]>>;
 }
 
-/** How long a breach that may be a moment of handing over must last before it counts. */
+/** How long two agents for one node may overlap before it counts (a restart that races an exit). */
 const PERSIST_MS = 6000;
+/**
+ * How long a pod may sit in two live nodes' reports before it counts: a node back from a pause reports its old
+ * pods once, is told to drop them and reports without them a beat (1 s) later; 4 s is four beats told to keep them.
+ */
+const REPORT_PERSIST_MS = 4000;
 /** A node's report counts as current when its lease was renewed this recently. */
 const FRESH_MS = 3000;
 /** How long a replica may take to see a change another process committed (its resync runs every 1-5 s). */
@@ -217,7 +222,7 @@ export class Checkers {
         this.twoNodes.set(podId, { pair, since: now });
         continue;
       }
-      if (now - seen.since >= PERSIST_MS) {
+      if (now - seen.since >= REPORT_PERSIST_MS) {
         const pod = names.get(podId);
         const bound = pod ? snap.nodes.find((n) => n.id === pod.node_id)?.name ?? "no node" : "deleted";
         this.violations.add(
