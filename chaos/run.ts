@@ -290,7 +290,7 @@ async function main(): Promise<number> {
   const maxId = Number((await pool.query<{ m: string | null }>("select max(id)::text as m from event")).rows[0]?.m ?? 0);
   for (const t0 = Date.now(); Date.now() - t0 < 15_000 && watchers.some((w) => w.lastId < maxId); ) await sleep(250);
   for (const w of watchers) await w.stop();
-  const tableIds = (await pool.query<{ id: string }>("select id::text from event where id <= $1 order by id", [maxId])).rows.map((r) => Number(r.id));
+  const tableIds = (await pool.query<{ id: string }>("select id::text from event where id <= $1", [maxId])).rows.map((r) => Number(r.id)).sort((x, y) => x - y);
   for (const w of watchers) for (const gap of Checkers.watcherGaps(w, tableIds)) violations.add("watcher did not see every event exactly once, in order", gap);
   const lostForAll = Checkers.missedByAll(watchers, tableIds);
 
