@@ -211,6 +211,30 @@ export const agentProcedure = base.use(async ({ ctx, next, getRawInput }) => {
 }).use(storableInput);
 
 /**
+ * A bootstrap token's holder: checked before the input is read, as agent procedures are. An
+ * expired token is told so (with what to do), not just "invalid".
+ */
+export const bootstrapProcedure = base.use(({ ctx, next }) => {
+  const caller = ctx.caller;
+  if (caller.kind !== "bootstrap") {
+    const message =
+      caller.kind === "anonymous" && caller.why === "missing"
+        ? "missing token: pass a bootstrap token (kube9 token create) as a Bearer token"
+        : caller.kind === "anonymous"
+          ? "invalid bootstrap token (it may have been deleted; kube9 token create makes a new one)"
+          : "joining a node needs a bootstrap token (kube9 token create), not this credential";
+    throw new TRPCError({ code: caller.kind === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN", message });
+  }
+  if (ctx.cp.bootstrapTokens.hasExpired(caller.expiresAt)) {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: `bootstrap token ${caller.tokenId} expired at ${new Date(caller.expiresAt).toISOString()}; create a new one with kube9 token create --ttl 24h`,
+    });
+  }
+  return next({ ctx: { ...ctx, tokenId: caller.tokenId } });
+}).use(storableInput);
+
+/**
  * Fleets of agents (one process speaking for many nodes): the caller must hold some node's credential
  * before its body is read, and each node's part of the input carries that node's own credential,
  * which the handler verifies; the caller's credential grants nothing for the other nodes.
