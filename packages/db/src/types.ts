@@ -187,7 +187,8 @@ export interface NodeRepository {
   /** Every existing node's lease, or only these nodes' (a node that does not exist is absent). */
   leases(ids?: readonly string[]): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
-  list(opts?: { includeRemoved?: boolean }): Promise<NodeRecord[]>;
+  /** Nodes by seq; `afterSeq` and `limit` read one page of them. */
+  list(opts?: { includeRemoved?: boolean; afterSeq?: number; limit?: number }): Promise<NodeRecord[]>;
   /** Removed nodes whose rows still exist (a removal not finished), in registration order. */
   listRemoved(): Promise<NodeRecord[]>;
   /** Compare-and-set status change: only when the current status is in `from` (if given). Returns the updated node or null. */

@@ -26,6 +26,8 @@ export function podRef(namespace: string, name: string): string {
 const SETTINGS_KEY = "cluster";
 /** How far back a changed-rows resync looks before its last read: rows are stamped with their writer's clock when
  * the statement starts, and a transaction still open at the last read commits later with an older stamp. */
+/** Node rows per query of a full read. */
+const FULL_READ_PAGE = 1000;
 const RESYNC_MARGIN_MS = 5000;
 
 /**
@@ -324,14 +326,16 @@ export class ClusterCache {
     const mark = this.writeSeq;
     const startedAt = Date.now();
     const since = this.nodesReadAt - RESYNC_MARGIN_MS;
+    const complete = full || this.nodesReadAt === 0;
+    // A full read goes page by page: 10,000 rows parsed and compared at once held the event loop (and
+    // every heartbeat waiting on it) for hundreds of ms; a page at a time, requests run in between.
     const [settings, rows, leases, namespaces, policies] = await Promise.all([
       this.db.cluster.get(),
-      full || this.nodesReadAt === 0 ? this.db.nodes.list() : this.db.nodes.listChangedSince(since),
-      full || this.nodesReadAt === 0 ? Promise.resolve(undefined) : this.db.nodes.leases(leaseIds),
+      complete ? this.db.nodes.list({ limit: FULL_READ_PAGE }) : this.db.nodes.listChangedSince(since),
+      complete ? Promise.resolve(undefined) : this.db.nodes.leases(leaseIds),
       this.db.namespaces.list(),
       this.db.networkPolicies.list(),
     ]);
-    const complete = full || this.nodesReadAt === 0;
     this.nodesReadAt = startedAt;
     if (!this.writtenSince(SETTINGS_KEY, mark) && settingsKey(settings) !== settingsKey(this.settingsRecord)) {
       this.settingsRecord = settings;
@@ -340,6 +344,26 @@ export class ClusterCache {
     this.resyncNetpolObjects(namespaces, policies, mark);
     const seen = new Set<string>();
     const moved: string[] = [];
+    for (let page = rows; ; ) {
+      this.applyNodeRows(page, complete, mark, seen, moved);
+      if (!complete || page.length < FULL_READ_PAGE) break;
+      page = await this.db.nodes.list({ afterSeq: page[page.length - 1]!.seq, limit: FULL_READ_PAGE });
+    }
+    // Every node that still exists is in the full list, or in the lease read of a changed-rows pass (of the nodes it asked about).
+    const existing = complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
+    for (const id of complete || leaseIds === undefined ? this.nodeTable.ids() : leaseIds) {
+      if (!existing.has(id) && !seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
+    }
+    for (const lease of leases ?? []) {
+      const known = this.nodeTable.get(lease.nodeId);
+      if (!known || seen.has(lease.nodeId) || lease.renewedAt === null || (known.lastHeartbeatAt ?? 0) >= lease.renewedAt) continue;
+      this.nodeTable.set({ ...known, lastHeartbeatAt: lease.renewedAt, ...(lease.usage ? { usage: lease.usage } : {}) });
+    }
+    for (const id of moved) await this.resyncPodsOf(id);
+  }
+
+  /** One read's node rows into the cache: changed ones indexed and announced, the rest only kept fresh. */
+  private applyNodeRows(rows: NodeRecord[], complete: boolean, mark: number, seen: Set<string>, moved: string[]): void {
     for (const row of rows) {
       seen.add(row.id);
       if (this.writtenSince(row.id, mark)) continue;
@@ -359,17 +383,6 @@ export class ClusterCache {
       this.index.upsert(this.sched(row));
       this.changes.emit("node", row);
     }
-    // Every node that still exists is in the full list, or in the lease read of a changed-rows pass (of the nodes it asked about).
-    const existing = complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
-    for (const id of complete || leaseIds === undefined ? this.nodeTable.ids() : leaseIds) {
-      if (!existing.has(id) && !seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
-    }
-    for (const lease of leases ?? []) {
-      const known = this.nodeTable.get(lease.nodeId);
-      if (!known || seen.has(lease.nodeId) || lease.renewedAt === null || (known.lastHeartbeatAt ?? 0) >= lease.renewedAt) continue;
-      this.nodeTable.set({ ...known, lastHeartbeatAt: lease.renewedAt, ...(lease.usage ? { usage: lease.usage } : {}) });
-    }
-    for (const id of moved) await this.resyncPodsOf(id);
   }
 
   /** Namespaces and policies other API processes changed (a local write after `mark` wins over the read). */

@@ -97,6 +97,31 @@ describe("cluster cache and the cache-resync controller", () => {
     expect(cached("n")).toBeDefined();
   });
 
+  it("a full read goes page by page: 2,500 nodes made elsewhere all arrive, and one deleted elsewhere is dropped", async () => {
+    const rows = Array.from({ length: 2500 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      name: `bulk-${i}`,
+      role: "worker" as const,
+      runtime: "external" as const,
+      capacity: { cpuMilli: 1000, memoryMiB: 1024 },
+      labels: {},
+      credentialHash: "",
+      now: here.clock.now,
+    }));
+    await shared.db.nodes.createMany(rows);
+    const list = vi.spyOn(shared.db.nodes, "list");
+    await here.cp.cache.resyncNodes();
+    // 2,500 rows in pages of 1,000: three reads, each after the last seq of the one before.
+    expect(list).toHaveBeenCalledTimes(3);
+    expect(list.mock.calls[0]![0]).toEqual({ limit: 1000 });
+    expect(list.mock.calls[1]![0]).toMatchObject({ limit: 1000, afterSeq: expect.any(Number) });
+    expect(here.cp.cache.nodes().filter((n) => n.name.startsWith("bulk-"))).toHaveLength(2500);
+    await shared.db.nodes.delete(rows[1234]!.id);
+    await here.cp.cache.resyncNodes();
+    expect(cached("bulk-1234")).toBeUndefined();
+    expect(here.cp.cache.nodes().filter((n) => n.name.startsWith("bulk-"))).toHaveLength(2499);
+  });
+
   it("the lease buffer names the nodes it has not heard from since a time", () => {
     const buffer = new LeaseBuffer(shared.db);
     buffer.beat("a", 1000, null);

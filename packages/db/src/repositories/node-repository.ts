@@ -86,9 +86,11 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     return this.all(`${NODE_SELECT} where n.updated_at > ${TS} order by n.seq`, [sinceMs]);
   }
 
-  async list(opts: { includeRemoved?: boolean } = {}): Promise<NodeRecord[]> {
-    const where = opts.includeRemoved ? "" : "where n.status <> 'Removed'";
-    return this.all(`${NODE_SELECT} ${where} order by n.seq`);
+  async list(opts: { includeRemoved?: boolean; afterSeq?: number; limit?: number } = {}): Promise<NodeRecord[]> {
+    const where = [opts.includeRemoved ? "" : "n.status <> 'Removed'", opts.afterSeq !== undefined ? "n.seq > ?" : ""].filter(Boolean);
+    const bindings: Binding[] = opts.afterSeq !== undefined ? [opts.afterSeq] : [];
+    if (opts.limit !== undefined) bindings.push(opts.limit);
+    return this.all(`${NODE_SELECT} ${where.length ? `where ${where.join(" and ")}` : ""} order by n.seq${opts.limit !== undefined ? " limit ?" : ""}`, bindings);
   }
 
   async listRemoved(): Promise<NodeRecord[]> {
