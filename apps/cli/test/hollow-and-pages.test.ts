@@ -55,7 +55,7 @@ describe("kube9 hollow, and node lists in pages", () => {
     const exited = new Promise<number | null>((r) => child.on("close", r));
     const deadline = Date.now() + 30_000;
     while (!/heartbeats\/s/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toMatch(/joined 30\/30 nodes\nregistered 30\/30 nodes\n/);
+    expect(out).toMatch(/joined 30\/30 nodes \([\d.]+ s\)\nregistered 30\/30 nodes \([\d.]+ s\)\n/);
     expect(out).toMatch(/30\/30 nodes registered, 0 gone; \d+ heartbeats\/s, p50 [\d.]+ ms/);
     expect((await admin.nodes.list.query({ status: ["Ready"] })).filter((n) => n.name.startsWith("h-"))).toHaveLength(30);
 

@@ -103,6 +103,7 @@ export class HollowFleet {
     const log = this.opts.log ?? (() => undefined);
     const prefix = this.opts.namePrefix ?? "hollow";
     const usage = this.opts.usage ?? DEFAULT_HOLLOW_USAGE;
+    const began = performance.now();
     for (let from = 0; from < this.opts.nodes && !this.stopped; from += JOIN_CHUNK) {
       const names = Array.from({ length: Math.min(JOIN_CHUNK, this.opts.nodes - from) }, (_, i) => `${prefix}-${from + i}`);
       const { nodes } = await this.http.mutate(
@@ -118,7 +119,7 @@ export class HollowFleet {
         this.opts.adminToken,
       );
       for (const n of nodes) this.nodes.push({ name: n.name, nodeId: n.nodeId, token: n.token, sim: new HollowNode(usage), due: Infinity, dueWas: 0, gone: false });
-      log(`joined ${this.nodes.length}/${this.opts.nodes} nodes`);
+      log(`joined ${this.nodes.length}/${this.opts.nodes} nodes (${secondsSince(began)} s)`);
     }
     this.timer = setInterval(() => this.tick(), TICK_MS);
     if (this.opts.batch === false) await this.eachLimited(this.nodes, PER_NODE_PARALLELISM, (n) => this.register(n));
@@ -127,7 +128,7 @@ export class HollowFleet {
       for (let i = 0; i < this.nodes.length; i += this.batchSize) chunks.push(this.nodes.slice(i, i + this.batchSize));
       await this.eachLimited(chunks, REGISTER_BATCHES_IN_FLIGHT, (chunk) => this.registerBatch(chunk));
     }
-    log(`registered ${this.registered}/${this.opts.nodes} nodes`);
+    log(`registered ${this.registered}/${this.opts.nodes} nodes (${secondsSince(began)} s)`);
   }
 
   /** The fleet's figures; window() also starts a new latency window. */
@@ -311,4 +312,8 @@ export class HollowFleet {
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   }
+}
+
+function secondsSince(t0: number): string {
+  return ((performance.now() - t0) / 1000).toFixed(1);
 }
