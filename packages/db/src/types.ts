@@ -390,6 +390,13 @@ export interface Database {
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;
   releaseLeadership(): Promise<void>;
+  /** Names the URL this API process serves at, for the other processes' peers(). */
+  advertise(url: string): Promise<void>;
+  /**
+   * The other live API processes on this database (PostgreSQL: each holds a presence lock on a session
+   * of its own, gone with the process), as the URL each advertised ("" before it did). PGlite: none.
+   */
+  peers(): Promise<string[]>;
 }
 
 export type NamespacePhase = "Active" | "Terminating";
