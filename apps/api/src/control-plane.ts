@@ -49,7 +49,8 @@ export interface ControlPlaneOptions {
   db: Database;
   runtimes: Partial<Record<RuntimeKind, NodeRuntime>>;
   defaultRuntime: RuntimeKind;
-  adminTokenHash: string;
+  /** The admin token's hash for a new cluster (a database with none yet); the database's hash is the one checked. */
+  adminTokenHash?: string;
   log: Logger;
   /** The URL agents use to reach this API. */
   apiUrl: () => string;
@@ -137,7 +138,7 @@ export class ControlPlane {
     });
     const kubelets = (this.kubelets = new KubeletProxy(cache));
     const notifyNode = (nodeId: string) => kubelets.poke(nodeId);
-    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics, notifyNode }));
+    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics, notifyNode, leading: () => this.election.isLeader }));
     const status = new NodeStatusService({
       db,
       cache,
@@ -192,7 +193,7 @@ export class ControlPlane {
       void this.lifecycle.agentExited(exit).catch((err) => log.error("handling an agent exit failed", { err: String(err) }));
     });
 
-    this.auth = new Authenticator(opts.adminTokenHash, cache, db);
+    this.auth = new Authenticator(cache, db);
     this.queries = new Queries({ db, cache, view, runtime: () => opts.defaultRuntime });
     this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
     this.namespaces = new NamespaceService({ db, cache, events, now, pods: this.pods });
@@ -210,6 +211,9 @@ export class ControlPlane {
   /** Loads the cache and takes the leader lease if it is free, without starting any loop. */
   async init(): Promise<void> {
     await this.cache.load();
+    if (this.opts.adminTokenHash && this.cache.settings.adminTokenHash === null) {
+      this.cache.setSettings(await this.opts.db.cluster.update({ adminTokenHash: this.opts.adminTokenHash }));
+    }
     await this.election.tick();
   }
 
@@ -254,6 +258,11 @@ export class ControlPlane {
   /** True once the cache is loaded; requests before that are refused as unavailable. */
   get ready(): boolean {
     return this.cache.loaded;
+  }
+
+  /** Whether this process holds the leader lease now. */
+  get isLeader(): boolean {
+    return this.election.isLeader;
   }
 
   get clusterId(): string {

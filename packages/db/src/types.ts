@@ -154,6 +154,8 @@ export interface ListPodsOptions {
   status?: PodStatus[];
   namespace?: string;
   nodeId?: string;
+  /** Only pods whose row was written after this time (ms): a cache's changed-rows resync. */
+  changedSince?: number;
 }
 
 export type BindResult = "bound" | "node-unavailable" | "pod-not-pending";

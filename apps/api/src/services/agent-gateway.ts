@@ -148,6 +148,11 @@ export class AgentGateway {
     const { cache, db, events, leases, now: clock } = this.deps;
     const now = clock();
     this.beats.admit(nodeId, cache.node(nodeId)?.name ?? nodeId, now, cache.settings.health.heartbeatIntervalMs);
+    // A beat after a silence: another API process may have failed the node and moved its pods meanwhile,
+    // before this cache heard of it; the answer (what the node runs) comes from the database then, so no
+    // pod is told to run on two nodes.
+    const lastBeat = Math.max(leases.lastBeat(nodeId) ?? 0, cache.node(nodeId)?.lastHeartbeatAt ?? 0);
+    if (now - lastBeat > 2 * cache.settings.health.heartbeatIntervalMs) await cache.refreshNode(nodeId);
     let node = await this.liveNode(nodeId);
     leases.beat(nodeId, now, report.usage);
     this.deps.usage?.record(nodeId, now, report.usage, report.agentUsage, this.ownPods(nodeId, report.podUsage));

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createKube9Client, type Kube9Client } from "@kube9/client";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { startControlPlane, type RunningControlPlane } from "../src/server.js";
+import { attachControlPlane, IDLE, readyNode } from "./controllers/support.js";
+import { createHarness, freshPostgres, openTestDatabase, postgresRequiredButMissing, waitFor, type Harness } from "./harness.js";
+
+// Two API processes on one PostgreSQL database, as the README allows: what one does, the other must
+// agree with (its cache, its heartbeat answers), only the leader writes the scheduler's verdicts, and
+// the admin token is the cluster's, not each process's.
+
+const pgUrl = process.env.KUBE9_TEST_PG_URL;
+
+if (postgresRequiredButMissing()) {
+  it("PostgreSQL replicas suite", () => {
+    throw new Error("KUBE9_REQUIRE_POSTGRES=1 but KUBE9_TEST_PG_URL is not set");
+  });
+}
+
+describe.runIf(pgUrl)("two API processes on one database: controllers (PostgreSQL)", () => {
+  let drop: () => Promise<void>;
+  let url: string;
+  let a: Harness; // the leader (takes the lease at init)
+  let b: Harness; // the other process, on its own connections
+  let bDb: { close(): Promise<void> };
+
+  beforeAll(async () => {
+    const fresh = await freshPostgres(pgUrl!);
+    drop = fresh.drop;
+    url = fresh.url;
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+  beforeEach(async () => {
+    a = await createHarness({ url });
+    const other = await openTestDatabase(url);
+    bDb = other;
+    b = await attachControlPlane(other.db, a.clock);
+    expect(a.cp.isLeader).toBe(true);
+    expect(b.cp.isLeader).toBe(false);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await b.close();
+    await bDb.close();
+    await a.db.pods.list().then((pods) => Promise.all(pods.map((p) => a.db.pods.delete(p.id, a.clock.now))));
+    await a.close();
+  });
+
+  it("a node failed and its pods moved by the leader: the other process's answer to that node's next beat no longer lists them", async () => {
+    const x = await readyNode(a, "x", 2);
+    await a.admin.pods.launch({ name: "p", cpu: 1 });
+    const y = await readyNode(a, "y", 2);
+    await b.cp.cache.resyncNodes();
+    await b.cp.cache.resyncPods();
+    const xOnB = (await b.as(x.token)).agent;
+    // x beats to the other process, which knows p is x's.
+    const before = await xOnB.heartbeat({ nodeId: x.nodeId, podIds: [], usage: IDLE, components: {} });
+    const p = (await a.admin.pods.get({ name: "p" })).pod;
+    expect(before.desiredPodIds).toEqual([p.id]);
+
+    // x falls silent; the leader fails it and moves p to y (y keeps beating, to the leader).
+    for (let t = 0; t < 6; t++) {
+      a.clock.now += 1000;
+      await y.agent.heartbeat({ nodeId: y.nodeId, podIds: [], usage: IDLE, components: {} });
+      await a.monitorTick();
+    }
+    expect((await a.admin.nodes.get({ name: "x" })).node.status).toBe("Failed");
+    expect((await a.admin.pods.get({ name: "p" })).pod).toMatchObject({ status: "Scheduled", nodeName: "y" });
+
+    // x comes back and beats to the other process before any resync there: it must not keep p.
+    const after = await xOnB.heartbeat({ nodeId: x.nodeId, podIds: [p.id], usage: IDLE, components: {} });
+    expect(after.desiredPodIds).toEqual([]);
+    const yOnA = await y.agent.heartbeat({ nodeId: y.nodeId, podIds: [], usage: IDLE, components: {} });
+    expect(yOnA.desiredPodIds).toEqual([p.id]);
+  });
+
+  it("FailedScheduling is written by the leader only, once per message", async () => {
+    const aWrites = vi.spyOn(a.db.pods, "setReason");
+    const bWrites = vi.spyOn(b.db.pods, "setReason");
+    // A launch on the other process that fits nowhere is answered with why, but not recorded there.
+    const launched = await b.admin.pods.launch({ name: "big", cpu: 64 });
+    expect(launched.scheduled).toBe(false);
+    expect(launched.message).toMatch(/nodes are available/);
+    // The leader's queue gets the pod with its next resync and records the verdict once.
+    await a.cp.cache.resyncPods(false);
+    for (let i = 0; i < 3; i++) {
+      await a.cp.scheduler.runPass();
+      await b.cp.scheduler.runPass();
+      await b.cp.cache.resyncPods(false);
+    }
+    expect(bWrites).not.toHaveBeenCalled();
+    expect(aWrites).toHaveBeenCalledTimes(1);
+    const events = (await a.admin.events.list({})).filter((e) => e.reason === "FailedScheduling");
+    expect(events).toHaveLength(1);
+    expect((await b.admin.pods.get({ name: "big" })).pod.reason).toBe("FailedScheduling");
+  });
+});
+
+describe.runIf(pgUrl)("two API processes on one database: over HTTP (PostgreSQL)", () => {
+  let drop: () => Promise<void>;
+  let url: string;
+  const homes: string[] = [];
+  const running: RunningControlPlane[] = [];
+
+  const home = () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube9-replica-"));
+    homes.push(dir);
+    return dir;
+  };
+  const start = async (adminToken?: string) => {
+    const api = await startControlPlane({ port: 0, home: home(), databaseUrl: url, runtime: "process", logLevel: "error", log: () => {}, ...(adminToken ? { adminToken } : {}) });
+    running.push(api);
+    return api;
+  };
+  const client = (api: RunningControlPlane, token = api.token): Kube9Client => createKube9Client({ url: api.url, token });
+
+  beforeAll(async () => {
+    const fresh = await freshPostgres(pgUrl!);
+    drop = fresh.drop;
+    url = fresh.url;
+  });
+  afterAll(async () => {
+    for (const api of running.reverse()) await api.close().catch(() => {});
+    await drop?.();
+    for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the admin token is the cluster's: another process starts with it, and a start with another token is refused instead of locking out the first", async () => {
+    const first = await start();
+    // A second process with no token (a new home) or a different one would replace the cluster's: refused.
+    await expect(start()).rejects.toThrow(/another API process serving this database .* uses the cluster's admin token/);
+    await expect(start("k9a.some-other-token-0123456789")).rejects.toThrow(/the admin token given \(KUBE9_ADMIN_TOKEN\) is not this cluster's/);
+    const second = await start(first.token);
+    expect((await client(second, first.token).cluster.status.query()).clusterId).toBe(first.controlPlane.clusterId);
+    expect((await client(first).cluster.status.query()).clusterId).toBe(first.controlPlane.clusterId);
+
+    // Each process checks the database's hash: a node added on one, seen with the same token on the other.
+    await client(first).nodes.add.mutate({ name: "h1", cpu: 2, runtime: "hollow" });
+    await waitFor(async () => (await client(second, first.token).nodes.list.query()).some((n) => n.name === "h1"), 5000);
+
+    // The cache resync runs in the process that does not lead: placements and explanations agree within about 2 s.
+    const admin = client(first);
+    await admin.pods.launch.mutate({ name: "small", cpu: 1 });
+    await admin.pods.launch.mutate({ name: "huge", cpu: 16 }); // Pending: it touches no node row
+    const other = client(second, first.token);
+    const view = async (c: Kube9Client) => {
+      const nodes = (await c.nodes.list.query()).map((n) => [n.name, n.status, n.allocated.cpuMilli]);
+      const pods = (await c.pods.list.query()).map((p) => [p.name, p.status, p.nodeName ?? null]).sort();
+      const fits = (await c.pods.get.query({ name: "huge" })).fits.map((f) => [f.nodeName, f.feasible, f.reasons]);
+      return JSON.stringify({ nodes, pods, fits });
+    };
+    const started = Date.now();
+    await waitFor(async () => (await view(other)) === (await view(admin)), 2500);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(await view(other)).toContain('"huge","Pending"');
+  }, 60_000);
+});
