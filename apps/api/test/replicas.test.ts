@@ -164,4 +164,49 @@ describe.runIf(pgUrl)("two API processes on one database: over HTTP (PostgreSQL)
     await second.close();
     await first.close();
   }, 60_000);
+
+  it("nodes belong to the cluster: stopping one API process leaves its agents running, served by the other (which does not start a second agent); the last one to stop stops them", async () => {
+    const first = await start();
+    const second = await start(first.token);
+    const admin = client(first);
+    const other = client(second, first.token);
+    // The first process knows the second (presence on the database), so its agents learn both addresses.
+    await waitFor(async () => first.controlPlane.apiUrls().includes(second.url), 5000);
+    await admin.nodes.add.mutate({ name: "w1", cpu: 1, memoryMiB: 512 });
+    await waitFor(async () => (await admin.nodes.get.query({ name: "w1" })).node.status === "Ready", 15_000);
+    await admin.pods.launch.mutate({ name: "keep", cpu: 0.1 });
+    await waitFor(async () => (await admin.pods.get.query({ name: "keep" })).pod.status === "Running", 10_000);
+    const handle = (await admin.nodes.get.query({ name: "w1" })).node.containerId!;
+    const pid = Number(/^pid-(\d+)$/.exec(handle)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1500)); // a beat or two: the agent has heard of the second process
+
+    await first.close();
+    expect(isAlive(pid)).toBe(true);
+    // The agent fails over to the second process, which becomes the leader and neither fails the node nor starts another agent.
+    await waitFor(async () => second.controlPlane.isLeader, 10_000);
+    const beatAt = async () => Date.parse((await other.nodes.get.query({ name: "w1" })).node.lastHeartbeatAt ?? "") || 0;
+    const afterStop = Date.now();
+    await waitFor(async () => (await beatAt()) > afterStop, 10_000);
+    await new Promise((r) => setTimeout(r, 7000)); // past failedAfter (5 s) and the new leader's look at silent agents
+    const w1 = (await other.nodes.get.query({ name: "w1" })).node;
+    expect(w1.status).toBe("Ready");
+    expect(w1.containerId).toBe(handle);
+    expect(await beatAt()).toBeGreaterThan(Date.now() - 3000);
+    expect((await other.pods.get.query({ name: "keep" })).pod).toMatchObject({ status: "Running", nodeName: "w1" });
+    expect(isAlive(pid)).toBe(true);
+
+    // The last process to stop stops every agent of the cluster, those it did not start included.
+    await second.close();
+    await waitFor(async () => !isAlive(pid), 5000);
+  }, 90_000);
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

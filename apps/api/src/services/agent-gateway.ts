@@ -36,6 +36,8 @@ export interface HeartbeatAnswer {
   kubelet: KubeletSettings;
   /** Its pods' firewalls, when the node's applied revision is not the current one. */
   netpol?: NetpolAssignment;
+  /** Every API process of the cluster (this one first): where the agent goes when this one stops answering. */
+  apiUrls?: string[];
 }
 
 /** One beat's outcome in a batch: the answer a single heartbeat would get, or why it was refused. */
@@ -67,6 +69,8 @@ export interface AgentGatewayDeps extends NodeSideContext {
   usage?: UsageStore;
   /** The policy dataplane: each node's firewalls, and what its agent applied. */
   dataplane?: NetpolDataplane;
+  /** The addresses of every live API process of the cluster, this one first (empty: not known). */
+  apiUrls?: () => string[];
 }
 
 /**
@@ -197,6 +201,7 @@ export class AgentGateway {
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
     const netpol = this.deps.dataplane?.onHeartbeat(nodeId, report.netpol);
+    const apiUrls = this.deps.apiUrls?.() ?? [];
     return {
       desiredPodIds: desired,
       assignments,
@@ -204,6 +209,7 @@ export class AgentGateway {
       heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs,
       kubelet: this.kubeletSettings(),
       ...(netpol ? { netpol } : {}),
+      ...(apiUrls.length > 0 ? { apiUrls } : {}),
     };
   }
 
