@@ -118,14 +118,17 @@ describe.runIf(pgUrl)("two API processes on one database: over HTTP (PostgreSQL)
   };
   const client = (api: RunningControlPlane, token = api.token): Kube9Client => createKube9Client({ url: api.url, token });
 
-  beforeAll(async () => {
+  // Each case on a database of its own: what one leaves behind (a Pending pod) must not take another's room.
+  beforeEach(async () => {
     const fresh = await freshPostgres(pgUrl!);
     drop = fresh.drop;
     url = fresh.url;
   });
-  afterAll(async () => {
-    for (const api of running.reverse()) await api.close().catch(() => {});
+  afterEach(async () => {
+    for (const api of running.splice(0).reverse()) await api.close().catch(() => {});
     await drop?.();
+  });
+  afterAll(() => {
     for (const dir of homes) rmSync(dir, { recursive: true, force: true });
   });
 
