@@ -309,7 +309,8 @@ export class ControlPlane {
     const health = this.cache.settings.health;
     const waiting: string[] = [];
     for (const node of this.orphans()) {
-      if (electedAt - this.lastBeat(node) <= health.failedAfterMs) waiting.push(node.id);
+      // Hollow agents live inside the API process that ran them: none outlives it.
+      if (node.runtime !== "hollow" && electedAt - this.lastBeat(node) <= health.failedAfterMs) waiting.push(node.id);
       else await this.restartAgent(node);
     }
     if (waiting.length > 0) {
