@@ -4,8 +4,9 @@ import type { Client, ClientConfig } from "pg";
 // Advisory lock keys (bigint, shared by every Kube-9 process on a database). "kube9" in ASCII.
 export const LEADER_LOCK_KEY = "461530883385"; // 0x6b75626539
 export const MIGRATION_LOCK_KEY = "461530883386";
+// 461530883387 is the event log's (EVENT_LOCK_KEY, repositories/event-repository.ts).
 /** Held shared by every live API process (on its lease connection): who else serves this database. */
-export const PRESENCE_LOCK_KEY = "461530883387";
+export const PRESENCE_LOCK_KEY = "461530883390";
 /** The presence connection's application_name: this prefix, then the URL agents reach the process at. */
 const PRESENCE_NAME_PREFIX = "kube9-api ";
 /** PostgreSQL keeps application_name to 63 bytes. */
