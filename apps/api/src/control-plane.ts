@@ -309,8 +309,10 @@ export class ControlPlane {
     const health = this.cache.settings.health;
     const waiting: string[] = [];
     for (const node of this.orphans()) {
-      // Hollow agents live inside the API process that ran them: none outlives it.
-      if (node.runtime !== "hollow" && electedAt - this.lastBeat(node) <= health.failedAfterMs) waiting.push(node.id);
+      // Hollow agents live inside the API process that ran them: none outlives it; nor does a process agent
+      // when no other API process is alive and none runs here (the usual restart of the only API process).
+      const gone = node.runtime === "hollow" || (this.peers.length === 0 && this.runtimes.runtime(node.runtime)?.runsHere?.(node.id) === false);
+      if (!gone && electedAt - this.lastBeat(node) <= health.failedAfterMs) waiting.push(node.id);
       else await this.restartAgent(node);
     }
     if (waiting.length > 0) {

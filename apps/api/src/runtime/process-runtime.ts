@@ -178,6 +178,10 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
     await Promise.all([...others.keys()].map((id) => stopForeign(id, true, others.get(id))));
   }
 
+  runsHere(nodeId: string): boolean {
+    return this.agents.has(nodeId) || agentPids(new Set([nodeId])).has(nodeId);
+  }
+
   /** The pid of a node's agent that another API process started, or an error saying there is none. */
   private foreign(nodeId: string): number {
     const pid = agentPids(new Set([nodeId])).get(nodeId);

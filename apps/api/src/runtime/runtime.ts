@@ -35,6 +35,8 @@ export interface NodeRuntime {
   resume(nodeId: string): Promise<void>;
   /** Whether the runtime has a live agent for the node. */
   has(nodeId: string): boolean;
+  /** Optional: whether an agent for the node runs on this machine, whoever started it (false: none does). */
+  runsHere?(nodeId: string): boolean;
   /** Called when an agent ends without being asked to. */
   onUnexpectedExit(listener: (exit: AgentExit) => void): void;
   /**
