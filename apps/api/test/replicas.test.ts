@@ -78,6 +78,24 @@ describe.runIf(pgUrl)("two API processes on one database: controllers (PostgreSQ
     expect(yOnA.desiredPodIds).toEqual([p.id]);
   });
 
+  it("a new leader starts no second agent for a node that still beats (another process runs it); one that stays silent is restarted", async () => {
+    const alive = await readyNode(a, "alive", 1);
+    const silent = await readyNode(a, "silent", 1);
+    const aliveOnB = (await b.as(alive.token)).agent;
+    a.clock.now += 1000;
+    // The leader stops (its agents are let go of: the other process is alive) and the other one leads.
+    await a.cp.stop();
+    await b.cp.start();
+    await waitFor(async () => b.cp.isLeader, 5000);
+    // One node's agent goes on beating, now to the new leader; the other does not.
+    a.clock.now += 500;
+    await aliveOnB.heartbeat({ nodeId: alive.nodeId, podIds: [], usage: IDLE, components: {} });
+    expect(b.runtime.specs.size).toBe(0);
+    await waitFor(async () => b.runtime.specs.has(silent.nodeId), 8000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect([...b.runtime.specs.keys()]).toEqual([silent.nodeId]);
+  });
+
   it("FailedScheduling is written by the leader only, once per message", async () => {
     const aWrites = vi.spyOn(a.db.pods, "setReason");
     const bWrites = vi.spyOn(b.db.pods, "setReason");
