@@ -14,8 +14,10 @@ export type Caller =
 const MAX_REMEMBERED = 50_000;
 
 /**
- * Maps bearer tokens to callers. Only hashes are kept: the admin token's, and each node's credential
- * hash in its (cached) node row; a node credential carries its node id, so no scan is needed.
+ * Maps bearer tokens to callers. Only hashes are kept: the admin token's in the cluster row (the
+ * database's, as the cache holds it: every API process checks the same one, see docs/architecture.md,
+ * "Requests and authentication"), and each node's credential hash in its (cached) node row; a node
+ * credential carries its node id, so no scan is needed.
  *
  * A token once verified is remembered with the hash it had, so the next request skips hashing; it
  * still counts only while the node's current hash is that one, so a fresh credential (restart,
@@ -25,7 +27,6 @@ export class Authenticator {
   private readonly verified = new Map<string, string>();
 
   constructor(
-    private readonly adminTokenHash: string,
     private readonly cache: ClusterCache,
     private readonly db: Database,
   ) {}
@@ -41,7 +42,8 @@ export class Authenticator {
       if (record?.secretHash !== hashToken(token)) return { kind: "anonymous", why: "invalid" };
       return { kind: "bootstrap", tokenId: bootstrapId, expiresAt: record.expiresAt };
     }
-    return hashToken(token) === this.adminTokenHash ? { kind: "admin" } : { kind: "anonymous", why: "invalid" };
+    const admin = this.cache.settings.adminTokenHash;
+    return admin !== null && hashToken(token) === admin ? { kind: "admin" } : { kind: "anonymous", why: "invalid" };
   }
 
   /** Whether the token is that node's current credential. */

@@ -49,7 +49,8 @@ export interface ControlPlaneOptions {
   db: Database;
   runtimes: Partial<Record<RuntimeKind, NodeRuntime>>;
   defaultRuntime: RuntimeKind;
-  adminTokenHash: string;
+  /** The admin token's hash for a new cluster (a database with none yet); the database's hash is the one checked. */
+  adminTokenHash?: string;
   log: Logger;
   /** The URL agents use to reach this API. */
   apiUrl: () => string;
@@ -66,6 +67,9 @@ export interface ControlPlaneEvents {
   node: [NodeDTO];
   pod: [PodDTO];
 }
+
+/** Time for a beat to reach this process from another one (its lease flush, then this cache's resync). */
+const ORPHAN_GRACE_MS = 2000;
 
 /** When a controller runs: in every API process, or only in the one holding the leader lease. */
 type Runs = "always" | "while-leading";
@@ -108,6 +112,11 @@ export class ControlPlane {
   private readonly controllers: Array<{ controller: Controller; runs: Runs }>;
   private started = false;
   private stopped = false;
+  /** A new leader's look, a few seconds on, at agents that beat recently but nobody here runs. */
+  private orphanCheck: NodeJS.Timeout | undefined;
+  private readonly leases: LeaseBuffer;
+  /** The addresses of the other live API processes on the database (refreshed by the election's ticks). */
+  private peers: string[] = [];
   private readonly lag = new EventLoopLag();
 
   /** The API's log (procedures that answer for many items log what a failed call would). */
@@ -119,7 +128,7 @@ export class ControlPlane {
     const { db, log, metrics } = opts;
     const now = opts.now ?? Date.now;
     const cache = (this.cache = new ClusterCache(db));
-    const leases = new LeaseBuffer(db);
+    const leases = (this.leases = new LeaseBuffer(db));
     const view = (n: NodeRecord) => toNodeDTO(n, leases.lastBeat(n.id));
     const events = (this.events = new EventRecorder(db, now, (e) => this.changes.emit("event", toEventDTO(e))));
     cache.changes.on("node", (n) => this.changes.emit("node", view(n)));
@@ -127,17 +136,18 @@ export class ControlPlane {
     // Watchers learn of a deletion as the pod's last state, Terminating.
     cache.changes.on("podDeleted", (p) => this.changes.emit("pod", { ...toPodDTO(p), status: "Terminating" }));
 
-    this.runtimes = new NodeAgents({ db, cache, runtimes: opts.runtimes, defaultRuntime: opts.defaultRuntime, apiUrl: opts.apiUrl, now });
+    this.runtimes = new NodeAgents({ db, cache, runtimes: opts.runtimes, defaultRuntime: opts.defaultRuntime, apiUrl: () => this.apiUrls().join(","), now });
     this.election = new LeaderElection({
       db,
       now,
       log,
       onElected: () => this.elected(),
       onDeposed: () => this.runControllers("while-leading", "stop"),
+      onPeers: (peers) => (this.peers = peers.filter((p) => p !== "" && p !== opts.apiUrl())),
     });
     const kubelets = (this.kubelets = new KubeletProxy(cache));
     const notifyNode = (nodeId: string) => kubelets.poke(nodeId);
-    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics, notifyNode }));
+    const scheduler = (this.scheduler = new SchedulerController({ db, cache, events, now, log, metrics, notifyNode, leading: () => this.election.isLeader }));
     const status = new NodeStatusService({
       db,
       cache,
@@ -192,7 +202,7 @@ export class ControlPlane {
       void this.lifecycle.agentExited(exit).catch((err) => log.error("handling an agent exit failed", { err: String(err) }));
     });
 
-    this.auth = new Authenticator(opts.adminTokenHash, cache, db);
+    this.auth = new Authenticator(cache, db);
     this.queries = new Queries({ db, cache, view, runtime: () => opts.defaultRuntime });
     this.pods = new PodService({ db, cache, events, scheduler, now, notifyNode });
     this.namespaces = new NamespaceService({ db, cache, events, now, pods: this.pods });
@@ -202,7 +212,7 @@ export class ControlPlane {
     this.networkPolicies = new NetworkPolicyService({ db, cache, events, now, enforcement: () => this.dataplane.enforcement() });
     this.controllers.push({ controller: new NamespaceController(cache, this.namespaces, log), runs: "while-leading" });
     this.cluster = new ClusterService({ db, cache, events });
-    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, dataplane: this.dataplane, kickScheduler: () => scheduler.kick() });
+    this.agents = new AgentGateway({ db, cache, events, leases, status, now, metrics, usage: usageStore, dataplane: this.dataplane, kickScheduler: () => scheduler.kick(), apiUrls: () => this.apiUrls() });
     this.usage = new UsageQueries({ db, cache, usage: usageStore, now, staleAfterMs });
     this.alerts = new AlertService({ db, cache, events, now, alerting: this.alerting });
   }
@@ -210,6 +220,9 @@ export class ControlPlane {
   /** Loads the cache and takes the leader lease if it is free, without starting any loop. */
   async init(): Promise<void> {
     await this.cache.load();
+    if (this.opts.adminTokenHash && this.cache.settings.adminTokenHash === null) {
+      this.cache.setSettings(await this.opts.db.cluster.update({ adminTokenHash: this.opts.adminTokenHash }));
+    }
     await this.election.tick();
   }
 
@@ -226,6 +239,7 @@ export class ControlPlane {
   /** Stops controllers and agents (waiting for passes in flight); the database stays open for the caller to close. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.orphanCheck);
     await this.election.stop();
     await this.runControllers("while-leading", "stop");
     // A controller pass in flight may have been restarting an agent: it has finished; now stop every agent.
@@ -235,6 +249,12 @@ export class ControlPlane {
     await this.events.flush();
     await this.election.resign();
     this.lag.stop();
+  }
+
+  /** Where agents reach the cluster: this process first, then the other live API processes. */
+  apiUrls(): string[] {
+    const own = this.opts.apiUrl();
+    return own ? [own, ...this.peers] : [...this.peers];
   }
 
   /** Usage gauges of nodes and pods, the alerts now and the autoscaler's figures, in Prometheus text (appended to /metrics). */
@@ -256,6 +276,11 @@ export class ControlPlane {
     return this.cache.loaded;
   }
 
+  /** Whether this process holds the leader lease now. */
+  get isLeader(): boolean {
+    return this.election.isLeader;
+  }
+
   get clusterId(): string {
     return this.cache.settings.id;
   }
@@ -270,20 +295,61 @@ export class ControlPlane {
     else await Promise.all(chosen.map((c) => c.stop()));
   }
 
-  /** A new leader restarts the agents no process runs any more, then starts the leader-only controllers. */
+  /**
+   * A new leader restarts the agents nobody runs any more, then starts the leader-only controllers. Node
+   * agents belong to the cluster: one this process does not run may be run by another API process (live, or
+   * gone while its agent carries on with the others), so only a node silent for longer than failedAfter is
+   * restarted at once; one that beat recently is left to its agent, and restarted only if no beat from it
+   * reaches the database within two heartbeats and the lease flush (it was dead after all). No node gets a
+   * second agent.
+   */
   private async elected(): Promise<void> {
-    for (const node of this.cache.nodes()) {
-      const runtime = this.runtimes.runtime(node.runtime);
-      // Docker containers outlive the API: running ones were adopted before this (has() is true); others start anew.
-      if (!runtime || runtime.has(node.id) || isTerminalNodeStatus(node.status)) continue;
-      try {
-        await this.runtimes.start(node, runtime, true);
-        this.opts.log.info(`restarted agent of node ${node.name}`);
-      } catch (err) {
-        this.opts.log.error(`could not restart agent of node ${node.name}`, { err: String(err) });
-      }
+    const now = this.opts.now ?? Date.now;
+    const electedAt = now();
+    const health = this.cache.settings.health;
+    const waiting: string[] = [];
+    for (const node of this.orphans()) {
+      // Hollow agents live inside the API process that ran them: none outlives it; nor does a process agent
+      // when no other API process is alive and none runs here (the usual restart of the only API process).
+      const gone = node.runtime === "hollow" || (this.peers.length === 0 && this.runtimes.runtime(node.runtime)?.runsHere?.(node.id) === false);
+      if (!gone && electedAt - this.lastBeat(node) <= health.failedAfterMs) waiting.push(node.id);
+      else await this.restartAgent(node);
+    }
+    if (waiting.length > 0) {
+      clearTimeout(this.orphanCheck);
+      this.orphanCheck = setTimeout(() => {
+        if (this.stopped || !this.election.isLeader) return;
+        const silent = this.orphans().filter((n) => waiting.includes(n.id) && this.lastBeat(n) <= electedAt);
+        void Promise.all(silent.map((n) => this.restartAgent(n)));
+      }, 2 * health.heartbeatIntervalMs + ORPHAN_GRACE_MS);
+      this.orphanCheck.unref();
     }
     if (this.started && !this.stopped) this.runControllers("while-leading", "start");
     else void this.scheduler.runPass();
+  }
+
+  /** Live nodes whose agent no runtime of this process runs (and that one of them could run). */
+  private orphans(): NodeRecord[] {
+    return this.cache.nodes().filter((node) => {
+      const runtime = this.runtimes.runtime(node.runtime);
+      // Docker containers outlive the API: running ones were adopted before this (has() is true).
+      return runtime !== undefined && !runtime.has(node.id) && !isTerminalNodeStatus(node.status);
+    });
+  }
+
+  /** The node's last beat as this process knows it: its own buffer, or the database's lease (via the cache). */
+  private lastBeat(node: NodeRecord): number {
+    return Math.max(this.cache.node(node.id)?.lastHeartbeatAt ?? node.lastHeartbeatAt ?? 0, this.leases.lastBeat(node.id) ?? 0);
+  }
+
+  private async restartAgent(node: NodeRecord): Promise<void> {
+    const runtime = this.runtimes.runtime(node.runtime);
+    if (!runtime || this.stopped) return;
+    try {
+      await this.runtimes.start(node, runtime, true);
+      this.opts.log.info(`restarted agent of node ${node.name}`);
+    } catch (err) {
+      this.opts.log.error(`could not restart agent of node ${node.name}`, { err: String(err) });
+    }
   }
 }

@@ -20,7 +20,7 @@ import { connectDocker, dockerReachable, dockerUnreachableMessage, DockerRuntime
 import { HollowRuntime } from "./runtime/hollow-runtime.js";
 import { ProcessRuntime, resolveAgentEntry } from "./runtime/process-runtime.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
-import { hashToken, newAdminToken } from "./tokens.js";
+import { chooseAdminToken } from "./admin-token.js";
 import { policySupport } from "./runtime/policy-support.js";
 import { createCallerFactory, createContext } from "./trpc.js";
 
@@ -75,16 +75,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
   const db = await openDatabase({ url: opts.databaseUrl, dataDir: join(opts.home, "data") });
   try {
     const cluster = await db.cluster.get();
-    const saved = readConfig(configPath);
-    let token = opts.adminToken;
-    if (!token && saved.token && cluster.adminTokenHash === hashToken(saved.token)) token = saved.token;
-    if (!token && !cluster.adminTokenHash) token = newAdminToken();
-    if (!token) {
-      // The database has a token whose plain text is gone; issue a new one rather than lock the user out.
-      token = newAdminToken();
-      log.warn("the admin token in config.json did not match the database; issued a new one");
-    }
-    if (cluster.adminTokenHash !== hashToken(token)) await db.cluster.update({ adminTokenHash: hashToken(token) });
+    const token = await chooseAdminToken(db, { given: opts.adminToken, saved: readConfig(configPath).token, log });
 
     const runtimes: Partial<Record<RuntimeKind, NodeRuntime>> = {};
     const wanted = opts.runtime ?? "auto";
@@ -117,7 +108,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     // Hollow nodes call the same agent procedures as real agents, through an in-process caller.
     runtimes.hollow = new HollowRuntime(async (nodeToken) => createCaller(await createContext(cp, `Bearer ${nodeToken}`)).agent, hollowUsage);
     const metrics = new Metrics(async () => cp.queries.clusterStatus());
-    const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, adminTokenHash: hashToken(token), log, apiUrl: () => url, metrics });
+    const cp: ControlPlane = new ControlPlane({ db, runtimes, defaultRuntime, log, apiUrl: () => url, metrics });
     // Watch ids start counting now, so every change after start can be resumed from.
     hubFor(cp);
 
@@ -194,6 +185,8 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     const requests = trackRequests(server);
     const port = (server.address() as AddressInfo).port;
     url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    // Other API processes on this database see where this one serves (agents get every address).
+    await db.advertise(url);
     if (dockerRuntime && dockerUp) {
       // Before the controllers start: adopted nodes must not be started a second time.
       try {

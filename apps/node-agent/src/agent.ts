@@ -2,7 +2,7 @@
 // kubelet, report back, shut down cleanly) reads best in one place; the kubelet itself lives in kubelet/.
 import type { ComponentStatus, NodeRole, Resources } from "@kube9/client";
 import { componentsForRole, type KubeletEndpoint, type KubeletSettings } from "@kube9/core";
-import { AgentApiClient } from "./api-client.js";
+import { AgentApiClient, ApiError } from "./api-client.js";
 import { backoffDelay, REGISTER_BACKOFF, type BackoffOptions } from "./backoff.js";
 import { callWithTimeout, sleepUnless } from "./calls.js";
 import { describeError, errorCode } from "./errors.js";
@@ -27,7 +27,7 @@ export const FATAL_CODES: ReadonlySet<string> = new Set([
 
 /** Options of a {@link NodeAgent}. */
 export interface NodeAgentOptions {
-  /** API base URL, e.g. http://127.0.0.1:7070. */
+  /** API base URL, e.g. http://127.0.0.1:7070, or several separated by commas (any API process of the cluster). */
   url: string;
   nodeId: string;
   /** The node's own credential (valid only for this nodeId). */
@@ -102,6 +102,7 @@ export class NodeAgent {
   private reg: Registration | undefined;
   private components: Record<string, ComponentStatus> = {};
   private intervalMs = DEFAULT_INTERVAL_MS;
+  private answeredAt = Date.now();
   private starting: Promise<void> | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -124,6 +125,16 @@ export class NodeAgent {
   /** The pods this node hosts now. */
   get podIds(): string[] {
     return this.kubelet.podIds();
+  }
+
+  /** The API addresses this agent knows, the one in use first. */
+  get apiUrls(): string[] {
+    return this.client.urls;
+  }
+
+  /** When an API last answered (ms since the epoch; the start time before any answer). */
+  get lastAnswerAt(): number {
+    return this.answeredAt;
   }
 
   /** How the agent ended, or undefined while it runs. */
@@ -259,6 +270,8 @@ export class NodeAgent {
           this.client.call("agent.heartbeat", input, signal),
         );
         if (this.abort.signal.aborted) return;
+        // The API names every API process of the cluster: if this one goes, the next beat goes to another.
+        if (res.apiUrls) this.client.learn(res.apiUrls);
         this.kubelet.ackStatusChanges();
         this.kubelet.ackPodEvents();
         this.reportedPods = podKey(podIds);
@@ -374,8 +387,15 @@ export class NodeAgent {
   }
 
   /** One API call that gives up after `timeoutMs` and, if `stoppable`, when the agent stops. */
-  private call<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, stoppable = true): Promise<T> {
-    return callWithTimeout(timeoutMs, stoppable ? this.abort.signal : undefined, fn);
+  private async call<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, stoppable = true): Promise<T> {
+    try {
+      const answer = await callWithTimeout(timeoutMs, stoppable ? this.abort.signal : undefined, fn);
+      this.answeredAt = Date.now();
+      return answer;
+    } catch (err) {
+      if (err instanceof ApiError) this.answeredAt = Date.now();
+      throw err;
+    }
   }
 
   /** Waits `ms`, or less if the agent is stopped (or `wake` fires) meanwhile. */

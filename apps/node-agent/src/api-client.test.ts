@@ -14,7 +14,9 @@ const beat = (nodeId: string) => ({ nodeId, podIds: [], usage: { cpuMilli: 1, me
 const signal = () => new AbortController().signal;
 
 /** A bare HTTP server that answers every POST as tRPC would, counting connections and requests. */
-async function countingServer(onRequest?: (req: IncomingMessage, n: number) => boolean): Promise<{ url: string; connections: () => number; requests: () => number }> {
+async function countingServer(
+  onRequest?: (req: IncomingMessage, n: number) => boolean,
+): Promise<{ url: string; connections: () => number; requests: () => number; close: () => Promise<void> }> {
   let connections = 0;
   let requests = 0;
   const server: Server = createServer((req, res) => {
@@ -28,11 +30,16 @@ async function countingServer(onRequest?: (req: IncomingMessage, n: number) => b
   });
   server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections, requests: () => requests };
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closed;
+  };
+  cleanups.push(close);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections, requests: () => requests, close };
 }
 
 describe("AgentApiClient", () => {
@@ -90,6 +97,51 @@ describe("AgentApiClient", () => {
     const aborted = AbortSignal.abort();
     await expect(client.call("agent.heartbeat", beat("n1"), aborted)).rejects.toMatchObject({ name: "AbortError" });
     expect(server.requests()).toBe(1);
+  });
+
+  it("with several API addresses, a call that cannot reach one goes to the next at once, which is tried first from then on", async () => {
+    const one = await countingServer();
+    const two = await countingServer();
+    const client = new AgentApiClient({ url: `${one.url}, ${two.url}`, token: "t" });
+    cleanups.push(() => client.close());
+    expect(client.urls).toEqual([one.url, two.url]);
+    await client.call("agent.heartbeat", beat("n1"), signal());
+    expect([one.requests(), two.requests()]).toEqual([1, 0]);
+    await one.close(); // that API process stops: refused from now on
+    expect(await client.call("agent.heartbeat", beat("n1"), signal())).toEqual({ n: 1, path: "/trpc/agent.heartbeat" });
+    expect(client.urls).toEqual([two.url, one.url]);
+    await client.call("agent.heartbeat", beat("n1"), signal());
+    expect(two.requests()).toBe(2);
+    // None answers: the last address's error.
+    await two.close();
+    await expect(client.call("agent.heartbeat", beat("n1"), signal())).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("learns the other API addresses (from heartbeat answers) and fails over to them; an unavailable API sends the next call elsewhere", async () => {
+    const one = await countingServer((_req, n) => n !== 2);
+    const two = await countingServer();
+    const client = new AgentApiClient({ url: one.url, token: "t" });
+    cleanups.push(() => client.close());
+    client.learn([`${one.url}/`, two.url, "not a url"]);
+    expect(client.urls).toEqual([one.url, two.url]);
+    await one.close();
+    expect(await client.call("agent.heartbeat", beat("n1"), signal())).toEqual({ n: 1, path: "/trpc/agent.heartbeat" });
+
+    // An API process that answers but cannot serve (its database is down): the next call goes to the other.
+    const healthy = await countingServer();
+    const down = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "database unavailable, retrying", data: { code: "SERVICE_UNAVAILABLE" } } }));
+      });
+    });
+    await new Promise<void>((resolve) => down.listen(0, "127.0.0.1", () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => (down.close(() => resolve()), down.closeAllConnections())));
+    const downUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}`;
+    const c2 = new AgentApiClient({ url: `${downUrl},${healthy.url}`, token: "t" });
+    cleanups.push(() => c2.close());
+    await expect(c2.call("agent.heartbeat", beat("n1"), signal())).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE", httpStatus: 503 });
+    expect(await c2.call("agent.heartbeat", beat("n1"), signal())).toEqual({ n: 1, path: "/trpc/agent.heartbeat" });
   });
 
   it("says what is wrong with an answer that is not tRPC's", () => {

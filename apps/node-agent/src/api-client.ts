@@ -30,45 +30,114 @@ export class ApiError extends Error {
 /** Largest answer body accepted: a heartbeat answer carries pod specs, bounded well below this by the API's limits. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-/** A client for the agent procedures of one API, with a single kept-alive connection. */
+/** One API address with its own kept-alive connection. */
+interface Target {
+  url: string;
+  base: URL;
+  agent: HttpAgent;
+  request: typeof httpRequest;
+}
+
+/** The API addresses in a KUBE9_URL value: one URL, or several separated by commas (any API process of the cluster). */
+export function splitApiUrls(value: string): string[] {
+  return value
+    .split(",")
+    .map((u) => u.trim())
+    .filter((u) => u !== "");
+}
+
+/**
+ * A client for the agent procedures, with a single kept-alive connection per API address. Any API
+ * process of the cluster can serve a node, so the client takes several addresses: a call that cannot
+ * reach one (refused, reset, unreachable) is sent to the next at once, and a timeout or an API that
+ * answers "unavailable" makes the next call start at the next one. The one that answered last is
+ * tried first. Addresses the API announces (its peers) are added with learn().
+ */
 export class AgentApiClient {
-  private readonly base: URL;
-  private readonly agent: HttpAgent;
-  private readonly request: typeof httpRequest;
+  private readonly targets: Target[] = [];
+  private current = 0;
   private readonly auth: string;
 
   constructor(opts: { url: string; token: string }) {
-    this.base = new URL(opts.url.replace(/\/+$/, "") + "/trpc/");
-    const https = this.base.protocol === "https:";
-    // One socket: beats are sequential, and a second connection would only cost the API another parse state.
-    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    this.request = https ? (httpsRequest as typeof httpRequest) : httpRequest;
+    for (const url of splitApiUrls(opts.url)) this.add(url);
+    if (this.targets.length === 0) throw new Error("no API address given");
     this.auth = `Bearer ${opts.token}`;
   }
 
-  /** Calls a procedure; rejects with ApiError for an error answer, or the network error (aborts included). */
+  /** The addresses tried, in order, from the one in use. */
+  get urls(): string[] {
+    return this.targets.map((_, i) => this.targets[(this.current + i) % this.targets.length]!.url);
+  }
+
+  /** Adds API addresses learned from an answer (the cluster's other API processes); known ones are kept. */
+  learn(urls: readonly string[]): void {
+    for (const url of urls) {
+      try {
+        if (!this.targets.some((t) => sameUrl(t.url, url))) this.add(url);
+      } catch {
+        // Not a usable URL: ignore it rather than stop beating.
+      }
+    }
+  }
+
+  /** Calls a procedure; rejects with ApiError for an error answer, or the network error (aborts included) of the last address tried. */
   async call<P extends keyof AgentProcedures>(path: P, input: AgentProcedures[P]["input"], signal: AbortSignal): Promise<AgentProcedures[P]["output"]> {
     const body = JSON.stringify(input);
+    let lastError: unknown;
+    for (let tried = 0; tried < this.targets.length; tried++) {
+      const index = (this.current + tried) % this.targets.length;
+      const target = this.targets[index]!;
+      try {
+        const answer = (await this.send(target, path, body, signal)) as AgentProcedures[P]["output"];
+        this.current = index;
+        return answer;
+      } catch (err) {
+        lastError = err;
+        const unavailable = err instanceof ApiError && err.httpStatus >= 500;
+        if (signal.aborted || unavailable) {
+          // Timed out or the API cannot serve now: the next call starts at the next address.
+          this.current = (index + 1) % this.targets.length;
+          throw err;
+        }
+        if (err instanceof ApiError || !isConnectionError(err)) throw err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Closes the kept-alive connections (the agent is done with the API). */
+  close(): void {
+    for (const t of this.targets) t.agent.destroy();
+  }
+
+  private add(url: string): void {
+    const base = new URL(url.replace(/\/+$/, "") + "/trpc/");
+    const https = base.protocol === "https:";
+    this.targets.push({
+      url,
+      base,
+      // One socket: beats are sequential, and a second connection would only cost the API another parse state.
+      agent: https ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 }),
+      request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
+    });
+  }
+
+  private async send(target: Target, path: string, body: string, signal: AbortSignal): Promise<unknown> {
     try {
-      return (await this.post(path, body, signal)) as AgentProcedures[P]["output"];
+      return await this.post(target, path, body, signal);
     } catch (err) {
       // The API closed an idle kept-alive connection just as this request went out: nothing was
       // processed, so sending it again on a fresh connection is safe.
-      if ((err as { reusedSocket?: boolean }).reusedSocket && !signal.aborted) return (await this.post(path, body, signal)) as AgentProcedures[P]["output"];
+      if ((err as { reusedSocket?: boolean }).reusedSocket && !signal.aborted) return this.post(target, path, body, signal);
       throw err;
     }
   }
 
-  /** Closes the kept-alive connection (the agent is done with the API). */
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private post(path: string, body: string, signal: AbortSignal): Promise<unknown> {
+  private post(target: Target, path: string, body: string, signal: AbortSignal): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const req = this.request(new URL(path, this.base), {
+      const req = target.request(new URL(path, target.base), {
         method: "POST",
-        agent: this.agent,
+        agent: target.agent,
         signal,
         headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), authorization: this.auth },
       });
@@ -118,4 +187,14 @@ export function parseAnswer(status: number, text: string): unknown {
   }
   if (!parsed.result) throw new Error(`HTTP ${status}: the API's answer has neither result nor error`);
   return parsed.result.data;
+}
+
+/** Errors that mean the address did not take the request at all, or dropped the connection: another API may serve it. */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "ENOTFOUND" || code === "EPIPE" || code === "ETIMEDOUT" || code === "EAI_AGAIN";
+}
+
+function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }

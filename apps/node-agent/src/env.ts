@@ -1,7 +1,9 @@
+import { splitApiUrls } from "./api-client.js";
 import { isLogLevel, LOG_LEVELS, type LogLevel } from "./log.js";
 
 /** The agent's configuration, as read from the environment. */
 export interface AgentConfig {
+  /** The API address, or several separated by commas (tried in turn). */
   url: string;
   nodeId: string;
   token: string;
@@ -39,18 +41,21 @@ export function readConfig(env: Record<string, string | undefined>): ConfigResul
     return value === "" ? undefined : value;
   };
 
+  // One API address, or several separated by commas: any API process of the cluster can serve the node.
   const url = get("KUBE9_URL");
-  if (url === undefined) {
-    errors.push("KUBE9_URL is required (the API base URL, e.g. http://127.0.0.1:7070)");
+  if (url === undefined || splitApiUrls(url).length === 0) {
+    errors.push("KUBE9_URL is required (the API base URL, e.g. http://127.0.0.1:7070, or several separated by commas)");
   } else {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      errors.push(`KUBE9_URL is not a valid URL: "${url}"`);
-    }
-    if (parsed && parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      errors.push(`KUBE9_URL must start with http:// or https://, got "${url}"`);
+    for (const one of splitApiUrls(url)) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(one);
+      } catch {
+        errors.push(`KUBE9_URL is not a valid URL: "${one}"`);
+      }
+      if (parsed && parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+        errors.push(`KUBE9_URL must start with http:// or https://, got "${one}"`);
+      }
     }
   }
 

@@ -8,6 +8,8 @@ const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_CONFIG = 2;
 const EXIT_REJECTED = 3;
+/** An agent its API process let go of exits once no API has answered for this long (it would be an orphan). */
+const ORPHAN_AFTER_MS = 30_000;
 
 /** Reads the environment, runs one agent until it ends or is signalled, and exits with its code. */
 async function main(): Promise<number> {
@@ -47,9 +49,22 @@ async function main(): Promise<number> {
   // instead of dying at once and leaving its containers behind.
   process.on("SIGHUP", onSignal);
   if (process.send) {
-    // The process runtime spawns us with an IPC channel that closes when the API process dies:
-    // an agent must not outlive its API as an orphan. No leave: there is no one to tell.
+    // The process runtime spawns us with an IPC channel that closes when the API process that started us
+    // stops or dies. The node belongs to the cluster, not to that process: while the agent knows other API
+    // processes it carries on with them; an agent that knows no other, or that no API has answered for a
+    // while, must not outlive its API as an orphan. No leave: the node is not going away on purpose.
     process.once("disconnect", () => {
+      if (agent.apiUrls.length > 1) {
+        log.warn(`the API process that started this agent is gone; carrying on with the others (${agent.apiUrls.join(", ")})`);
+        const watchdog = setInterval(() => {
+          if (Date.now() - agent.lastAnswerAt < ORPHAN_AFTER_MS) return;
+          clearInterval(watchdog);
+          log.warn(`no API process has answered for ${ORPHAN_AFTER_MS / 1000} s, exiting`);
+          void agent.stop({ leave: false });
+        }, 1000);
+        watchdog.unref();
+        return;
+      }
       log.warn("the API process that started this agent is gone, exiting");
       void agent.stop({ leave: false });
     });

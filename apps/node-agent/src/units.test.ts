@@ -31,6 +31,12 @@ describe("readConfig", () => {
     expect(errors.join("\n")).toMatch(/KUBE9_LOG_LEVEL must be one of error\|warn\|info\|debug/);
     expect(errors.join("\n")).not.toContain("has space");
     expect(readConfig({ ...goodEnv, KUBE9_URL: "not a url" }).ok).toBe(false);
+    // Several API addresses, separated by commas: each one is checked.
+    const two = readConfig({ ...goodEnv, KUBE9_URL: "http://127.0.0.1:7070, http://127.0.0.1:7071" });
+    expect(two.ok && two.config.url).toBe("http://127.0.0.1:7070, http://127.0.0.1:7071");
+    const bad = readConfig({ ...goodEnv, KUBE9_URL: "http://127.0.0.1:7070,ftp://y" });
+    expect(bad.ok ? [] : bad.errors).toEqual(['KUBE9_URL must start with http:// or https://, got "ftp://y"']);
+    expect(readConfig({ ...goodEnv, KUBE9_URL: " , " }).ok).toBe(false);
     expect(readConfig({ ...goodEnv, KUBE9_NODE_TOKEN: "  " }).ok).toBe(false);
   });
 

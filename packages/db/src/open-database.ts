@@ -106,10 +106,20 @@ class SqlDatabase implements Database {
     await this.leader?.release();
   }
 
+  async advertise(url: string): Promise<void> {
+    await this.leader?.advertise(url);
+  }
+
+  async peers(): Promise<string[]> {
+    // PGlite is embedded: no other process can share it.
+    if (this.closed || !this.leader) return [];
+    return this.leader.peers();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.leader?.release();
+    await this.leader?.close();
     await this.orm.close(true);
     await this.onClose();
   }

@@ -154,6 +154,8 @@ export interface ListPodsOptions {
   status?: PodStatus[];
   namespace?: string;
   nodeId?: string;
+  /** Only pods whose row was written after this time (ms): a cache's changed-rows resync. */
+  changedSince?: number;
 }
 
 export type BindResult = "bound" | "node-unavailable" | "pod-not-pending";
@@ -390,6 +392,13 @@ export interface Database {
   /** Takes or confirms the leader lease; true while this handle is the leader. */
   tryAcquireLeadership(): Promise<boolean>;
   releaseLeadership(): Promise<void>;
+  /** Names the URL this API process serves at, for the other processes' peers(). */
+  advertise(url: string): Promise<void>;
+  /**
+   * The other live API processes on this database (PostgreSQL: each holds a presence lock on a session
+   * of its own, gone with the process), as the URL each advertised ("" before it did). PGlite: none.
+   */
+  peers(): Promise<string[]>;
 }
 
 export type NamespacePhase = "Active" | "Terminating";

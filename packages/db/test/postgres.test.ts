@@ -92,7 +92,8 @@ if (!adminUrl) {
         // Kill the session holding the advisory lock, as a network partition or DB restart would.
         const killed = await rawSql(b).rows(
           `select pg_terminate_backend(pid) as ok from pg_locks
-           where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())`,
+           where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+             and ((classid::bigint << 32) | objid::bigint) = 461530883385`, // the leader lease, not the presence locks
         );
         expect(killed.length).toBe(1);
         // pg_terminate_backend only signals the session; the lock goes when it has exited.
@@ -106,6 +107,27 @@ if (!adminUrl) {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it("peers: every other live process, with the address it advertised; one that closed or whose session died is gone", async () => {
+      const fresh = await createTestDatabase();
+      created.push(fresh.name);
+      const a = await openDatabase({ url: fresh.url, poolSize: 2 });
+      const b = await openDatabase({ url: fresh.url, poolSize: 2 });
+      const c = await openDatabase({ url: fresh.url, poolSize: 2 });
+      try {
+        await a.advertise("http://127.0.0.1:7001");
+        await b.advertise("http://127.0.0.1:7002");
+        expect(await c.peers()).toEqual(expect.arrayContaining(["http://127.0.0.1:7001", "http://127.0.0.1:7002"]));
+        expect((await c.peers()).length).toBe(2);
+        expect(await a.peers()).toEqual(expect.arrayContaining(["http://127.0.0.1:7002", ""])); // c has not advertised
+        await b.close();
+        expect((await c.peers()).sort()).toEqual(["http://127.0.0.1:7001"]);
+      } finally {
+        await a.close();
+        await b.close();
+        await c.close();
       }
     });
   });

@@ -53,6 +53,8 @@ export class ClusterCache {
   private readonly assumed = new Map<string, Resources>();
   /** When the last node resync began reading (0: never; the first one reads everything). */
   private nodesReadAt = 0;
+  /** When the last pod resync began reading (0: never; the first one reads everything). */
+  private podsReadAt = 0;
   /** A counter of local writes: a resync skips objects written after it began reading. */
   private writeSeq = 0;
   private readonly writtenAt = new Map<string, number>();
@@ -410,11 +412,30 @@ export class ClusterCache {
     }
   }
 
-  /** Resync of every pod: adds, changes and removes what differs from the database. */
-  async resyncPods(): Promise<void> {
+  /**
+   * Resync of pods: `full` reads every pod and adds, changes and removes what differs from the database;
+   * otherwise only the rows written since the last read (with the same margin as nodes), which brings
+   * other processes' new and changed pods (a Pending pod touches no node row) but no deletions: those
+   * arrive with the node whose allocation they freed, or with the next full read.
+   */
+  async resyncPods(full = true): Promise<void> {
     const mark = this.writeSeq;
-    const rows = await this.db.pods.list();
-    this.applyPods(rows, this.podTable.ids(), mark);
+    const startedAt = Date.now();
+    const complete = full || this.podsReadAt === 0;
+    const rows = await this.db.pods.list(complete ? {} : { changedSince: this.podsReadAt - RESYNC_MARGIN_MS });
+    this.podsReadAt = startedAt;
+    this.applyPods(rows, complete ? this.podTable.ids() : [], mark);
+  }
+
+  /**
+   * Re-reads one node and its pods now, instead of waiting for the next resync: for answers that must not
+   * come from a stale copy (a node beating again after a silence, which another API process may have
+   * failed and whose pods it may have moved meanwhile).
+   */
+  async refreshNode(id: string): Promise<NodeRecord | undefined> {
+    const node = await this.reloadNode(id);
+    await this.resyncPodsOf(id);
+    return node;
   }
 
   private async resyncPodsOf(nodeId: string): Promise<void> {

@@ -3,16 +3,16 @@ import type { Logger } from "../logger.js";
 import { LoopController } from "./controller.js";
 
 const NODES_EVERY_MS = 1000;
-/** Pods change through this process's own writes; a full re-read only catches other processes' changes. */
+/** Every pod is re-read this often (passes); between, only the pods written since the last read. */
 const PODS_EVERY = 5;
 /** Between full node reads, only changed rows and the leases of nodes this process is not hearing from are read. */
 const FULL_NODES_EVERY = 10;
 
 /**
- * Cache resync: re-reads settings and the nodes that changed (and the leases of the nodes whose beats go
- * to another process) every second, every node
- * every ten seconds and every pod every five seconds, so the
- * cache (and the watchers it feeds) see what other API processes changed. Runs in every process.
+ * Cache resync: re-reads settings, the nodes and pods that changed (and the leases of the nodes whose beats
+ * go to another process) every second, every node every ten seconds and every pod every five seconds, so the
+ * cache (and the scheduler's index, the explanations, the heartbeat answers and the watchers it feeds) see
+ * what other API processes changed within about a second. Runs in every process, leader or not.
  */
 export class CacheResync extends LoopController {
   private passes = 0;
@@ -29,6 +29,7 @@ export class CacheResync extends LoopController {
   protected async pass(): Promise<void> {
     const full = this.passes % FULL_NODES_EVERY === 0;
     await this.cache.resyncNodes(full, full ? undefined : this.quietNodes?.());
-    if (++this.passes % PODS_EVERY === 0) await this.cache.resyncPods();
+    await this.cache.resyncPods(this.passes % PODS_EVERY === 0);
+    this.passes++;
   }
 }

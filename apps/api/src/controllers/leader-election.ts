@@ -13,12 +13,15 @@ export interface LeaderElectionDeps {
   onElected: () => Promise<void>;
   /** Called when the lease is lost; the leader-only controllers must stop. */
   onDeposed: () => Promise<void>;
+  /** Told, on every tick, the addresses of the other live API processes on the database. */
+  onPeers?: (peers: string[]) => void;
 }
 
 /**
  * Leader election: the controllers that change cluster state run in one API process at a time, the
  * holder of the database's leader lease (a PostgreSQL session advisory lock; PGlite always leads).
- * A leader asks again every tick too, because the lease lives on a database session that can die.
+ * A leader asks again every tick too, because the lease lives on a database session that can die. Each
+ * tick also learns which other API processes are alive (their presence on the database), for the agents.
  */
 export class LeaderElection extends LoopController {
   private leading = false;
@@ -49,6 +52,7 @@ export class LeaderElection extends LoopController {
     let holds = false;
     try {
       holds = await this.deps.db.tryAcquireLeadership();
+      this.deps.onPeers?.(await this.deps.db.peers());
     } catch (err) {
       this.deps.log.warn("leader election failed", { err: String(err) });
     }

@@ -15,6 +15,8 @@ export interface SchedulerDeps extends ControllerContext {
   metrics?: ControlPlaneMetrics;
   /** A pod with containers was bound: its node should learn it now, not at its next heartbeat. */
   notifyNode?: (nodeId: string) => void;
+  /** Whether this process leads: only the leader records why pods fit nowhere (default: always). */
+  leading?: () => boolean;
 }
 
 /** The outcome of placing one pod. */
@@ -258,9 +260,14 @@ export class SchedulerController extends LoopController {
     return { scheduled: false, message, pod: unplaced };
   }
 
-  /** Records why a pod fits nowhere, once per distinct message. */
+  /**
+   * Records why a pod fits nowhere, once per distinct message, in the leader only: another API process's
+   * cache may differ by a second of changes, and two writers would take turns rewriting the message. A
+   * launch on another process still answers why; the leader's queue gets the pod with the next resync.
+   */
   private async recordUnplaced(pod: PodRecord, message: string): Promise<void> {
     if (pod.reason === "FailedScheduling" && pod.message === message) return;
+    if (this.deps.leading && !this.deps.leading()) return;
     const { db, cache, now, events } = this.deps;
     await db.pods.setReason(pod.id, "FailedScheduling", message, now());
     cache.putPod({ ...pod, reason: "FailedScheduling", message });

@@ -240,7 +240,7 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   async kill(nodeId: string): Promise<void> {
-    const t = this.tracked.get(nodeId);
+    const t = await this.find(nodeId);
     if (!t) throw new Error("the node has no running container");
     const container = this.docker.getContainer(t.containerId);
     try {
@@ -254,13 +254,13 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   async pause(nodeId: string): Promise<void> {
-    const t = this.tracked.get(nodeId);
+    const t = await this.find(nodeId);
     if (!t) throw new Error("the node has no running container");
     await this.docker.getContainer(t.containerId).pause();
   }
 
   async resume(nodeId: string): Promise<void> {
-    const t = this.tracked.get(nodeId);
+    const t = await this.find(nodeId);
     if (!t) return;
     try {
       await this.docker.getContainer(t.containerId).unpause();
@@ -281,6 +281,16 @@ export class DockerRuntime implements NodeRuntime {
 
   onUnexpectedExit(listener: (exit: AgentExit) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Lets go of every container, leaving it running: another API process serves the cluster (see NodeRuntime.release). */
+  async release(): Promise<void> {
+    this.closed = true;
+    this.events?.removeAllListeners();
+    (this.events as { destroy?: () => void } | null)?.destroy?.();
+    this.events = null;
+    if (this.tracked.size > 0) this.opts.log.info(`leaving ${this.tracked.size} node container(s) running for the other API processes`);
+    this.tracked.clear();
   }
 
   async stopAll(): Promise<void> {
@@ -305,9 +315,11 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   /**
-   * At API start: takes over the running containers of this cluster's live docker nodes and removes
-   * every other container of the cluster (node gone, node terminal, container exited, or made for an API
-   * at another URL). Nodes left without a container are started again by the control plane.
+   * At API start: takes over the running containers of this cluster's live docker nodes made for this API's
+   * address, and removes the containers no node can use (node gone, node terminal, container exited). A
+   * container made for other API addresses is left alone: node agents belong to the cluster, and another API
+   * process may serve it (if none does, its node falls silent and recovery replaces it). Nodes left without
+   * an agent are started again by the control plane.
    */
   async adopt(nodes: AdoptableNode[], apiUrl: string): Promise<{ adopted: string[]; removed: string[] }> {
     this.closed = false;
@@ -326,9 +338,13 @@ export class DockerRuntime implements NodeRuntime {
       else if (this.tracked.has(nodeId)) why = "the node already has a container";
       if (!why) {
         const info = await this.docker.getContainer(c.Id).inspect();
-        const url = (info.Config.Env ?? []).find((e) => e.startsWith("KUBE9_URL="))?.slice("KUBE9_URL=".length);
-        if (url !== apiUrl) why = `it was made for an API at ${url ?? "?"}, this one is at ${apiUrl}`;
-        else if (info.State.Paused) await this.docker.getContainer(c.Id).unpause();
+        const url = (info.Config.Env ?? []).find((e) => e.startsWith("KUBE9_URL="))?.slice("KUBE9_URL=".length) ?? "";
+        const ownUrl = apiUrl.split(",")[0] ?? apiUrl;
+        if (!url.split(",").includes(ownUrl)) {
+          this.opts.log.info(`left container ${c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12)} alone: it was made for the API at ${url || "?"}`);
+          continue;
+        }
+        if (info.State.Paused) await this.docker.getContainer(c.Id).unpause();
       }
       const name = c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12);
       if (why) {
@@ -346,6 +362,18 @@ export class DockerRuntime implements NodeRuntime {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The node's container: the tracked one, else a running one of this cluster another API process made (then tracked). */
+  private async find(nodeId: string): Promise<Tracked | undefined> {
+    const known = this.tracked.get(nodeId);
+    if (known) return known;
+    const c = (await this.listOwn({ [LABEL_NODE_ID]: nodeId })).find((x) => x.State === "running" || x.State === "paused");
+    if (!c) return undefined;
+    await this.watch();
+    const t: Tracked = { containerId: c.Id, name: c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12), expected: false };
+    this.tracked.set(nodeId, t);
+    return t;
+  }
 
   /** Containers of this cluster (any state), optionally narrowed by more labels. */
   private async listOwn(labels: Record<string, string>): Promise<Docker.ContainerInfo[]> {

@@ -130,7 +130,5 @@ export class HollowRuntime extends LocalAgents<HollowAgent> implements NodeRunti
   }
 
   /** Hollow agents have nobody to say goodbye to on shutdown. */
-  override stopAll(): Promise<void> {
-    return super.stopAll(false);
-  }
+  protected override readonly stopGracefully = false;
 }

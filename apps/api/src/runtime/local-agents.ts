@@ -20,10 +20,18 @@ export abstract class LocalAgents<A> {
     this.listeners.push(listener);
   }
 
+  /** Whether stopAll() lets agents say goodbye. */
+  protected readonly stopGracefully: boolean = true;
+
   /** Stops every agent; nothing may start afterwards (a late start would outlive the API as an orphan). */
-  async stopAll(graceful = true): Promise<void> {
+  async stopAll(_nodeIds?: readonly string[]): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.agents.keys()].map((id) => this.stop(id, graceful)));
+    await Promise.all([...this.agents.keys()].map((id) => this.stop(id, this.stopGracefully)));
+  }
+
+  /** Nothing may start from now on. */
+  protected close(): void {
+    this.closed = true;
   }
 
   /** Throws once stopAll() has begun. */

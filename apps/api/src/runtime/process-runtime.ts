@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalAgents } from "./local-agents.js";
@@ -52,28 +52,32 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
   async start(spec: AgentSpec): Promise<string> {
     this.refuseAfterShutdown("process");
     await this.stop(spec.nodeId, false);
-    const log = createWriteStream(join(this.opts.logDir, `${spec.name}.log`), { flags: "a" });
-    const proc = spawn(process.execPath, [...agentNodeArgs(), this.opts.agentEntry], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        KUBE9_URL: spec.apiUrl,
-        KUBE9_NODE_ID: spec.nodeId,
-        KUBE9_NODE_TOKEN: spec.token,
-        KUBE9_NODE_NAME: spec.name,
-        KUBE9_LOG_LEVEL: this.opts.logLevel ?? "info",
-        KUBE9_LOG_FORMAT: "json",
-      },
-      // The IPC channel closes when the API dies, so agents never outlive it as orphans.
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
-    proc.stdout?.pipe(log, { end: false });
-    proc.stderr?.pipe(log, { end: false });
+    // The log file itself, not a pipe through this process: an agent this process lets go of (see release())
+    // keeps writing its log after this process is gone.
+    const log = openSync(join(this.opts.logDir, `${spec.name}.log`), "a");
+    let proc: ChildProcess;
+    try {
+      proc = spawn(process.execPath, [...agentNodeArgs(), this.opts.agentEntry], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          KUBE9_URL: spec.apiUrl,
+          KUBE9_NODE_ID: spec.nodeId,
+          KUBE9_NODE_TOKEN: spec.token,
+          KUBE9_NODE_NAME: spec.name,
+          KUBE9_LOG_LEVEL: this.opts.logLevel ?? "info",
+          KUBE9_LOG_FORMAT: "json",
+        },
+        // The IPC channel closes when the API dies: an agent that knows no other API process then ends with it.
+        stdio: ["ignore", log, log, "ipc"],
+      });
+    } finally {
+      closeSync(log);
+    }
     const child: Child = {
       proc,
       stopping: false,
       exited: new Promise((resolve) => {
         proc.once("exit", (code, signal) => {
-          log.end();
           endPauseGuard(child);
           if (this.agents.get(spec.nodeId) === child) this.agents.delete(spec.nodeId);
           if (!child.stopping) {
@@ -94,7 +98,11 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
 
   async stop(nodeId: string, graceful: boolean): Promise<void> {
     const child = this.agents.get(nodeId);
-    if (!child) return;
+    if (!child) {
+      // Started by another API process that let go of it (or is gone): found by its node id.
+      await stopForeign(nodeId, graceful);
+      return;
+    }
     child.stopping = true;
     child.proc.kill("SIGCONT");
     if (graceful) child.proc.kill("SIGTERM");
@@ -105,7 +113,8 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
   }
 
   async kill(nodeId: string): Promise<void> {
-    const child = this.live(nodeId);
+    const child = this.agents.get(nodeId);
+    if (!child) return killForeign(this.foreign(nodeId));
     killNode(child.proc);
     await child.exited;
   }
@@ -116,7 +125,12 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
    * guard sends SIGCONT and the agent, now running, sees its IPC channel gone and exits.
    */
   async pause(nodeId: string): Promise<void> {
-    const child = this.live(nodeId);
+    const child = this.agents.get(nodeId);
+    if (!child) {
+      // Started by another API process that let go of it: found by its node id.
+      process.kill(this.foreign(nodeId), "SIGSTOP");
+      return;
+    }
     if (!child.pauseGuard && child.proc.pid !== undefined) {
       const guard = spawn("sh", ["-c", 'cat >/dev/null; kill -CONT "$0" 2>/dev/null', String(child.proc.pid)], {
         stdio: ["pipe", "ignore", "ignore"],
@@ -133,10 +147,104 @@ export class ProcessRuntime extends LocalAgents<Child> implements NodeRuntime {
 
   async resume(nodeId: string): Promise<void> {
     const child = this.agents.get(nodeId);
-    if (!child) return;
+    if (!child) {
+      const pid = agentPids(new Set([nodeId])).get(nodeId);
+      if (pid !== undefined) signal(pid, "SIGCONT");
+      return;
+    }
     child.proc.kill("SIGCONT");
     endPauseGuard(child);
   }
+
+  /**
+   * Lets go of every agent without stopping it: another API process serves the cluster, and the nodes are
+   * the cluster's. Each agent learns it through its IPC channel and carries on with the other API processes
+   * it knows (see the node agent's main.ts); no exit is reported from now on.
+   */
+  async release(): Promise<void> {
+    this.close();
+    for (const child of this.agents.values()) {
+      child.stopping = true;
+      if (child.proc.connected) child.proc.disconnect();
+      child.proc.unref();
+    }
+    this.agents.clear();
+  }
+
+  /** Stops every agent this process runs, and the agents of `nodeIds` that other API processes let go of. */
+  override async stopAll(nodeIds: readonly string[] = []): Promise<void> {
+    await super.stopAll();
+    const others = agentPids(new Set(nodeIds));
+    await Promise.all([...others.keys()].map((id) => stopForeign(id, true, others.get(id))));
+  }
+
+  runsHere(nodeId: string): boolean {
+    return this.agents.has(nodeId) || agentPids(new Set([nodeId])).has(nodeId);
+  }
+
+  /** The pid of a node's agent that another API process started, or an error saying there is none. */
+  private foreign(nodeId: string): number {
+    const pid = agentPids(new Set([nodeId])).get(nodeId);
+    if (pid === undefined) throw new Error("the node has no running agent");
+    return pid;
+  }
+}
+
+/** The node agents running on this machine for the given node ids, by their environment (KUBE9_NODE_ID). */
+function agentPids(nodeIds: ReadonlySet<string>): Map<string, number> {
+  const found = new Map<string, number>();
+  if (nodeIds.size === 0) return found;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return found;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, "latin1");
+    } catch {
+      continue;
+    }
+    const id = /(?:^|\0)KUBE9_NODE_ID=([^\0]*)/.exec(environ)?.[1];
+    // The agent itself, not a container it started (those do not carry the agent's environment, but be sure).
+    if (id && nodeIds.has(id) && /(?:^|\0)KUBE9_NODE_TOKEN=/.test(environ) && !found.has(id)) found.set(id, Number(name));
+  }
+  return found;
+}
+
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  return signal(pid, 0);
+}
+
+/** Kills a foreign agent and everything under it, and waits until it is gone. */
+async function killForeign(pid: number): Promise<void> {
+  const pids = descendants(pid);
+  signal(pid, "SIGKILL");
+  for (const p of pids) signal(p, "SIGKILL");
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Stops an agent another API process started: SIGTERM (it leaves and stops its pods) or at once; SIGKILL after 3 s. */
+async function stopForeign(nodeId: string, graceful: boolean, known?: number): Promise<void> {
+  const pid = known ?? agentPids(new Set([nodeId])).get(nodeId);
+  if (pid === undefined) return;
+  if (!graceful) return killForeign(pid);
+  signal(pid, "SIGCONT");
+  signal(pid, "SIGTERM");
+  for (let i = 0; i < 150 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  if (alive(pid)) await killForeign(pid);
 }
 
 /** Ends a paused agent's guard: the agent runs again (resumed) or is gone. */

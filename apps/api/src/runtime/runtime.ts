@@ -9,6 +9,7 @@ export interface AgentSpec {
   memoryMiB: number;
   /** Whether the user gave the memory size (limits are set only then). */
   memoryGiven: boolean;
+  /** Where the agent reaches the API: every live API process of the cluster, comma-separated, this one first. */
   apiUrl: string;
   token: string;
 }
@@ -34,10 +35,20 @@ export interface NodeRuntime {
   resume(nodeId: string): Promise<void>;
   /** Whether the runtime has a live agent for the node. */
   has(nodeId: string): boolean;
+  /** Optional: whether an agent for the node runs on this machine, whoever started it (false: none does). */
+  runsHere?(nodeId: string): boolean;
   /** Called when an agent ends without being asked to. */
   onUnexpectedExit(listener: (exit: AgentExit) => void): void;
-  /** Stops every agent this runtime started. */
-  stopAll(): Promise<void>;
+  /**
+   * Stops every agent this runtime started, and (the last API process of the cluster stopping) those of
+   * `nodeIds`, this runtime's nodes of the cluster, that other API processes started and let go of.
+   */
+  stopAll(nodeIds?: readonly string[]): Promise<void>;
+  /**
+   * Optional: lets go of every agent without stopping it, because another API process serves the cluster
+   * (node agents belong to the cluster, not to the API process that started them). Nothing starts afterwards.
+   */
+  release?(): Promise<void>;
   /** Optional: fails (RuntimeError) when the runtime cannot start agents now, e.g. its engine is down. */
   check?(): Promise<void>;
   /** Optional: readiness for the CLI (e.g. whether the node image must be built first). */

@@ -36,6 +36,8 @@ export interface HeartbeatAnswer {
   kubelet: KubeletSettings;
   /** Its pods' firewalls, when the node's applied revision is not the current one. */
   netpol?: NetpolAssignment;
+  /** Every API process of the cluster (this one first): where the agent goes when this one stops answering. */
+  apiUrls?: string[];
 }
 
 /** One beat's outcome in a batch: the answer a single heartbeat would get, or why it was refused. */
@@ -67,6 +69,8 @@ export interface AgentGatewayDeps extends NodeSideContext {
   usage?: UsageStore;
   /** The policy dataplane: each node's firewalls, and what its agent applied. */
   dataplane?: NetpolDataplane;
+  /** The addresses of every live API process of the cluster, this one first (empty: not known). */
+  apiUrls?: () => string[];
 }
 
 /**
@@ -148,6 +152,11 @@ export class AgentGateway {
     const { cache, db, events, leases, now: clock } = this.deps;
     const now = clock();
     this.beats.admit(nodeId, cache.node(nodeId)?.name ?? nodeId, now, cache.settings.health.heartbeatIntervalMs);
+    // A beat after a silence: another API process may have failed the node and moved its pods meanwhile,
+    // before this cache heard of it; the answer (what the node runs) comes from the database then, so no
+    // pod is told to run on two nodes.
+    const lastBeat = Math.max(leases.lastBeat(nodeId) ?? 0, cache.node(nodeId)?.lastHeartbeatAt ?? 0);
+    if (now - lastBeat > 2 * cache.settings.health.heartbeatIntervalMs) await cache.refreshNode(nodeId);
     let node = await this.liveNode(nodeId);
     leases.beat(nodeId, now, report.usage);
     this.deps.usage?.record(nodeId, now, report.usage, report.agentUsage, this.ownPods(nodeId, report.podUsage));
@@ -192,6 +201,7 @@ export class AgentGateway {
       cache.putNode({ ...latest, podIds: [...report.podIds], components: { ...report.components } });
     }
     const netpol = this.deps.dataplane?.onHeartbeat(nodeId, report.netpol);
+    const apiUrls = this.deps.apiUrls?.() ?? [];
     return {
       desiredPodIds: desired,
       assignments,
@@ -199,6 +209,7 @@ export class AgentGateway {
       heartbeatIntervalMs: cache.settings.health.heartbeatIntervalMs,
       kubelet: this.kubeletSettings(),
       ...(netpol ? { netpol } : {}),
+      ...(apiUrls.length > 0 ? { apiUrls } : {}),
     };
   }
 

@@ -131,9 +131,22 @@ export class NodeAgents {
     return this.paused.has(nodeId);
   }
 
-  /** Stops every agent of every runtime; nothing starts afterwards. */
+  /**
+   * At shutdown; nothing starts afterwards. Node agents belong to the cluster: while another API process
+   * serves the database (its presence, db.peers()), the agents are let go of and keep running, served by
+   * the others (runtimes that cannot, like hollow nodes inside this process, stop theirs). The last API
+   * process stops every agent of the cluster it can reach, those the others let go of included.
+   */
   async stopAll(): Promise<void> {
     this.closed = true;
-    await Promise.all(Object.values(this.deps.runtimes).map((rt) => rt?.stopAll()));
+    const peers = await this.deps.db.peers().catch(() => []);
+    await Promise.all(
+      Object.entries(this.deps.runtimes).map(async ([kind, rt]) => {
+        if (!rt) return;
+        if (peers.length > 0 && rt.release) return rt.release();
+        const ids = this.deps.cache.loaded ? this.deps.cache.nodes().filter((n) => n.runtime === kind).map((n) => n.id) : [];
+        return rt.stopAll(ids);
+      }),
+    );
   }
 }

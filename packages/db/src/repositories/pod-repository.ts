@@ -146,6 +146,10 @@ export class SqlPodRepository extends RecordTable<PodRecord> implements PodRepos
       conds.push("p.node_id = ?::uuid");
       bindings.push(opts.nodeId);
     }
+    if (opts.changedSince !== undefined) {
+      conds.push(`p.updated_at > ${TS}`);
+      bindings.push(opts.changedSince);
+    }
     const where = conds.length ? `where ${conds.join(" and ")}` : "";
     return this.all(`${POD_SELECT} ${where} order by p.seq`, bindings);
   }
