@@ -14,7 +14,9 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Kube9Client } from "@kube9/client";
 import { freshDatabase, withControlPlane } from "./api-bench.js";
+import { readFileSync } from "node:fs";
 import { benchPostgres, median, pidsWithEnv, pool, preciseCpuSeconds, rssMiB, until } from "./lib.js";
+import { record } from "./report.js";
 
 const AIM_IDLE_CPU_PERCENT = 0.2;
 const AIM_IDLE_RSS_MIB = 40;
@@ -59,7 +61,16 @@ async function beatsReceived(url: string): Promise<number> {
 }
 
 /** Idle agents: each one's CPU over `seconds` and its RSS at the end; medians over `count` agents. */
-export async function idleAgents(count = 5, seconds = 30): Promise<{ cpuPercent: number; rssMiB: number; agents: number }> {
+/**
+ * A process's proportional set size: its own pages plus its share of pages it shares (the node binary's
+ * ~34 MiB of code are mapped by every agent once), what an agent adds to the machine when many run.
+ */
+function pssMiB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+export async function idleAgents(count = 5, seconds = 30): Promise<{ cpuPercent: number; rssMiB: number; pssMiB: number; agents: number }> {
   return withControlPlane(undefined, async (c) => {
     const { names } = await addRealNodes(c, "idle-", count);
     const pids = names.map(agentPid);
@@ -70,7 +81,7 @@ export async function idleAgents(count = 5, seconds = 30): Promise<{ cpuPercent:
     await sleep(seconds * 1000);
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = pids.map((pid, i) => ((preciseCpuSeconds(pid) - cpu0[i]!) / elapsed) * 100);
-    return { cpuPercent: median(cpu), rssMiB: median(pids.map(rssMiB)), agents: pids.length };
+    return { cpuPercent: median(cpu), rssMiB: median(pids.map(rssMiB)), pssMiB: median(pids.map(pssMiB)), agents: pids.length };
   });
 }
 
@@ -152,8 +163,11 @@ export async function launchesOnRealNodes(
 export async function runRealNodesBench(log: (s: string) => void = console.log, quick = false): Promise<void> {
   const idle = await idleAgents(5, quick ? 10 : 30);
   log(
-    `idle process agent (median of ${idle.agents}): ${idle.cpuPercent.toFixed(2)}% of a core (aim < ${AIM_IDLE_CPU_PERCENT}), ${idle.rssMiB.toFixed(1)} MiB RSS (aim < ${AIM_IDLE_RSS_MIB})`,
+    `idle process agent (median of ${idle.agents}): ${idle.cpuPercent.toFixed(2)}% of a core (aim < ${AIM_IDLE_CPU_PERCENT}), ${idle.rssMiB.toFixed(1)} MiB RSS (aim < ${AIM_IDLE_RSS_MIB}), ${idle.pssMiB.toFixed(1)} MiB PSS (its own pages plus its share of the node binary's)`,
   );
+  record("idle process agent: CPU", Math.round(idle.cpuPercent * 100) / 100, "% of a core", { aim: `< ${AIM_IDLE_CPU_PERCENT}` });
+  record("idle process agent: RSS", Math.round(idle.rssMiB * 10) / 10, "MiB", { aim: `< ${AIM_IDLE_RSS_MIB}`, note: "Node.js 20 alone doing one kept-alive POST a second: ~45 MiB RSS, most of it the shared node binary" });
+  record("idle process agent: PSS (what each more agent adds)", Math.round(idle.pssMiB * 10) / 10, "MiB");
   const pgServer = await benchPostgres();
   try {
     // 10 nodes on the embedded database (`kube9 up` as it comes); 100 on PostgreSQL, as the launch run below.
@@ -161,6 +175,7 @@ export async function runRealNodesBench(log: (s: string) => void = console.log, 
       const db = pg ? await freshDatabase(pgServer.url) : undefined;
       try {
         const b = await apiCostPerBeat(n, quick ? 10 : 20, db?.url);
+        record(`API CPU per heartbeat, ${n} real process nodes (${pg ? "PostgreSQL" : "embedded DB"})`, Math.round(b.msPerBeat * 1000) / 1000, "ms", { aim: `< ${AIM_MS_PER_BEAT}` });
         log(
           `API CPU per heartbeat, ${n} real process nodes (${pg ? "PostgreSQL" : "embedded DB"}): ${b.msPerBeat.toFixed(3)} ms (aim < ${AIM_MS_PER_BEAT}; ${b.beats} beats in ${quick ? 10 : 20} s; API ${b.idlePercent.toFixed(1)}% of a core idle, ${b.busyPercent.toFixed(1)}% with the nodes; ${b.allReady ? "all Ready" : "NOT all Ready at once"}, now ${JSON.stringify(b.counts)})`,
         );
@@ -171,6 +186,8 @@ export async function runRealNodesBench(log: (s: string) => void = console.log, 
     const nodes = quick ? 20 : 100;
     const pods = quick ? 100 : 500;
     const l = await launchesOnRealNodes(pgServer.url, nodes, pods);
+    record(`${nodes} real process nodes + ${pods} launches: pods/s`, Math.round(l.podsPerSec), "pods/s");
+    record(`${nodes} real process nodes + ${pods} launches: nodes falsely Suspect or Failed`, l.suspect + l.failed, "nodes", { aim: "<= 0" });
     log(
       `${nodes} real process nodes + ${pods} launches (PostgreSQL, placeholder pods): ${l.podsPerSec.toFixed(0)} pods/s (${l.placed} placed, ${l.refused} refused, in ${l.seconds.toFixed(1)} s); nodes falsely Suspect ${l.suspect}, Failed ${l.failed} (aim 0; ${l.agentsAlive}/${nodes} agents alive; ${l.allReady ? "all were Ready before the launches" : "NOT all Ready before the launches"}, at the end ${JSON.stringify(l.counts)})`,
     );
