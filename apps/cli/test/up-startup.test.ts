@@ -3,6 +3,7 @@
  * with gRPC, protobuf and SSH) only when the docker runtime may be used, and the migrator (umzug and its
  * command-line tooling) only when a migration is pending. Each cost ~0.1-0.5 s of start and memory that
  * stayed for the life of the process. The modules are recorded by a preloaded script when the process exits.
+ * And after creating a new cluster only the PGlite instance in use holds memory (the initdb one ran in a worker).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,8 +23,16 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `kube9 up`, waits until it is ready, stops it with SIGTERM and returns the module files it had loaded. */
-async function modulesOfOneStart(home: string, runtime: string): Promise<string[]> {
+/** Resident mappings of at least `mib` MiB in a process: PGlite's WebAssembly memory is one (~150 MiB of ~170). */
+function bigResidentMappings(pid: number, mib: number): number {
+  return [...readFileSync(`/proc/${pid}/smaps`, "utf8").matchAll(/^Rss:\s+(\d+) kB$/gm)].filter((m) => Number(m[1]) >= mib * 1024).length;
+}
+
+/**
+ * Starts `kube9 up`, waits until it is ready, calls `whenReady` with its pid, stops it with SIGTERM and
+ * returns the module files it had loaded.
+ */
+async function modulesOfOneStart(home: string, runtime: string, whenReady: (pid: number) => void = () => {}): Promise<string[]> {
   const out = join(home, `modules-${Date.now()}.txt`);
   const env: NodeJS.ProcessEnv = { ...process.env, KUBE9_HOME: home, KUBE9_TEST_MODULES_OUT: out, NO_COLOR: "1" };
   for (const k of ["DATABASE_URL", "KUBE9_PORT", "KUBE9_HOST", "KUBE9_RUNTIME", "KUBE9_ADMIN_TOKEN"]) delete env[k];
@@ -43,6 +52,7 @@ async function modulesOfOneStart(home: string, runtime: string): Promise<string[
   expect(ready, `kube9 up did not start: ${stderr}`).toBe(true);
   const url = /API:\s+(\S+)/.exec(stdout)?.[1];
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  whenReady(child.pid!);
   child.kill("SIGTERM");
   expect(await exited, stderr).toBe(0);
   expect(existsSync(out), "the preloaded recorder wrote no module list").toBe(true);
@@ -66,5 +76,13 @@ describe("kube9 up --runtime process on the embedded database", () => {
     expect(loaded(again, "umzug")).toBe(false);
     expect(loaded(again, "@mikro-orm/migrations")).toBe(false);
     expect(loaded(again, "dockerode")).toBe(false);
+  }, 120_000);
+
+  it("keeps one PGlite memory resident after creating a new cluster, not the closed initdb instance's as well", async () => {
+    const home = mkdtempSync(join(tmpdir(), "kube9-up-startup-"));
+    dirs.push(home);
+    let big = -1;
+    await modulesOfOneStart(home, "process", (pid) => (big = bigResidentMappings(pid, 64)));
+    expect(big).toBe(1);
   }, 120_000);
 });
