@@ -16,7 +16,8 @@ import { buildOpenApiDocument } from "./openapi.js";
 import { resolveWebDist } from "./web-dist.js";
 import { hubFor } from "./watch-hub.js";
 import { appRouter } from "./router/_app.js";
-import { connectDocker, dockerReachable, dockerUnreachableMessage, DockerRuntime } from "./runtime/docker-runtime.js";
+// Only the type: dockerode and its gRPC/SSH dependencies load (~0.5 s) when the docker runtime may be used.
+import type { DockerRuntime } from "./runtime/docker-runtime.js";
 import { HollowRuntime } from "./runtime/hollow-runtime.js";
 import { ProcessRuntime, resolveAgentEntry } from "./runtime/process-runtime.js";
 import type { NodeRuntime } from "./runtime/runtime.js";
@@ -84,6 +85,7 @@ export async function startControlPlane(opts: ControlPlaneStartOptions): Promise
     let dockerRuntime: DockerRuntime | null = null;
     let dockerUp = false;
     if (wanted === "docker" || wanted === "auto") {
+      const { connectDocker, dockerReachable, dockerUnreachableMessage, DockerRuntime } = await import("./runtime/docker-runtime.js");
       // auto = docker when the engine answers within about a second, else process.
       const docker = connectDocker();
       dockerUp = await dockerReachable(docker, 1000);

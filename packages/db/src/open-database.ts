@@ -1,13 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { MikroORM } from "@mikro-orm/core";
 import type { Options } from "@mikro-orm/core";
 import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/postgresql";
-import { Migrator } from "@mikro-orm/migrations";
 import { lockDataDir } from "./data-dir-lock.js";
 import { MIGRATION_LOCK_KEY, PgLeaderLease, withAdvisoryLock } from "./advisory-lock.js";
 import { ENTITIES } from "./entities.js";
-import { MIGRATIONS } from "./migrations/index.js";
+import { MIGRATION_NAMES } from "./migrations/names.js";
 import type { SqlRunner } from "./sql.js";
 import { knexRunner, preparedPgRunner } from "./sql-runners.js";
 import { OrmClusterRepository } from "./repositories/cluster-repository.js";
@@ -44,9 +44,8 @@ export const PG_POOL_TIMEOUTS = {
 function baseOptions(): Partial<Options<AbstractSqlDriver>> {
   return {
     entities: ENTITIES,
-    extensions: [Migrator],
+    // The migrator and the migration list are registered by migrate(), only when one is pending.
     migrations: {
-      migrationsList: MIGRATIONS,
       snapshot: false,
       silent: true,
       transactional: true,
@@ -59,6 +58,26 @@ function baseOptions(): Partial<Options<AbstractSqlDriver>> {
     debug: false,
     discovery: { warnWhenNoEntities: false },
   };
+}
+
+/** Whether this build has a migration the database has not applied (all of them on a new database). */
+async function migrationsPending(orm: Orm): Promise<boolean> {
+  const conn = orm.em.getConnection();
+  const [table] = await conn.execute<Array<{ t: string | null }>>("select to_regclass('mikro_orm_migrations')::text as t");
+  if (!table?.t) return true;
+  const applied = new Set((await conn.execute<Array<{ name: string }>>("select name from mikro_orm_migrations")).map((r) => r.name));
+  return MIGRATION_NAMES.some((name) => !applied.has(name));
+}
+
+/**
+ * Applies pending migrations. The migrator (umzug, with its command-line tooling: ~200 modules, 0.1-0.3 s)
+ * is loaded only when one is pending, which on a restart of an existing cluster is almost never.
+ */
+async function migrate(orm: Orm): Promise<void> {
+  const [{ Migrator }, { MIGRATIONS }] = await Promise.all([import("@mikro-orm/migrations"), import("./migrations/index.js")]);
+  orm.config.set("migrations", { ...orm.config.get("migrations"), migrationsList: MIGRATIONS });
+  Migrator.register(orm);
+  await orm.getMigrator().up();
 }
 
 class SqlDatabase implements Database {
@@ -151,7 +170,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   } as Options<AbstractSqlDriver>)) as Orm;
   try {
     // Several API processes may start together; they take turns so only one applies a migration.
-    await withAdvisoryLock(url, MIGRATION_LOCK_KEY, () => orm.getMigrator().up());
+    // Migrations are only ever added, so "none pending" stays true without the lock.
+    if (await migrationsPending(orm)) await withAdvisoryLock(url, MIGRATION_LOCK_KEY, () => migrate(orm));
   } catch (err) {
     await orm.close(true).catch(() => {});
     throw err;
@@ -159,7 +179,22 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   return new SqlDatabase("postgres", orm, new PgLeaderLease(url), async () => {});
 }
 
+/**
+ * PGlite is PostgreSQL compiled to WebAssembly. By default V8 compiles its 9 MB of code twice: at once
+ * with Liftoff, then again with TurboFan, in the background, for every function that gets warm. That
+ * second compile costs ~60-120 MB of resident code and seconds of CPU at start (initdb and the
+ * migrations warm most of PostgreSQL), and bought nothing measurable here: warm, a loop of small
+ * inserts and selects took the same time either way (their time goes to the protocol and the ORM,
+ * not to PostgreSQL's own code), and initdb got faster without it. V8 reads the flag when it
+ * compiles a module, so it applies from the next one on; the only other WebAssembly in the process
+ * is Node's small HTTP parser.
+ */
+function compileWasmOnce(): void {
+  setFlagsFromString("--liftoff-only");
+}
+
 async function openPglite(dataDir: string | undefined): Promise<Database> {
+  compileWasmOnce();
   const [{ PGlite }, { Kube9PGliteDriver, openPGliteDataDir }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("./pglite-driver.js"),
@@ -190,7 +225,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       // PGlite is one connection: a pool of exactly one serializes statements and transactions.
       pool: { min: 1, max: 1 },
     } as Options<AbstractSqlDriver>)) as Orm;
-    await orm.getMigrator().up();
+    if (await migrationsPending(orm)) await migrate(orm);
   } catch (err) {
     await orm?.close(true).catch(() => {});
     await pglite.close().catch(() => {});
