@@ -49,6 +49,8 @@ await runAutoscaleBench(console.log, docker);
 section("network policies");
 const { runNetpolBench } = await import("./netpol-bench.js");
 await runNetpolBench(console.log);
+section("start-up: kube9 up to ready, idle memory");
+await (await import("./startup-bench.js")).runStartupBench(console.log);
 const path = writeReport();
 const missed = recorded().filter((f) => f.met === false);
 console.log(`\n${recorded().length} figures written to ${path}${missed.length ? `; aims missed: ${missed.map((f) => f.name).join(", ")}` : ""}`);
