@@ -36,6 +36,8 @@ describe.runIf(pgUrl)("two API processes on one database: controllers (PostgreSQ
   });
   beforeEach(async () => {
     a = await createHarness({ url });
+    // a is live on the database as a replica is (`kube9 up` advertises its URL): b sees a peer from its start.
+    await a.db.advertise("http://127.0.0.1:7501");
     const other = await openTestDatabase(url);
     bDb = other;
     b = await attachControlPlane(other.db, a.clock);

@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { isTerminalNodeStatus, statusOnHeartbeat, type KubeletEndpoint, type NodeRole, type KubeletSettings, type NetpolAssignment, type NetpolReport, type PodAssignment, type PodEventReport, type PodStatusReport, type PodTermination, type PodUsageReport, type Resources } from "@kube9/core";
 import type { NodeRecord, PodRecord } from "@kube9/db";
 import { recordKey } from "../cache/change-keys.js";
@@ -82,6 +83,8 @@ export interface AgentGatewayDeps extends NodeSideContext {
 export class AgentGateway {
   /** Refuses beats far faster than the interval (a flood), before they touch anything. */
   private readonly beats = new BeatRateLimiter();
+  /** Re-reads of nodes that beat after a silence, at most 16 at once. */
+  private readonly refreshes = pLimit(16);
 
   constructor(private readonly deps: AgentGatewayDeps) {}
 
@@ -155,8 +158,13 @@ export class AgentGateway {
     // A beat after a silence: another API process may have failed the node and moved its pods meanwhile,
     // before this cache heard of it; the answer (what the node runs) comes from the database then, so no
     // pod is told to run on two nodes.
+    // With no other API process alive, every change went through this cache: nothing to re-read (at
+    // 10,000 nodes, a stall of this process made every node "silent" at once, and two reads per beat
+    // then kept the database, and the API waiting on it, behind). With others, a few at a time.
     const lastBeat = Math.max(leases.lastBeat(nodeId) ?? 0, cache.node(nodeId)?.lastHeartbeatAt ?? 0);
-    if (now - lastBeat > 2 * cache.settings.health.heartbeatIntervalMs) await cache.refreshNode(nodeId);
+    if (now - lastBeat > 2 * cache.settings.health.heartbeatIntervalMs && (this.deps.apiUrls?.().length ?? 0) > 1) {
+      await this.refreshes(() => cache.refreshNode(nodeId));
+    }
     let node = await this.liveNode(nodeId);
     leases.beat(nodeId, now, report.usage);
     this.deps.usage?.record(nodeId, now, report.usage, report.agentUsage, this.ownPods(nodeId, report.podUsage));
