@@ -107,6 +107,11 @@ export class ClusterCache {
     return this.nodeTable.all();
   }
 
+  /** How many nodes the cache holds. */
+  nodeCount(): number {
+    return this.nodeTable.size;
+  }
+
   node(id: string): NodeRecord | undefined {
     return this.nodeTable.get(id);
   }

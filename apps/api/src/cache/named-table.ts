@@ -17,6 +17,10 @@ export class NamedTable<T extends { id: string; name: string; seq: number }> {
     return id === undefined ? undefined : this.byId.get(id);
   }
 
+  get size(): number {
+    return this.byId.size;
+  }
+
   ids(): string[] {
     return [...this.byId.keys()];
   }

@@ -2,7 +2,7 @@ import { effectiveAlertRules, evaluateAlertRules, humanizeDuration, type ActiveA
 import type { WebhookNotifier } from "../alerts/webhook-notifier.js";
 import { buildMetricSamples, RestartTracker } from "../usage/metric-samples.js";
 import type { UsageStore } from "../usage/usage-store.js";
-import { LoopController, type ControllerContext } from "./controller.js";
+import { LoopController, ScaledPasses, scaledIntervalMs, type ControllerContext } from "./controller.js";
 
 const EVALUATE_MS = 1000;
 /** Resolved alerts shown (by `kube9 alerts`) for this long, as Alertmanager keeps them around. */
@@ -31,6 +31,7 @@ export class AlertingController extends LoopController {
   private active = new Map<string, ActiveAlert>();
   private resolved: ResolvedAlert[] = [];
   private readonly restarts = new RestartTracker();
+  private readonly passes = new ScaledPasses(EVALUATE_MS);
 
   constructor(private readonly deps: AlertingDeps) {
     super("alerting", EVALUATE_MS, deps.log);
@@ -60,6 +61,8 @@ export class AlertingController extends LoopController {
 
   protected async pass(): Promise<void> {
     const now = this.deps.now();
+    // Alert rules hold for tens of seconds before firing; at 10,000 nodes a round every 4 s is plenty.
+    if (!this.passes.due(now, scaledIntervalMs(EVALUATE_MS, this.deps.cache.nodeCount(), 4000))) return;
     const rules = effectiveAlertRules(this.deps.cache.settings.alerting);
     const { active, transitions } = evaluateAlertRules(rules, this.samples(), this.active, now);
     this.active = active;

@@ -120,3 +120,29 @@ export abstract class LoopController implements Controller {
 
   protected abstract pass(): Promise<void>;
 }
+
+/** Nodes a pass over every node may visit at its base interval; beyond, the interval grows in proportion. */
+const NODES_AT_BASE_INTERVAL = 2500;
+
+/**
+ * The interval of a pass that visits every node: `baseMs` up to 2,500 nodes, then longer in proportion
+ * (at most `maxMs`), so such a pass costs a large cluster about what it costs 2,500 nodes each second;
+ * Kubernetes' node lifecycle controller looks at nodes every 5 s at any size.
+ */
+export function scaledIntervalMs(baseMs: number, nodes: number, maxMs: number): number {
+  return Math.min(maxMs, Math.max(baseMs, Math.round((baseMs * nodes) / NODES_AT_BASE_INTERVAL)));
+}
+
+/** Whether a pass that visits every node is due: always at its base interval; else once `intervalMs` passed since the last one. */
+export class ScaledPasses {
+  private lastAt = -Infinity;
+
+  constructor(private readonly baseMs: number) {}
+
+  due(now: number, intervalMs: number): boolean {
+    if (intervalMs > this.baseMs && now - this.lastAt < intervalMs) return false;
+    this.lastAt = now;
+    return true;
+  }
+}
+

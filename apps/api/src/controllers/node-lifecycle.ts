@@ -11,13 +11,15 @@ import {
 import type { NodeRecord } from "@kube9/db";
 import type { AgentExit } from "../runtime/runtime.js";
 import type { NodeStatusService } from "../services/node-status.js";
-import { LoopController, type ControllerContext } from "./controller.js";
+import { LoopController, ScaledPasses, scaledIntervalMs, type ControllerContext } from "./controller.js";
 
 /** Pod statuses that hold a reservation on their node. */
 const RESERVING: ReadonlySet<string> = new Set(["Scheduled", "Running", "Terminating"]);
 
 /** How often every node's heartbeat age is judged. */
 const TICK_MS = 250;
+/** At 10,000 nodes a pass runs each second (see scaledIntervalMs). */
+const MAX_TICK_MS = 1000;
 
 /** Statuses whose silence the heartbeat rules judge (and whose Failed means an eviction). */
 const JUDGED: ReadonlySet<NodeStatus> = new Set(["Ready", "Cordoned", "Suspect"]);
@@ -74,6 +76,7 @@ export class NodeLifecycleController extends LoopController {
   private removedSweptAt = 0;
   /** Nodes whose stranded pods the database no longer had (the cache was behind), and when to look again. */
   private readonly strandedRetry = new Map<string, number>();
+  private readonly passes = new ScaledPasses(TICK_MS);
 
   constructor(private readonly deps: NodeLifecycleDeps) {
     super("node-lifecycle", TICK_MS, deps.log);
@@ -111,9 +114,10 @@ export class NodeLifecycleController extends LoopController {
   }
 
   protected async pass(): Promise<void> {
-    await this.sweep();
     const { cache, status, now: clock } = this.deps;
     const now = clock();
+    if (!this.passes.due(now, scaledIntervalMs(TICK_MS, cache.nodeCount(), MAX_TICK_MS))) return;
+    await this.sweep();
     const health = cache.settings.health;
     // Each node's health input is worked out once a pass (at 10,000 nodes, four passes a second, twice
     // over was a tenth of a core); after any await the rest are worked out afresh, as beats arrived meanwhile.

@@ -2,7 +2,7 @@ import { decideRecovery, shouldResetRecoveryAttempts, type HealthConfig } from "
 import type { NodeRecord } from "@kube9/db";
 import type { NodeAgents } from "../services/node-agents.js";
 import type { NodeStatusService } from "../services/node-status.js";
-import { LoopController, type ControllerContext } from "./controller.js";
+import { LoopController, ScaledPasses, scaledIntervalMs, type ControllerContext } from "./controller.js";
 
 const TICK_MS = 250;
 
@@ -18,6 +18,8 @@ export interface NodeRecoveryDeps extends ControllerContext {
  * Ready for long enough has its attempts forgotten. Paused nodes are the operator's to recover.
  */
 export class NodeRecoveryController extends LoopController {
+  private readonly passes = new ScaledPasses(TICK_MS);
+
   constructor(private readonly deps: NodeRecoveryDeps) {
     super("node-recovery", TICK_MS, deps.log);
   }
@@ -25,6 +27,7 @@ export class NodeRecoveryController extends LoopController {
   protected async pass(): Promise<void> {
     const { cache, status, now: clock } = this.deps;
     const now = clock();
+    if (!this.passes.due(now, scaledIntervalMs(TICK_MS, cache.nodeCount(), 1000))) return;
     const health = cache.settings.health;
     for (const node of cache.nodes()) {
       if (this.deps.agents.stopping) return;
