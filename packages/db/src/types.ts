@@ -189,6 +189,10 @@ export interface NodeRepository {
   /** Every existing node's lease, or only these nodes' (a node that does not exist is absent). */
   leases(ids?: readonly string[]): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
+  /** Every existing node's id and its row's version (it changes with every write): what a full resync compares before reading rows. */
+  versions(): Promise<Array<{ id: string; version: string }>>;
+  /** These nodes (those that exist), by seq. */
+  getMany(ids: readonly string[]): Promise<NodeRecord[]>;
   /** Nodes by seq; `afterSeq` and `limit` read one page of them. */
   list(opts?: { includeRemoved?: boolean; afterSeq?: number; limit?: number }): Promise<NodeRecord[]>;
   /** Removed nodes whose rows still exist (a removal not finished), in registration order. */

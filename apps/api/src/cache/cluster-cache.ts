@@ -53,6 +53,8 @@ export class ClusterCache {
   private readonly assumed = new Map<string, Resources>();
   /** When the last node resync began reading (0: never; the first one reads everything). */
   private nodesReadAt = 0;
+  /** Each node row's write time as the last full read saw it (empty before the first). */
+  private nodeVersions = new Map<string, string>();
   /** When the last pod resync began reading (0: never; the first one reads everything). */
   private podsReadAt = 0;
   /** A counter of local writes: a resync skips objects written after it began reading. */
@@ -336,12 +338,16 @@ export class ClusterCache {
     const complete = full || this.nodesReadAt === 0;
     // A full read goes page by page: 10,000 rows parsed and compared at once held the event loop (and
     // every heartbeat waiting on it) for hundreds of ms; a page at a time, requests run in between.
-    const [settings, rows, leases, namespaces, policies] = await Promise.all([
+    // Once the cache holds the nodes, a full read first compares every row's version with the last full
+    // read's and reads only the rows that differ: at 10,000 nodes, ids and versions instead of every row.
+    const compare = complete && this.nodeVersions.size > 0;
+    const [settings, rows, leases, namespaces, policies, versions] = await Promise.all([
       this.db.cluster.get(),
-      complete ? this.db.nodes.list({ limit: FULL_READ_PAGE }) : this.db.nodes.listChangedSince(since),
-      complete ? Promise.resolve(undefined) : this.db.nodes.leases(leaseIds),
+      compare ? Promise.resolve([]) : complete ? this.db.nodes.list({ limit: FULL_READ_PAGE }) : this.db.nodes.listChangedSince(since),
+      complete && !compare ? Promise.resolve(undefined) : this.db.nodes.leases(leaseIds),
       this.db.namespaces.list(),
       this.db.networkPolicies.list(),
+      complete ? this.db.nodes.versions() : Promise.resolve(undefined),
     ]);
     this.nodesReadAt = startedAt;
     if (!this.writtenSince(SETTINGS_KEY, mark) && settingsKey(settings) !== settingsKey(this.settingsRecord)) {
@@ -351,13 +357,22 @@ export class ClusterCache {
     this.resyncNetpolObjects(namespaces, policies, mark);
     const seen = new Set<string>();
     const moved: string[] = [];
-    for (let page = rows; ; ) {
-      this.applyNodeRows(page, complete, mark, seen, moved);
-      if (!complete || page.length < FULL_READ_PAGE) break;
-      page = await this.db.nodes.list({ afterSeq: page[page.length - 1]!.seq, limit: FULL_READ_PAGE });
+    if (compare) {
+      const stale = versions!.filter((v) => this.nodeVersions.get(v.id) !== v.version).map((v) => v.id);
+      for (let i = 0; i < stale.length; i += FULL_READ_PAGE) {
+        // As changed rows: one removed meanwhile is dropped.
+        this.applyNodeRows(await this.db.nodes.getMany(stale.slice(i, i + FULL_READ_PAGE)), false, mark, seen, moved);
+      }
+    } else {
+      for (let page = rows; ; ) {
+        this.applyNodeRows(page, complete, mark, seen, moved);
+        if (!complete || page.length < FULL_READ_PAGE) break;
+        page = await this.db.nodes.list({ afterSeq: page[page.length - 1]!.seq, limit: FULL_READ_PAGE });
+      }
     }
-    // Every node that still exists is in the full list, or in the lease read of a changed-rows pass (of the nodes it asked about).
-    const existing = complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
+    if (versions) this.nodeVersions = new Map(versions.map((v) => [v.id, v.version]));
+    // Every node that still exists is in the full list (or its versions), or in the lease read of a changed-rows pass (of the nodes it asked about).
+    const existing = compare ? new Set(versions!.map((v) => v.id)) : complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
     for (const id of complete || leaseIds === undefined ? this.nodeTable.ids() : leaseIds) {
       if (!existing.has(id) && !seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
     }

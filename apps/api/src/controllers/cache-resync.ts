@@ -34,7 +34,7 @@ export class CacheResync extends LoopController {
     const every = Math.round(scaledIntervalMs(FULL_NODES_EVERY * NODES_EVERY_MS, this.cache.nodeCount(), 60_000) / NODES_EVERY_MS);
     const full = this.passes - this.lastFull >= every || this.passes === 0;
     if (full) this.lastFull = this.passes;
-    await this.cache.resyncNodes(full, full ? undefined : this.quietNodes?.());
+    await this.cache.resyncNodes(full, this.quietNodes?.());
     await this.cache.resyncPods(this.passes % PODS_EVERY === 0);
     this.passes++;
   }

@@ -122,6 +122,23 @@ describe("cluster cache and the cache-resync controller", () => {
     expect(here.cp.cache.nodes().filter((n) => n.name.startsWith("bulk-"))).toHaveLength(2499);
   });
 
+  it("after the first full read, a full read fetches only the rows written since (ids and write times compared first)", async () => {
+    await readyNode(there, "n", 2);
+    await readyNode(there, "m", 2);
+    await here.cp.cache.resyncNodes(); // the first full read: every row
+    const list = vi.spyOn(shared.db.nodes, "list");
+    const getMany = vi.spyOn(shared.db.nodes, "getMany");
+    await here.cp.cache.resyncNodes(); // nothing written since: no row read
+    expect(list).not.toHaveBeenCalled();
+    expect(getMany).not.toHaveBeenCalled();
+    await shared.db.nodes.transition(cached("n")!.id, "Cordoned", { now: here.clock.now + 5, reason: "cordoned elsewhere" });
+    await here.cp.cache.resyncNodes();
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany.mock.calls[0]![0]).toEqual([cached("n")!.id]);
+    expect(cached("n")?.status).toBe("Cordoned");
+    expect(list).not.toHaveBeenCalled();
+  });
+
   it("the lease buffer names the nodes it has not heard from since a time", () => {
     const buffer = new LeaseBuffer(shared.db);
     buffer.beat("a", 1000, null);
@@ -179,12 +196,13 @@ describe("cluster cache and the cache-resync controller", () => {
   });
 
   /** Lets the database answer a list call, then holds the (real) rows until release(): a slow read. */
-  function holdList<T>(repo: { list(...args: never[]): Promise<T[]> }) {
+  function holdList<T>(repo: { list(...args: never[]): Promise<T[]> }, method: "list" | "getMany" = "list") {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const read: T[][] = [];
-    const original = repo.list.bind(repo) as (...args: unknown[]) => Promise<T[]>;
-    vi.spyOn(repo as { list(...args: unknown[]): Promise<T[]> }, "list").mockImplementation(async (...args: unknown[]) => {
+    const target = repo as unknown as Record<string, (...args: unknown[]) => Promise<T[]>>;
+    const original = target[method]!.bind(repo);
+    vi.spyOn(target, method).mockImplementation(async (...args: unknown[]) => {
       const rows = await original(...args);
       read.push(rows);
       await gate;
@@ -197,10 +215,12 @@ describe("cluster cache and the cache-resync controller", () => {
     const n = await readyNode(there, "n", 1);
     const m = await readyNode(there, "m", 1);
     await here.cp.cache.resyncNodes();
-    // Before the resync begins, the other process fails m: that must arrive.
+    // Before the resync begins, the other process fails m: that must arrive. n's row is written too
+    // (its kubelet address), so this full read, which reads only rows written since the last, reads it.
     await there.cp.lifecycle.agentExited({ nodeId: m.nodeId, description: "m exited" });
+    await shared.db.nodes.setKubelet(n.nodeId, null, here.clock.now);
 
-    const held = holdList<NodeRecord>(shared.db.nodes);
+    const held = holdList<NodeRecord>(shared.db.nodes, "getMany");
     const resync = here.cp.cache.resyncNodes();
     await waitFor(async () => held.read.length > 0); // read done: n Ready, m Failed
     // This process fails n after the read: a local write the stale row must not undo.

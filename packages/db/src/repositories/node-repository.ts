@@ -93,6 +93,19 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     return this.all(`${NODE_SELECT} ${where.length ? `where ${where.join(" and ")}` : ""} order by n.seq${opts.limit !== undefined ? " limit ?" : ""}`, bindings);
   }
 
+  async versions(): Promise<Array<{ id: string; version: string }>> {
+    // xmin, the transaction that wrote the row's current version: it changes with every write, whatever
+    // the writers' clocks say (two writes in one millisecond, or a replica whose clock is behind).
+    const rows = await this.sql.rows(`select n.id, n.xmin::text as version from node n where n.status <> 'Removed'`);
+    return rows.map((r) => ({ id: String(r.id), version: String(r.version) }));
+  }
+
+  async getMany(ids: readonly string[]): Promise<NodeRecord[]> {
+    const only = ids.filter(isUuid);
+    if (only.length === 0) return [];
+    return this.all(`${NODE_SELECT} where n.id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by n.seq`, [JSON.stringify(only)]);
+  }
+
   async listRemoved(): Promise<NodeRecord[]> {
     return this.all(`${NODE_SELECT} where n.status = 'Removed' order by n.seq`);
   }
