@@ -190,7 +190,7 @@ export interface NodeRepository {
   leases(ids?: readonly string[]): Promise<LeaseRecord[]>;
   /** Registration order; Removed nodes excluded unless includeRemoved. */
   /** Every existing node's id and its row's version (it changes with every write): what a full resync compares before reading rows. */
-  versions(): Promise<Array<{ id: string; version: string }>>;
+  versions(opts?: { changedSince?: number }): Promise<Array<{ id: string; version: string }>>;
   /** These nodes (those that exist), by seq. */
   getMany(ids: readonly string[]): Promise<NodeRecord[]>;
   /** Nodes by seq; `afterSeq` and `limit` read one page of them. */

@@ -343,11 +343,11 @@ export class ClusterCache {
     const compare = complete && this.nodeVersions.size > 0;
     const [settings, rows, leases, namespaces, policies, versions] = await Promise.all([
       this.db.cluster.get(),
-      compare ? Promise.resolve([]) : complete ? this.db.nodes.list({ limit: FULL_READ_PAGE }) : this.db.nodes.listChangedSince(since),
+      complete && !compare ? this.db.nodes.list({ limit: FULL_READ_PAGE }) : Promise.resolve([]),
       complete && !compare ? Promise.resolve(undefined) : this.db.nodes.leases(leaseIds),
       this.db.namespaces.list(),
       this.db.networkPolicies.list(),
-      complete ? this.db.nodes.versions() : Promise.resolve(undefined),
+      complete ? this.db.nodes.versions() : this.db.nodes.versions({ changedSince: since }),
     ]);
     this.nodesReadAt = startedAt;
     if (!this.writtenSince(SETTINGS_KEY, mark) && settingsKey(settings) !== settingsKey(this.settingsRecord)) {
@@ -357,12 +357,15 @@ export class ClusterCache {
     this.resyncNetpolObjects(namespaces, policies, mark);
     const seen = new Set<string>();
     const moved: string[] = [];
-    if (compare) {
-      const stale = versions!.filter((v) => this.nodeVersions.get(v.id) !== v.version).map((v) => v.id);
+    if (compare || !complete) {
+      // Rows written since the last read (a changed-rows pass looks 5 s back, and this process's own
+      // writes are among them): only those whose version this cache has not read yet.
+      const stale = versions.filter((v) => this.nodeVersions.get(v.id) !== v.version).map((v) => v.id);
       for (let i = 0; i < stale.length; i += FULL_READ_PAGE) {
         // As changed rows: one removed meanwhile is dropped.
         this.applyNodeRows(await this.db.nodes.getMany(stale.slice(i, i + FULL_READ_PAGE)), false, mark, seen, moved);
       }
+      if (!complete) for (const v of versions) this.nodeVersions.set(v.id, v.version);
     } else {
       for (let page = rows; ; ) {
         this.applyNodeRows(page, complete, mark, seen, moved);
@@ -370,9 +373,9 @@ export class ClusterCache {
         page = await this.db.nodes.list({ afterSeq: page[page.length - 1]!.seq, limit: FULL_READ_PAGE });
       }
     }
-    if (versions) this.nodeVersions = new Map(versions.map((v) => [v.id, v.version]));
+    if (complete) this.nodeVersions = new Map(versions.map((v) => [v.id, v.version]));
     // Every node that still exists is in the full list (or its versions), or in the lease read of a changed-rows pass (of the nodes it asked about).
-    const existing = compare ? new Set(versions!.map((v) => v.id)) : complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
+    const existing = compare ? new Set(versions.map((v) => v.id)) : complete ? seen : new Set((leases ?? []).map((l) => l.nodeId));
     for (const id of complete || leaseIds === undefined ? this.nodeTable.ids() : leaseIds) {
       if (!existing.has(id) && !seen.has(id) && !this.writtenSince(id, mark)) this.dropNode(id);
     }

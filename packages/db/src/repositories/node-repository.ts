@@ -93,10 +93,13 @@ export class SqlNodeRepository extends RecordTable<NodeRecord> implements NodeRe
     return this.all(`${NODE_SELECT} ${where.length ? `where ${where.join(" and ")}` : ""} order by n.seq${opts.limit !== undefined ? " limit ?" : ""}`, bindings);
   }
 
-  async versions(): Promise<Array<{ id: string; version: string }>> {
+  async versions(opts: { changedSince?: number } = {}): Promise<Array<{ id: string; version: string }>> {
     // xmin, the transaction that wrote the row's current version: it changes with every write, whatever
     // the writers' clocks say (two writes in one millisecond, or a replica whose clock is behind).
-    const rows = await this.sql.rows(`select n.id, n.xmin::text as version from node n where n.status <> 'Removed'`);
+    const rows =
+      opts.changedSince === undefined
+        ? await this.sql.rows(`select n.id, n.xmin::text as version from node n where n.status <> 'Removed'`)
+        : await this.sql.rows(`select n.id, n.xmin::text as version from node n where n.updated_at > ${TS}`, [opts.changedSince]);
     return rows.map((r) => ({ id: String(r.id), version: String(r.version) }));
   }
 
