@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { VERSION } from "./control-plane.js";
 import { appRouter } from "./router/_app.js";
+import { HEALTH_SETTINGS } from "./router/schemas.js";
 
 /** JSON Schema objects as they appear in the document. */
 type Schema = Record<string, unknown>;
@@ -78,15 +79,7 @@ const components: Record<string, Schema> = {
   HealthConfig: {
     type: "object",
     properties: Object.fromEntries(
-      [
-        "heartbeatIntervalMs",
-        "suspectAfterMs",
-        "failedAfterMs",
-        "maxRecoveryAttempts",
-        "recoveryTimeoutMs",
-        "provisioningTimeoutMs",
-        "recoveryResetAfterMs",
-      ].map((k) => [k, int]),
+      HEALTH_SETTINGS.map((k) => [k, int]),
     ),
   },
   ClusterStatus: obj({

@@ -371,7 +371,8 @@ export const kubeletEndpoint = strictObject({
   token: text(200).min(16, "must be at least 16 characters"),
 });
 
-const HEALTH_SETTINGS = [
+/** The health settings `cluster.setHealth` takes (the API docs list them too). */
+export const HEALTH_SETTINGS = [
   "heartbeatIntervalMs",
   "suspectAfterMs",
   "failedAfterMs",
