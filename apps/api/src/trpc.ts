@@ -14,9 +14,13 @@ export interface Context {
 
 /** Builds the request context from the bearer token. */
 export async function createContext(cp: ControlPlane, authorization: string | undefined): Promise<Context> {
+  // Before the cache is loaded no caller can be told apart (the admin token's hash is in it): 503, not a 500.
+  if (!cp.ready) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: STARTING_MESSAGE });
   const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   return { cp, caller: await cp.auth.identify(token) };
 }
+
+const STARTING_MESSAGE = "the Kube-9 API is starting; try again in a moment";
 
 /** The one place where domain errors become API errors. */
 const CODE_OF: Record<DomainErrorKind, TRPC_ERROR_CODE_KEY> = ERROR_CODE_OF;
@@ -145,7 +149,7 @@ const t = initTRPC.context<Context>().create({
 const base = t.procedure.use(async ({ ctx, next, getRawInput }) => {
   // The HTTP server listens before the control plane has loaded its state (agents need the URL).
   if (!ctx.cp.ready) {
-    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the Kube-9 API is starting; try again in a moment" });
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: STARTING_MESSAGE });
   }
   const result = await next();
   if (!result.ok && result.error.cause instanceof ZodError) {
